@@ -1,0 +1,4 @@
+import { main } from '@unionfed/service-kit';
+import { ActivitiesModule } from './activities.module';
+
+main({ name: 'activities', module: ActivitiesModule, consumesEvents: true });

@@ -1,0 +1,4 @@
+import { main } from '@unionfed/service-kit';
+import { CongressModule } from './congress.module';
+
+main({ name: 'congress', module: CongressModule, consumesEvents: true });

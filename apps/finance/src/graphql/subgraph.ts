@@ -1,0 +1,5 @@
+import { join } from 'node:path';
+import { DIRECTORY_SCHEMA_PATH } from '@unionfed/directory';
+
+/** The SDL files of this subgraph: the app serves them and the supergraph is composed from them. */
+export const SUBGRAPH_TYPE_PATHS = [join(__dirname, 'schema.graphql'), DIRECTORY_SCHEMA_PATH];

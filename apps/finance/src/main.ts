@@ -1,0 +1,4 @@
+import { main } from '@unionfed/service-kit';
+import { FinanceModule } from './finance.module';
+
+main({ name: 'finance', module: FinanceModule, consumesEvents: true });

@@ -1,0 +1,130 @@
+import { InvalidInputError, ConflictError, parseIsoDate, todayInShanghai } from '@unionfed/domain-kit';
+import { requireName, type Branch } from './structure';
+
+export const GENDERS = ['MALE', 'FEMALE'] as const;
+export type Gender = (typeof GENDERS)[number];
+export const MEMBER_CATEGORIES = ['TEACHER', 'MANAGEMENT', 'SUPPORT', 'CONTRACT'] as const;
+export type MemberCategory = (typeof MEMBER_CATEGORIES)[number];
+export const MEMBER_STATUSES = ['ACTIVE', 'RETIRED', 'TRANSFERRED_OUT', 'WITHDRAWN', 'DECEASED'] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+
+/** 会员 */
+export interface Member {
+  id: string;
+  memberNumber: string;
+  /** 工号: unique in the federation, the natural key for roster imports */
+  staffNumber: string;
+  name: string;
+  gender: Gender;
+  birthDate?: string;
+  phone?: string;
+  email?: string;
+  category: MemberCategory;
+  title?: string;
+  branchId: string;
+  groupId?: string;
+  joinedOn: string;
+  status: MemberStatus;
+}
+
+export type HistoryDetails = Record<string, string | number | boolean | null>;
+
+/** One entry of the 会员档案: what happened, effective when. */
+export interface MemberHistoryEntry {
+  id: string;
+  memberId: string;
+  change: 'JOINED' | 'PROFILE_UPDATED' | 'TRANSFERRED' | 'RETIRED' | 'WITHDRAWN' | 'DECEASED';
+  branchId: string;
+  effectiveOn: string;
+  details: HistoryDetails;
+}
+
+export interface AdmitMemberInput {
+  staffNumber: string;
+  name: string;
+  gender: string;
+  birthDate?: string | null;
+  category: string;
+  title?: string | null;
+  phone?: string | null;
+  email?: string | null;
+  joinedOn?: string | null;
+}
+
+const STAFF_NUMBER = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
+const PHONE = /^\+?[0-9][0-9 -]{5,19}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function normaliseStaffNumber(value: string): string {
+  const staffNumber = value.trim().toUpperCase();
+  if (!STAFF_NUMBER.test(staffNumber)) {
+    throw new InvalidInputError('staffNumber must be 1–32 letters, digits or "-"', 'INVALID_STAFF_NUMBER', {
+      field: 'staffNumber',
+    });
+  }
+  return staffNumber;
+}
+
+function optional(value: string | null | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function oneOf<T extends string>(values: readonly T[], value: string, field: string, reason: string): T {
+  if (!(values as readonly string[]).includes(value)) {
+    throw new InvalidInputError(`${field} must be one of ${values.join(', ')}`, reason, { field });
+  }
+  return value as T;
+}
+
+/**
+ * 入会: admits a person to a branch. The branch must be active; the person must be of working age on the day
+ * they join; contact details, when given, must be well-formed.
+ */
+export function admitMember(
+  ids: { id: string; memberNumber: string },
+  branch: Branch,
+  input: AdmitMemberInput,
+  today: string = todayInShanghai(),
+): { member: Member; history: Omit<MemberHistoryEntry, 'id'> } {
+  if (branch.status !== 'ACTIVE') {
+    throw new ConflictError(`branch ${branch.code} is ${branch.status.toLowerCase()} and admits no members`, 'BRANCH_NOT_ACTIVE', {
+      branchId: branch.id,
+    });
+  }
+  const joinedOn = input.joinedOn ? parseIsoDate(input.joinedOn, 'joinedOn') : today;
+  if (joinedOn > today) throw new InvalidInputError('joinedOn lies in the future', 'JOINED_IN_FUTURE', { field: 'joinedOn' });
+  const birthDate = input.birthDate ? parseIsoDate(input.birthDate, 'birthDate') : undefined;
+  if (birthDate) {
+    const ageOnJoining = Number(joinedOn.slice(0, 4)) - Number(birthDate.slice(0, 4));
+    if (ageOnJoining < 16 || ageOnJoining > 100) {
+      throw new InvalidInputError('birthDate makes the member younger than 16 or older than 100 on joining', 'IMPLAUSIBLE_BIRTH_DATE', {
+        field: 'birthDate',
+      });
+    }
+  }
+  const phone = optional(input.phone);
+  if (phone && !PHONE.test(phone)) throw new InvalidInputError('phone is not a phone number', 'INVALID_PHONE', { field: 'phone' });
+  const email = optional(input.email);
+  if (email && !EMAIL.test(email)) throw new InvalidInputError('email is not an e-mail address', 'INVALID_EMAIL', { field: 'email' });
+
+  const member: Member = {
+    id: ids.id,
+    memberNumber: ids.memberNumber,
+    staffNumber: normaliseStaffNumber(input.staffNumber),
+    name: requireName(input.name, 'name', 50),
+    gender: oneOf(GENDERS, input.gender, 'gender', 'INVALID_GENDER'),
+    birthDate,
+    phone,
+    email,
+    category: oneOf(MEMBER_CATEGORIES, input.category, 'category', 'INVALID_CATEGORY'),
+    title: optional(input.title),
+    branchId: branch.id,
+    joinedOn,
+    status: 'ACTIVE',
+  };
+  return {
+    member,
+    history: { memberId: member.id, change: 'JOINED', branchId: branch.id, effectiveOn: joinedOn, details: { memberNumber: member.memberNumber } },
+  };
+}

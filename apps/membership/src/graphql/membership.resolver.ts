@@ -1,0 +1,162 @@
+import { Args, Context, Mutation, Parent, Query, ResolveField, ResolveReference, Resolver } from '@nestjs/graphql';
+import { isUuid } from '@unionfed/persistence';
+import { NotFoundError } from '@unionfed/domain-kit';
+import { decodeCursor, pageSize, toConnection } from '@unionfed/graphql-kit';
+import type { OutboxContext } from '@unionfed/messaging';
+import { MembershipCommands } from '../application/membership.commands';
+import { MembershipRepository } from '../infrastructure/membership.repository';
+import { joinRate, type Branch, type Campus } from '../domain/structure';
+import type { AdmitMemberInput, Member } from '../domain/member';
+
+interface RequestContext {
+  req?: { headers?: Record<string, string | string[] | undefined> };
+}
+
+function outboxContext(ctx: RequestContext): OutboxContext {
+  const traceparent = ctx.req?.headers?.traceparent;
+  return { traceparent: Array.isArray(traceparent) ? traceparent[0] : traceparent };
+}
+
+/** Ids that are not UUIDs cannot exist: answer "not there" instead of letting PostgreSQL reject the cast. */
+const existingId = (id: string) => isUuid(id);
+
+@Resolver()
+export class MembershipRootResolver {
+  constructor(
+    private readonly commands: MembershipCommands,
+    private readonly repository: MembershipRepository,
+  ) {}
+
+  @Query('campuses')
+  campuses(): Promise<Campus[]> {
+    return this.repository.listCampuses();
+  }
+
+  @Query('branches')
+  branches(@Args('campusId') campusId?: string): Promise<Branch[]> {
+    if (campusId && !existingId(campusId)) return Promise.resolve([]);
+    return this.repository.listBranches(campusId);
+  }
+
+  @Query('branch')
+  async branch(@Args('id') id: string): Promise<Branch | undefined> {
+    return existingId(id) ? this.repository.findBranch(id) : undefined;
+  }
+
+  @Query('member')
+  async member(@Args('id') id: string): Promise<Member | undefined> {
+    return existingId(id) ? this.repository.findMember(id) : undefined;
+  }
+
+  @Query('memberByStaffNumber')
+  memberByStaffNumber(@Args('staffNumber') staffNumber: string): Promise<Member | undefined> {
+    return this.repository.findMemberByStaffNumber(staffNumber.trim().toUpperCase());
+  }
+
+  @Query('members')
+  async members(
+    @Args('branchId') branchId?: string,
+    @Args('status') status?: string,
+    @Args('first') first?: number,
+    @Args('after') after?: string,
+  ) {
+    return roster(this.repository, { branchId, status }, first, after);
+  }
+
+  @Mutation('openCampus')
+  openCampus(@Args('input') input: { code: string; name: string }): Promise<Campus> {
+    return this.commands.openCampus(input);
+  }
+
+  @Mutation('openBranch')
+  openBranch(
+    @Args('input') input: { campusId: string; code: string; name: string; kind: string; staffHeadcount: number },
+    @Context() ctx: RequestContext,
+  ): Promise<Branch> {
+    if (!existingId(input.campusId)) throw new NotFoundError('Campus', input.campusId);
+    return this.commands.openBranch(input, outboxContext(ctx));
+  }
+
+  @Mutation('admitMember')
+  admitMember(@Args('input') input: AdmitMemberInput & { branchId: string }, @Context() ctx: RequestContext): Promise<Member> {
+    if (!existingId(input.branchId)) throw new NotFoundError('Branch', input.branchId);
+    return this.commands.admitMember(input, outboxContext(ctx));
+  }
+}
+
+async function roster(
+  repository: MembershipRepository,
+  filter: { branchId?: string; status?: string },
+  first?: number,
+  after?: string,
+) {
+  const size = pageSize(first);
+  const afterId = after ? decodeCursor(after) : undefined;
+  if ((filter.branchId && !existingId(filter.branchId)) || (afterId && !existingId(afterId))) {
+    return toConnection<Member>([], size, 0, (m) => m.id);
+  }
+  const page = await repository.roster(filter, size, afterId);
+  return toConnection(page.rows, size, page.totalCount, (m) => m.id);
+}
+
+@Resolver('Campus')
+export class CampusResolver {
+  constructor(private readonly repository: MembershipRepository) {}
+
+  @ResolveField('branches')
+  branches(@Parent() campus: Campus): Promise<Branch[]> {
+    return this.repository.listBranches(campus.id);
+  }
+}
+
+@Resolver('Branch')
+export class BranchResolver {
+  constructor(private readonly repository: MembershipRepository) {}
+
+  @ResolveReference()
+  resolveReference(reference: { id: string }): Promise<Branch | undefined> {
+    return existingId(reference.id) ? this.repository.findBranch(reference.id) : Promise.resolve(undefined);
+  }
+
+  @ResolveField('campus')
+  campus(@Parent() branch: Branch): Promise<Campus | undefined> {
+    return this.repository.findCampus(branch.campusId);
+  }
+
+  @ResolveField('activeMembers')
+  async activeMembers(@Parent() branch: Branch): Promise<number> {
+    return (await this.repository.activeMembersByBranch([branch.id])).get(branch.id) ?? 0;
+  }
+
+  @ResolveField('joinRate')
+  async joinRate(@Parent() branch: Branch): Promise<number | null> {
+    const active = (await this.repository.activeMembersByBranch([branch.id])).get(branch.id) ?? 0;
+    return joinRate(active, branch.staffHeadcount) ?? null;
+  }
+
+  @ResolveField('members')
+  members(@Parent() branch: Branch, @Args('status') status?: string, @Args('first') first?: number, @Args('after') after?: string) {
+    return roster(this.repository, { branchId: branch.id, status }, first, after);
+  }
+}
+
+@Resolver('Member')
+export class MemberResolver {
+  constructor(private readonly repository: MembershipRepository) {}
+
+  @ResolveReference()
+  resolveReference(reference: { id: string }): Promise<Member | undefined> {
+    return existingId(reference.id) ? this.repository.findMember(reference.id) : Promise.resolve(undefined);
+  }
+
+  @ResolveField('branch')
+  branch(@Parent() member: Member): Promise<Branch | undefined> {
+    return this.repository.findBranch(member.branchId);
+  }
+
+  @ResolveField('history')
+  async history(@Parent() member: Member) {
+    const entries = await this.repository.history(member.id);
+    return entries.map((e) => ({ ...e, recordedAt: e.recordedAt.toISOString() }));
+  }
+}

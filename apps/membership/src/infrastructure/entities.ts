@@ -1,0 +1,54 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { HistoryDetails } from '../domain/member';
+
+@Entity('campus')
+export class CampusEntity {
+  @PrimaryColumn('uuid') id!: string;
+  @Column({ type: 'text', unique: true }) code!: string;
+  @Column('text') name!: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('branch')
+export class BranchEntity {
+  @PrimaryColumn('uuid') id!: string;
+  @Index() @Column({ name: 'campus_id', type: 'uuid' }) campusId!: string;
+  @Column({ type: 'text', unique: true }) code!: string;
+  @Column('text') name!: string;
+  @Column('text') kind!: string;
+  @Column({ name: 'staff_headcount', type: 'integer' }) staffHeadcount!: number;
+  @Column('text') status!: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('member')
+export class MemberEntity {
+  @PrimaryColumn('uuid') id!: string;
+  @Column({ name: 'member_number', type: 'text', unique: true }) memberNumber!: string;
+  @Column({ name: 'staff_number', type: 'text', unique: true }) staffNumber!: string;
+  @Column('text') name!: string;
+  @Column('text') gender!: string;
+  @Column({ name: 'birth_date', type: 'date', nullable: true }) birthDate!: string | null;
+  @Column({ type: 'text', nullable: true }) phone!: string | null;
+  @Column({ type: 'text', nullable: true }) email!: string | null;
+  @Column('text') category!: string;
+  @Column({ type: 'text', nullable: true }) title!: string | null;
+  @Column({ name: 'branch_id', type: 'uuid' }) branchId!: string;
+  @Column({ name: 'group_id', type: 'uuid', nullable: true }) groupId!: string | null;
+  @Column({ name: 'joined_on', type: 'date' }) joinedOn!: string;
+  @Column('text') status!: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('member_history')
+export class MemberHistoryEntity {
+  @PrimaryColumn('uuid') id!: string;
+  @Column({ name: 'member_id', type: 'uuid' }) memberId!: string;
+  @Column('text') change!: string;
+  @Column({ name: 'branch_id', type: 'uuid' }) branchId!: string;
+  @Column({ name: 'effective_on', type: 'date' }) effectiveOn!: string;
+  @Column({ type: 'jsonb' }) details!: HistoryDetails;
+  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
+}
+
+export const MEMBERSHIP_ENTITIES = [CampusEntity, BranchEntity, MemberEntity, MemberHistoryEntity];

@@ -1,0 +1,48 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import {
+  BranchKind as PbBranchKind,
+  DateSchema,
+  Gender as PbGender,
+  MemberCategory as PbMemberCategory,
+  MembershipEvents,
+  encodeEvent,
+  type EncodedEvent,
+} from '@unionfed/contracts';
+import type { Branch } from '../domain/structure';
+import type { Member } from '../domain/member';
+
+/** Maps membership's domain facts to its public integration events (the protobuf contract). */
+export function branchOpened(branch: Branch, openedAt: Date): EncodedEvent {
+  return encodeEvent(MembershipEvents.BranchOpened, {
+    branchId: branch.id,
+    campusId: branch.campusId,
+    code: branch.code,
+    name: branch.name,
+    kind: PbBranchKind[branch.kind],
+    staffHeadcount: branch.staffHeadcount,
+    openedAt: timestampFromDate(openedAt),
+  });
+}
+
+const date = (iso: string | undefined) => (iso ? create(DateSchema, { iso }) : undefined);
+
+export function memberJoined(member: Member): EncodedEvent {
+  return encodeEvent(MembershipEvents.MemberJoined, {
+    memberId: member.id,
+    branchId: member.branchId,
+    groupId: member.groupId ?? '',
+    joinedOn: date(member.joinedOn),
+    profile: {
+      staffNumber: member.staffNumber,
+      memberNumber: member.memberNumber,
+      name: member.name,
+      gender: PbGender[member.gender],
+      birthDate: date(member.birthDate),
+      category: PbMemberCategory[member.category],
+      title: member.title ?? '',
+      phone: member.phone ?? '',
+      email: member.email ?? '',
+    },
+  });
+}

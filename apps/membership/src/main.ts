@@ -1,0 +1,4 @@
+import { main } from '@unionfed/service-kit';
+import { MembershipModule } from './membership.module';
+
+main({ name: 'membership', module: MembershipModule });

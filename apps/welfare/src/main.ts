@@ -1,0 +1,4 @@
+import { main } from '@unionfed/service-kit';
+import { WelfareModule } from './welfare.module';
+
+main({ name: 'welfare', module: WelfareModule, consumesEvents: true });

@@ -1,0 +1,69 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { DomainError } from '@unionfed/domain-kit';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+/** Codes that graphql-js / Apollo raise themselves for malformed requests: safe to pass through as they are. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+function domainErrorOf(error: unknown): DomainError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof DomainError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
+/**
+ * Turns whatever a resolver threw into an error in the caller's terms: domain errors keep their message and get
+ * their `extensions.code`; anything unexpected becomes INTERNAL_SERVER_ERROR with a generic message (logged in
+ * full by `onUnexpected`) — never a stack trace or SQL.
+ */
+export function createErrorFormatter(onUnexpected: (error: unknown) => void) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const domain = domainErrorOf(error);
+    if (domain) {
+      return {
+        message: domain.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: domain.kind, reason: domain.reason, ...domain.details },
+      };
+    }
+    const code = formatted.extensions?.code;
+    const original = (error as GraphQLError | undefined)?.originalError;
+    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code) && !original) {
+      const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    if (typeof code === 'string' && code in ErrorCode && code !== 'INTERNAL_SERVER_ERROR' && !original) {
+      const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    onUnexpected(error);
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}
+
+export { GraphQLError };

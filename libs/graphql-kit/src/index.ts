@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './subgraph';
+export * from './pagination';

@@ -1,0 +1,95 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Kafka, Producer } from 'kafkajs';
+import { Transport, type KafkaOptions } from '@nestjs/microservices';
+import { createKafka, kafkaClientConfig, RELIABLE_PRODUCER } from './kafka-config';
+import { Outbox } from './outbox';
+import { OutboxRelay } from './relay';
+
+export const KAFKA = Symbol('KAFKA');
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+
+export interface MessagingOptions {
+  /** the service name: CloudEvents source `/unionfed/<service>`, Kafka client id, consumer group */
+  service: string;
+  databaseUrl: string;
+}
+
+/** Owns the service's Kafka producer and its outbox relay: started with the app, stopped with it. */
+@Injectable()
+export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('OutboxRelay');
+  private producer?: Producer;
+  relay?: OutboxRelay;
+
+  constructor(
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    private readonly dataSource: DataSource,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.producer = this.kafka.producer(RELIABLE_PRODUCER);
+    await this.producer.connect();
+    this.relay = new OutboxRelay(this.dataSource, this.producer, {
+      databaseUrl: this.options.databaseUrl,
+      log: (level, message, fields) => this.logger[level === 'info' ? 'log' : level](`${message} ${fields ? JSON.stringify(fields) : ''}`),
+    });
+    await this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay?.stop();
+    await this.producer?.disconnect().catch(() => undefined);
+  }
+}
+
+@Module({})
+export class MessagingModule {
+  static forService(options: MessagingOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: MESSAGING_OPTIONS, useValue: options },
+        { provide: KAFKA, useFactory: () => createKafka(`${options.service}-${process.pid}`) },
+        { provide: Outbox, useValue: new Outbox(`/unionfed/${options.service}`) },
+        RelayHost,
+      ],
+      exports: [KAFKA, Outbox, MESSAGING_OPTIONS, RelayHost],
+    };
+  }
+}
+
+/**
+ * Options for the service's event consumers on the @nestjs/microservices Kafka transport: one consumer group
+ * per service, raw bytes kept (the payload is protobuf), offsets committed by kafkajs only after the handler —
+ * and with it the inbox transaction — has finished.
+ */
+export function eventConsumerTransport(service: string): KafkaOptions {
+  return {
+    transport: Transport.KAFKA,
+    options: {
+      postfixId: '',
+      client: kafkaClientConfig(`${service}-consumer-${process.pid}`),
+      consumer: {
+        groupId: service,
+        sessionTimeout: 30000,
+        heartbeatInterval: 3000,
+        allowAutoTopicCreation: false,
+        retry: { initialRetryTime: 300, retries: 10 },
+      },
+      subscribe: { fromBeginning: true },
+      run: { partitionsConsumedConcurrently: 3 },
+      parser: { keepBinary: true },
+    },
+  };
+}

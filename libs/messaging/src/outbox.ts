@@ -1,0 +1,44 @@
+import type { EntityManager } from 'typeorm';
+import type { EncodedEvent } from '@unionfed/contracts';
+import { uuidv7 } from '@unionfed/persistence';
+import { isTraceparent, newTraceparent, toKafkaHeaders } from './envelope';
+
+export const OUTBOX_CHANNEL = 'unionfed_outbox';
+
+export interface OutboxContext {
+  /** W3C traceparent of the request that caused the event; a new trace is started when absent */
+  traceparent?: string;
+}
+
+/**
+ * Writes integration events to the outbox inside the caller's transaction. The relay publishes them after the
+ * transaction commits; if it rolls back, they never existed.
+ */
+export class Outbox {
+  constructor(private readonly source: string) {}
+
+  async add(manager: EntityManager, events: EncodedEvent | EncodedEvent[], context: OutboxContext = {}): Promise<string[]> {
+    const list = Array.isArray(events) ? events : [events];
+    if (list.length === 0) return [];
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('Outbox.add must run inside the transaction that changes the state (use inTransaction)');
+    }
+    const traceparent = isTraceparent(context.traceparent) ? context.traceparent : newTraceparent();
+    const time = new Date().toISOString();
+    const ids: string[] = [];
+    const values: unknown[] = [];
+    const placeholders = list.map((event, i) => {
+      const id = uuidv7();
+      ids.push(id);
+      const headers = toKafkaHeaders({ id, type: event.type, source: this.source, time, traceparent, branchId: event.branchId });
+      values.push(id, event.topic, event.key, event.type, Buffer.from(event.payload), JSON.stringify(headers));
+      const o = i * 6;
+      return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}::jsonb)`;
+    });
+    await manager.query(
+      `INSERT INTO outbox (id, topic, message_key, event_type, payload, headers) VALUES ${placeholders.join(', ')}`,
+      values,
+    );
+    return ids;
+  }
+}

@@ -1,0 +1,205 @@
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Producer } from 'kafkajs';
+import { OUTBOX_CHANNEL } from './outbox';
+
+export interface RelayOptions {
+  /** connection string for the LISTEN connection (the pool's connections are not kept for it) */
+  databaseUrl: string;
+  batchSize?: number;
+  /** fallback poll when no NOTIFY arrives (missed notification, relay restarted, another replica's rows) */
+  pollIntervalMs?: number;
+  maxBackoffMs?: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+interface OutboxRow {
+  seq: string;
+  id: string;
+  topic: string;
+  message_key: string;
+  payload: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * Publishes committed outbox rows to Kafka, in order per key, in batches.
+ *
+ * - Woken by LISTEN/NOTIFY on commit, with a polling fallback.
+ * - Rows are claimed with FOR UPDATE SKIP LOCKED so several replicas can run; a row is only taken if every
+ *   earlier unpublished row with the same key is in the same batch, so a key's events are never reordered
+ *   between replicas.
+ * - Rows are marked published only after Kafka acknowledged them (idempotent producer, acks=all). If Kafka
+ *   refuses, attempts and the error are recorded and the relay backs off; nothing is lost.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly maxBackoffMs: number;
+  private listener?: Client;
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private draining?: Promise<void>;
+  private wakeRequested = false;
+  private failures = 0;
+  private published = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: Producer,
+    private readonly options: RelayOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  }
+
+  get publishedCount(): number {
+    return this.published;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.listen();
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.draining;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+  }
+
+  /** Publishes until the outbox holds nothing publishable; resolves when done. */
+  wake(): Promise<void> {
+    if (this.draining) {
+      this.wakeRequested = true;
+      return this.draining;
+    }
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.wakeRequested && this.running) {
+        this.wakeRequested = false;
+        void this.wake();
+      }
+    });
+    return this.draining;
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay' });
+    client.on('notification', () => void this.wake());
+    client.on('error', (error) => {
+      this.log('warn', 'outbox LISTEN connection lost; polling until it is back', { error: error.message });
+      this.listener = undefined;
+      setTimeout(() => this.running && this.listen().catch(() => undefined), this.pollIntervalMs);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      this.listener = client;
+    } catch (error) {
+      this.log('warn', 'outbox LISTEN unavailable; polling', { error: (error as Error).message });
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(async () => {
+      await this.wake();
+      const backoff = this.failures === 0 ? this.pollIntervalMs : this.backoffMs();
+      this.schedule(backoff);
+    }, delayMs);
+  }
+
+  private backoffMs(): number {
+    const exp = Math.min(this.maxBackoffMs, 200 * 2 ** Math.min(this.failures, 10));
+    return exp / 2 + Math.random() * (exp / 2);
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      let sent: number;
+      try {
+        sent = await this.publishBatch();
+      } catch (error) {
+        this.log('error', 'outbox relay batch failed', { error: (error as Error).message });
+        return;
+      }
+      if (sent < 0) return; // Kafka refused: the poll timer retries after a backoff
+      if (sent < this.batchSize) return;
+    }
+  }
+
+  /** One batch: claim, send, mark. Returns how many rows were published, or -1 when Kafka refused. */
+  async publishBatch(): Promise<number> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const rows: OutboxRow[] = await runner.query(
+        `WITH batch AS (
+           SELECT seq, id, topic, message_key, payload, headers
+             FROM outbox
+            WHERE published_at IS NULL
+            ORDER BY seq
+            LIMIT $1
+              FOR UPDATE SKIP LOCKED
+         )
+         SELECT b.* FROM batch b
+          WHERE NOT EXISTS (
+            SELECT 1 FROM outbox o
+             WHERE o.message_key = b.message_key AND o.published_at IS NULL AND o.seq < b.seq
+               AND o.seq NOT IN (SELECT seq FROM batch))
+          ORDER BY b.seq`,
+        [this.batchSize],
+      );
+      if (rows.length === 0) {
+        await runner.commitTransaction();
+        return 0;
+      }
+      const ids = rows.map((r) => r.id);
+      try {
+        await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
+      } catch (error) {
+        this.failures += 1;
+        await runner.query(`UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`, [
+          ids,
+          String((error as Error).message).slice(0, 2000),
+        ]);
+        await runner.commitTransaction();
+        this.log('warn', 'Kafka refused outbox batch; will retry', { rows: rows.length, error: (error as Error).message });
+        return -1;
+      }
+      await runner.query(`UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [ids]);
+      await runner.commitTransaction();
+      this.failures = 0;
+      this.published += rows.length;
+      return rows.length;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void {
+    this.options.log?.(level, message, fields);
+  }
+}
+
+function groupByTopic(rows: OutboxRow[]) {
+  const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
+  for (const row of rows) {
+    const messages = byTopic.get(row.topic) ?? [];
+    messages.push({ key: row.message_key, value: row.payload, headers: row.headers });
+    byTopic.set(row.topic, messages);
+  }
+  return [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages }));
+}

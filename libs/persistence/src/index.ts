@@ -1,0 +1,2 @@
+export * from './uuidv7';
+export * from './data-source';

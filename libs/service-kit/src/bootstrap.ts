@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication, Type } from '@nestjs/common';
+import { eventConsumerTransport } from '@unionfed/messaging';
+import { createLogger, PinoNestLogger } from './logger';
+import { serviceConfig } from './config';
+import type { ServiceName } from './topology';
+
+export interface ServiceDefinition {
+  name: ServiceName;
+  module: Type<unknown>;
+  /** whether the service consumes integration events (runs the Kafka consumer transport) */
+  consumesEvents?: boolean;
+}
+
+/**
+ * Starts a service: JSON logging, graceful shutdown on SIGTERM/SIGINT, the Kafka consumer transport, then HTTP.
+ */
+export async function runService(definition: ServiceDefinition): Promise<INestApplication> {
+  const config = serviceConfig(definition.name);
+  const logger = createLogger(definition.name);
+  const app = await NestFactory.create(definition.module, { logger: new PinoNestLogger(logger) });
+  app.enableShutdownHooks();
+  if (definition.consumesEvents) {
+    app.connectMicroservice(eventConsumerTransport(definition.name), { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
+  await app.listen(config.port, config.host);
+  logger.info({ url: `http://${config.host}:${config.port}/graphql` }, `${definition.name} ready`);
+  return app;
+}
+
+/** Entry-point helper: run, and exit non-zero with a readable message when start-up fails. */
+export function main(definition: ServiceDefinition): void {
+  runService(definition).catch((error: unknown) => {
+    createLogger(definition.name).fatal({ err: error }, `${definition.name} failed to start`);
+    process.exit(1);
+  });
+}

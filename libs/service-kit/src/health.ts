@@ -1,0 +1,51 @@
+import { Controller, Get, HttpException, HttpStatus, Injectable, Optional } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** Something the service needs before it takes traffic; registered by modules that own a dependency. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<boolean>;
+}
+
+@Injectable()
+export class ReadinessRegistry {
+  private readonly checks: ReadinessCheck[] = [];
+  add(check: ReadinessCheck): void {
+    this.checks.push(check);
+  }
+  list(): ReadinessCheck[] {
+    return this.checks;
+  }
+}
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly registry: ReadinessRegistry,
+    @Optional() private readonly dataSource?: DataSource,
+  ) {}
+
+  /** The process is alive (restart it if this fails). */
+  @Get('live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** The service can do its work: database reachable, migrations applied, Kafka clients connected. */
+  @Get('ready')
+  async ready() {
+    const results: Record<string, boolean> = {};
+    if (this.dataSource) {
+      results.database = await this.dataSource
+        .query('SELECT 1')
+        .then(() => true)
+        .catch(() => false);
+    }
+    for (const check of this.registry.list()) {
+      results[check.name] = await check.check().catch(() => false);
+    }
+    const ok = Object.values(results).every(Boolean);
+    if (!ok) throw new HttpException({ status: 'unavailable', checks: results }, HttpStatus.SERVICE_UNAVAILABLE);
+    return { status: 'ok', checks: results };
+  }
+}

@@ -6,9 +6,10 @@ const swc = JSON.parse(readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 delete swc.$schema;
 const { compilerOptions } = require('./tsconfig.base.json');
 
-const moduleNameMapper = Object.fromEntries(
-  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
-);
+// swc rewrites the @unionfed/* aliases (as the build does), which also covers the global setup files that
+// jest loads with Node's own resolution (moduleNameMapper does not apply to them).
+swc.jsc.baseUrl = __dirname;
+swc.jsc.paths = compilerOptions.paths;
 
 // NestJS 12 ships ESM only; jest's module loader (unlike Node 20.19's) cannot require ESM, so these
 // packages are transformed to CommonJS like our own sources.
@@ -19,11 +20,12 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { ...swc, sourceMaps: 'inline', swcrc: false }] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
-  moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
 };
 
 module.exports = {
+  // integration and e2e tests wait for real infrastructure; unit tests finish in milliseconds anyway
+  testTimeout: 180000,
   projects: [
     {
       ...common,
@@ -36,7 +38,6 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs}/*/test/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
-      testTimeout: 120000,
     },
     {
       ...common,
@@ -44,7 +45,6 @@ module.exports = {
       testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
-      testTimeout: 180000,
     },
   ],
 };

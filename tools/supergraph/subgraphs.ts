@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@unionfed/infra';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { DOMAIN_SERVICES, SERVICES, type DomainServiceName } from '../../libs/service-kit/src/topology';
@@ -10,7 +12,7 @@ import { SUBGRAPH_TYPE_PATHS as welfare } from '../../apps/welfare/src/graphql/s
 
 const TYPE_PATHS: Record<DomainServiceName, string[]> = { membership, finance, congress, activities, welfare };
 
-export const SUPERGRAPH_PATH = `${__dirname}/../../apps/gateway/supergraph.graphql`;
+export const SUPERGRAPH_PATH = join(repoRoot(), 'apps', 'gateway', 'supergraph.graphql');
 
 /** A subgraph's SDL exactly as the app serves it: its SDL files, concatenated. */
 export function subgraphSdl(name: DomainServiceName): string {

@@ -41,3 +41,17 @@ describe('GraphQL error formatting', () => {
     expect(formatted.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
   });
 });
+
+describe('GraphQL error formatting at the gateway', () => {
+  it('passes a subgraph error with a platform code through, minus any stack trace', () => {
+    const downstream = new GraphQLError('staff number T1 is taken', { extensions: { code: 'CONFLICT', serviceName: 'membership' } });
+    const wrapped = new GraphQLError(downstream.message, { originalError: downstream, extensions: downstream.extensions });
+    const unexpected: unknown[] = [];
+    const formatted = createErrorFormatter((e) => unexpected.push(e))(
+      { message: wrapped.message, extensions: { ...wrapped.extensions, stacktrace: ['x'] } },
+      wrapped,
+    );
+    expect(formatted.extensions).toEqual({ code: 'CONFLICT', serviceName: 'membership' });
+    expect(unexpected).toHaveLength(0);
+  });
+});

@@ -47,13 +47,12 @@ export function createErrorFormatter(onUnexpected: (error: unknown) => void) {
       };
     }
     const code = formatted.extensions?.code;
+    // an error thrown by our code (not by GraphQL itself) is never passed through as it is
     const original = (error as GraphQLError | undefined)?.originalError;
-    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code) && !original) {
+    const thrownByCode = !!original && !(original instanceof GraphQLError);
+    const knownCode = typeof code === 'string' && (REQUEST_ERROR_CODES.has(code) || (code in ErrorCode && code !== 'INTERNAL_SERVER_ERROR'));
+    if (knownCode && !thrownByCode) {
       const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
-    }
-    if (typeof code === 'string' && code in ErrorCode && code !== 'INTERNAL_SERVER_ERROR' && !original) {
-      const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
     onUnexpected(error);

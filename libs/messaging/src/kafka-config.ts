@@ -20,7 +20,7 @@ export function kafkaClientConfig(clientId: string, brokers: string[] = kafkaBro
     brokers,
     connectionTimeout: Number(process.env.KAFKA_CONNECTION_TIMEOUT_MS ?? 3000),
     requestTimeout: Number(process.env.KAFKA_REQUEST_TIMEOUT_MS ?? 30000),
-    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
+    retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 3000 },
     logLevel: process.env.KAFKA_LOG_LEVEL === 'debug' ? logLevel.DEBUG : logLevel.ERROR,
   };
 }
@@ -30,7 +30,9 @@ export const RELIABLE_PRODUCER: ProducerConfig = {
   idempotent: true,
   maxInFlightRequests: 1,
   allowAutoTopicCreation: false,
-  retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5000 },
+  // few quick retries: the outbox relay owns the long-term retry (rows stay unpublished, backoff), so a
+  // batch fails fast and its row locks are released while the broker is away
+  retry: { initialRetryTime: 200, retries: 2, maxRetryTime: 2000 },
 };
 
 export function createKafka(clientId: string, brokers?: string[]): Kafka {

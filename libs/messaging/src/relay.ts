@@ -38,6 +38,7 @@ export class OutboxRelay {
   private readonly maxBackoffMs: number;
   private listener?: Client;
   private timer?: NodeJS.Timeout;
+  private reconnectTimer?: NodeJS.Timeout;
   private running = false;
   private draining?: Promise<void>;
   private wakeRequested = false;
@@ -68,6 +69,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.draining;
     await this.listener?.end().catch(() => undefined);
     this.listener = undefined;
@@ -95,7 +97,7 @@ export class OutboxRelay {
     client.on('error', (error) => {
       this.log('warn', 'outbox LISTEN connection lost; polling until it is back', { error: error.message });
       this.listener = undefined;
-      setTimeout(() => this.running && this.listen().catch(() => undefined), this.pollIntervalMs);
+      this.reconnectTimer = setTimeout(() => this.running && this.listen().catch(() => undefined), this.pollIntervalMs);
     });
     try {
       await client.connect();

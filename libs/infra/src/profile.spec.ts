@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { infraProfile, profilePaths, repoRoot } from './profile';
+
+describe('infrastructure profiles', () => {
+  it('finds the repository root by its nx.json', () => {
+    expect(existsSync(join(repoRoot(), 'nx.json'))).toBe(true);
+  });
+
+  it('keeps dev and test apart: own state folder and own ports under <repo>/.unionfed', () => {
+    const env = {};
+    expect(infraProfile('dev', env)).toEqual({
+      name: 'dev',
+      stateDir: join(repoRoot(), '.unionfed', 'dev'),
+      postgresPort: 55432,
+      kafkaPort: 59092,
+      kafkaControllerPort: 59093,
+    });
+    expect(infraProfile('test', env)).toEqual({
+      name: 'test',
+      stateDir: join(repoRoot(), '.unionfed', 'test'),
+      postgresPort: 55433,
+      kafkaPort: 59192,
+      kafkaControllerPort: 59193,
+    });
+  });
+
+  it('moves all state under UNIONFED_HOME when it is set', () => {
+    expect(infraProfile('dev', { UNIONFED_HOME: '/var/tmp/unionfed' }).stateDir).toBe(
+      '/var/tmp/unionfed/dev',
+    );
+  });
+
+  it('keeps every file of a profile inside its state folder', () => {
+    const p = infraProfile('test', { UNIONFED_HOME: '/var/tmp/unionfed' });
+    for (const path of Object.values(profilePaths(p)))
+      expect(path.startsWith('/var/tmp/unionfed/test/')).toBe(true);
+  });
+});

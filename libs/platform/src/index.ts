@@ -1,0 +1,3 @@
+export * from './launcher';
+export * from './graphql-client';
+export * from './demo-federation';

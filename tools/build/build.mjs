@@ -1,0 +1,30 @@
+// Compiles every app, lib and tool from TypeScript to CommonJS in dist/ with swc (about a second), so that
+// services start fast and small: no compiler in the running process. Type checking is `npm run typecheck`.
+// The swc options are the workspace's .swcrc; the path aliases come from tsconfig.base.json (one source).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const swcrc = JSON.parse(readFileSync(join(root, '.swcrc'), 'utf8'));
+const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8'));
+delete swcrc.$schema;
+swcrc.jsc.baseUrl = root;
+swcrc.jsc.paths = compilerOptions.paths;
+swcrc.sourceMaps = true;
+
+const work = mkdtempSync(join(tmpdir(), 'unionfed-build-'));
+const config = join(work, 'swcrc.json');
+writeFileSync(config, JSON.stringify(swcrc));
+try {
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'swc'),
+    ['apps', 'libs', 'tools', '-d', 'dist', '--copy-files', '--config-file', config, '--ignore', '**/*.spec.ts,**/test/**', '-q'],
+    { cwd: root, stdio: 'inherit' },
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

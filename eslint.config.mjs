@@ -6,6 +6,30 @@ import prettier from 'eslint-config-prettier';
 
 const services = ['membership', 'finance', 'congress', 'activities', 'welfare', 'gateway'];
 
+/**
+ * Which project may import which. Production code: a service only its own scope and shared libs (type:lib);
+ * shared libs only other shared libs; the local-infrastructure tooling (type:tooling) and the test harness
+ * (type:testing) never reach production code. Tests may also use the harness and the tooling.
+ */
+function boundaries({ forTests }) {
+  const testOnly = forTests ? ['type:testing', 'type:tooling'] : [];
+  return [
+    'error',
+    {
+      enforceBuildableLibDependency: false,
+      allow: [],
+      depConstraints: [
+        ...services.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'] })),
+        { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...testOnly] },
+        { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', ...testOnly] },
+        { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:tooling'] },
+        { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:tooling', 'type:testing'] },
+      ],
+    },
+  ];
+}
+
 export default [
   {
     ignores: ['**/node_modules/**', '**/dist/**', '.unionfed/**', '.nx/**', 'libs/contracts/src/gen/**', 'coverage/**'],
@@ -16,26 +40,20 @@ export default [
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            ...services.map((s) => ({
-              sourceTag: `scope:${s}`,
-              onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'],
-            })),
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:tooling', onlyDependOnLibsWithTags: ['scope:shared', 'scope:tooling'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
-          ],
-        },
-      ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@nx/enforce-module-boundaries': boundaries({ forTests: false }),
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       'no-console': 'off',
     },
+  },
+  {
+    files: ['**/test/**/*.ts', '**/*.spec.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries({ forTests: true }) },
+  },
+  {
+    // CommonJS config files (jest.config.js)
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // the domain layer stays framework-free: its rules are tested with plain unit tests
@@ -45,7 +63,10 @@ export default [
         'error',
         {
           patterns: [
-            { group: ['@nestjs/*', 'typeorm', 'kafkajs', 'graphql', '@apollo/*'], message: 'The domain layer imports neither Nest, TypeORM, Kafka nor GraphQL.' },
+            {
+              group: ['@nestjs/*', 'typeorm', 'kafkajs', 'graphql', '@apollo/*'],
+              message: 'The domain layer imports neither Nest, TypeORM, Kafka nor GraphQL.',
+            },
           ],
         },
       ],

@@ -11,34 +11,36 @@ async function main(): Promise<void> {
   const started = Date.now();
   const say = (line: string) => console.log(`[unionfed] ${line}`);
   const profile = infraProfile('dev');
-  let infra: RunningInfra | undefined;
-  let platform: Platform | undefined;
+  // filled in as things start, so that a signal at any moment stops what is running
+  const running: { infra?: RunningInfra; platform?: Platform } = {};
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     say(`${signal}: stopping…`);
-    await platform?.stopAll();
-    await infra?.stop();
+    await running.platform?.stopAll();
+    await running.infra?.stop();
     say('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  infra = await startInfra(profile, { log: (line) => say(line) });
+  const infra = await startInfra(profile, { log: (line) => say(line) });
+  running.infra = infra;
   say('starting the services…');
-  platform = await startPlatform({
+  const platform = await startPlatform({
     adminDatabaseUrl: infra.databaseUrl,
     kafkaBrokers: infra.kafkaBrokers,
     logDir: join(profile.stateDir, 'logs'),
   });
+  running.platform = platform;
   if (await seedDemoFederation(platform.gatewayUrl, say)) say('(the services are catching up with the demo events)');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   say(`ready in ${seconds}s`);
   console.log(`
   GraphQL gateway     ${platform.gatewayUrl}
-${DOMAIN_SERVICES.map((name) => `  ${name.padEnd(19)} ${platform!.service(name).baseUrl}/graphql`).join('\n')}
+${DOMAIN_SERVICES.map((name) => `  ${name.padEnd(19)} ${platform.service(name).baseUrl}/graphql`).join('\n')}
   PostgreSQL          ${infra.databaseUrl}
   Kafka               ${infra.kafkaBrokers.join(',')}
   logs                ${join(profile.stateDir, 'logs')}

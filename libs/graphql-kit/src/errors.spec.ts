@@ -44,8 +44,12 @@ describe('GraphQL error formatting', () => {
 
 describe('GraphQL error formatting at the gateway', () => {
   it('passes a subgraph error with a platform code through, minus any stack trace', () => {
-    const downstream = new GraphQLError('staff number T1 is taken', { extensions: { code: 'CONFLICT', serviceName: 'membership' } });
-    const wrapped = new GraphQLError(downstream.message, { originalError: downstream, extensions: downstream.extensions });
+    // @apollo/gateway wraps the subgraph's formatted error (a plain object) as originalError
+    const downstream = { message: 'staff number T1 is taken', extensions: { code: 'CONFLICT' } };
+    const wrapped = new GraphQLError(downstream.message, {
+      originalError: downstream as unknown as Error,
+      extensions: { ...downstream.extensions, serviceName: 'membership' },
+    });
     const unexpected: unknown[] = [];
     const formatted = createErrorFormatter((e) => unexpected.push(e))(
       { message: wrapped.message, extensions: { ...wrapped.extensions, stacktrace: ['x'] } },

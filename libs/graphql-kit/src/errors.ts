@@ -47,9 +47,10 @@ export function createErrorFormatter(onUnexpected: (error: unknown) => void) {
       };
     }
     const code = formatted.extensions?.code;
-    // an error thrown by our code (not by GraphQL itself) is never passed through as it is
+    // an exception thrown by code (not a GraphQL error, nor a subgraph's error relayed by the gateway, which
+    // arrives as a plain object) is never passed through as it is
     const original = (error as GraphQLError | undefined)?.originalError;
-    const thrownByCode = !!original && !(original instanceof GraphQLError);
+    const thrownByCode = original instanceof Error && !(original instanceof GraphQLError);
     const knownCode = typeof code === 'string' && (REQUEST_ERROR_CODES.has(code) || (code in ErrorCode && code !== 'INTERNAL_SERVER_ERROR'));
     if (knownCode && !thrownByCode) {
       const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};

@@ -82,8 +82,9 @@ export function eventConsumerTransport(service: string): KafkaOptions {
       client: kafkaClientConfig(`${service}-consumer-${process.pid}`),
       consumer: {
         groupId: service,
-        sessionTimeout: 30000,
-        heartbeatInterval: 3000,
+        // a crashed instance's partitions move to the others after 10 s; handlers are short transactions
+        sessionTimeout: 10000,
+        heartbeatInterval: 1000,
         allowAutoTopicCreation: false,
         retry: { initialRetryTime: 300, retries: 10 },
       },

@@ -55,6 +55,11 @@ export function builtEntryPoint(name: ServiceName): string {
   return entry;
 }
 
+/** A child that was killed by a signal has no exit code, only a signal code. */
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
 function tail(file: string, lines = 30): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -111,7 +116,7 @@ export class Platform {
 
   async start(name: ServiceName): Promise<void> {
     const service = this.service(name);
-    if (service.child && service.child.exitCode === null) return;
+    if (service.child && isRunning(service.child)) return;
     mkdirSync(this.options.logDir, { recursive: true });
     const log = createWriteStream(service.logFile, { flags: 'a' });
     await new Promise((resolve) => log.once('open', resolve));
@@ -128,8 +133,9 @@ export class Platform {
   private async waitReady(service: ServiceProcess): Promise<void> {
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 90_000);
     for (let delay = 100; ; delay = Math.min(delay * 1.5, 1000)) {
-      if (service.child?.exitCode !== null && service.child?.exitCode !== undefined) {
-        throw new Error(`${service.name} exited with code ${service.child.exitCode} while starting:\n${tail(service.logFile)}`);
+      if (service.child && !isRunning(service.child)) {
+        const how = service.child.exitCode ?? service.child.signalCode;
+        throw new Error(`${service.name} exited (${how}) while starting:\n${tail(service.logFile)}`);
       }
       const ready = await fetch(`${service.baseUrl}/health/ready`, { signal: AbortSignal.timeout(2000) })
         .then((r) => r.ok)
@@ -143,7 +149,7 @@ export class Platform {
   /** Stops a service: SIGTERM (graceful: the relay and consumers finish their batch), or the given signal. */
   async stop(name: ServiceName, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<void> {
     const child = this.service(name).child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || !isRunning(child)) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KafkaMessage } from 'kafkajs';
-import { createKafka } from '@unionfed/messaging';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { testInfrastructure } from './environment';
 
 export interface ConsumedMessage {
@@ -17,7 +16,7 @@ export async function readTopic(
   topic: string,
   { until, timeoutMs = 30_000 }: { until?: (messages: ConsumedMessage[]) => boolean; timeoutMs?: number },
 ): Promise<ConsumedMessage[]> {
-  const kafka = createKafka(`test-reader-${randomBytes(3).toString('hex')}`, testInfrastructure().kafkaBrokers);
+  const kafka = new Kafka({ clientId: 'test-reader', brokers: testInfrastructure().kafkaBrokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `test-reader-${randomBytes(6).toString('hex')}`, sessionTimeout: 10_000 });
   const messages: ConsumedMessage[] = [];
   await consumer.connect();

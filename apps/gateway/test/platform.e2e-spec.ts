@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { graphqlData, graphqlRequest, queryDatabase, startTestPlatform, type TestPlatform } from '@unionfed/platform';
+import { eventually, testInfrastructure } from '@unionfed/testing';
+
+const CONSUMERS = ['finance', 'congress', 'activities', 'welfare'] as const;
+
+const DIRECTORIES = `query($id: ID!) {
+  ${CONSUMERS.map((s) => `${s}: ${s}Directory { member(id: $id) { name status branchId staffNumber } }`).join('\n  ')}
+}`;
+
+describe('the platform end to end, through the gateway (separate processes, real PostgreSQL + Kafka)', () => {
+  let t: TestPlatform;
+  let branchId: string;
+  const staff = () => `E2E${randomBytes(3).toString('hex').toUpperCase()}`;
+  const outboxRows = async () => Number((await queryDatabase<{ n: string }>(t.databaseUrl('membership'), 'SELECT count(*) AS n FROM outbox'))[0].n);
+
+  const admit = (input: Record<string, unknown>) =>
+    graphqlRequest<{ admitMember: { id: string } }>(
+      t.gatewayUrl,
+      'mutation($input: AdmitMemberInput!) { admitMember(input: $input) { id memberNumber status } }',
+      { input: { branchId, gender: 'FEMALE', category: 'TEACHER', name: '王芳', ...input } },
+    );
+
+  beforeAll(async () => {
+    t = await startTestPlatform(testInfrastructure());
+    const { openCampus } = await graphqlData<{ openCampus: { id: string } }>(
+      t.gatewayUrl,
+      'mutation { openCampus(input: { code: "E2E", name: "测试校区" }) { id } }',
+    );
+    const { openBranch } = await graphqlData<{ openBranch: { id: string } }>(
+      t.gatewayUrl,
+      'mutation($input: OpenBranchInput!) { openBranch(input: $input) { id } }',
+      { input: { campusId: openCampus.id, code: 'E2E-CS', name: '计算机学院分工会', kind: 'COLLEGE', staffHeadcount: 50 } },
+    );
+    branchId = openBranch.id;
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('puts a member admitted through the gateway into every other service’s directory', async () => {
+    const staffNumber = staff();
+    const admitted = await admit({ staffNumber, name: '李雪梅', birthDate: '1986-03-08' });
+    expect(admitted.errors).toBeUndefined();
+    const id = admitted.data!.admitMember.id;
+
+    const directories = await eventually(async () => {
+      const data = await graphqlData<Record<string, { member: { name: string } | null }>>(t.gatewayUrl, DIRECTORIES, { id });
+      for (const service of CONSUMERS) expect(data[service].member).not.toBeNull();
+      return data;
+    }, { timeoutMs: 30_000, intervalMs: 250 });
+    for (const service of CONSUMERS) {
+      expect(directories[service].member).toEqual({ name: '李雪梅', status: 'ACTIVE', branchId, staffNumber });
+    }
+  });
+
+  it('answers NOT_FOUND for a branch that does not exist, and emits no event', async () => {
+    const before = await outboxRows();
+    const result = await admit({ staffNumber: staff(), branchId: '01900000-0000-7000-8000-000000000000' });
+    expect(result.data).toBeNull();
+    expect(result.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'BRANCH_NOT_FOUND' });
+    expect(await outboxRows()).toBe(before);
+  });
+
+  it('answers CONFLICT for a staff number that is taken, and emits no event', async () => {
+    const staffNumber = staff();
+    expect((await admit({ staffNumber })).errors).toBeUndefined();
+    const before = await outboxRows();
+    const second = await admit({ staffNumber: staffNumber.toLowerCase(), name: '另一个人' });
+    expect(second.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'STAFF_NUMBER_TAKEN' });
+    expect(await outboxRows()).toBe(before);
+  });
+
+  it('answers BAD_USER_INPUT naming the field for an impossible birth date', async () => {
+    const result = await admit({ staffNumber: staff(), birthDate: '1990-02-30' });
+    expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'birthDate' });
+    expect(JSON.stringify(result)).not.toMatch(/stack|at .*\.ts/);
+  });
+
+  it('refuses a query the schema does not know with a validation error, not a server error', async () => {
+    const result = await graphqlRequest(t.gatewayUrl, '{ noSuchField }');
+    expect(result.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('delivers a member admitted while a consumer was killed once that consumer is back', async () => {
+    await t.platform.stop('welfare', 'SIGKILL');
+    const admitted = await admit({ staffNumber: staff(), name: '赵建国', gender: 'MALE' });
+    const id = admitted.data!.admitMember.id;
+    await t.platform.start('welfare');
+    const member = await eventually(
+      async () => {
+        const data = await graphqlData<{ welfareDirectory: { member: { name: string } | null } }>(
+          t.gatewayUrl,
+          'query($id: ID!) { welfareDirectory { member(id: $id) { name } } }',
+          { id },
+        );
+        expect(data.welfareDirectory.member).not.toBeNull();
+        return data.welfareDirectory.member;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(member).toEqual({ name: '赵建国' });
+    // exactly once: one directory row and one inbox row for the event
+    const rows = await queryDatabase<{ n: string }>(t.databaseUrl('welfare'), 'SELECT count(*) AS n FROM member_directory WHERE member_id = $1', [id]);
+    expect(Number(rows[0].n)).toBe(1);
+  });
+
+  it('has every consumer apply every event membership published, exactly once, and report it', async () => {
+    // BranchOpened and the three members admitted above
+    const ids = await eventually(async () => {
+      const rows = await queryDatabase<{ id: string; published: boolean }>(
+        t.databaseUrl('membership'),
+        'SELECT id, published_at IS NOT NULL AS published FROM outbox',
+      );
+      expect(rows.filter((row) => !row.published)).toEqual([]);
+      return rows.map((row) => row.id);
+    });
+    expect(ids).toHaveLength(4);
+    await eventually(async () => {
+      for (const service of CONSUMERS) {
+        // the test broker outlives test runs, so count only this run's events
+        const [row] = await queryDatabase<{ n: string }>(
+          t.databaseUrl(service),
+          `SELECT count(*) AS n FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])`,
+          [`${service}.directory`, ids],
+        );
+        expect({ service, applied: Number(row.n) }).toEqual({ service, applied: ids.length });
+      }
+    }, { timeoutMs: 30_000, intervalMs: 250 });
+    const sync = await graphqlData<Record<string, { eventsApplied: number; lastEventTime: string | null }>>(
+      t.gatewayUrl,
+      `{ ${CONSUMERS.map((s) => `${s}: ${s}Directory { eventsApplied lastEventTime }`).join(' ')} }`,
+    );
+    for (const service of CONSUMERS) {
+      expect(sync[service].eventsApplied).toBeGreaterThanOrEqual(ids.length);
+      expect(sync[service].lastEventTime).not.toBeNull();
+    }
+  });
+});

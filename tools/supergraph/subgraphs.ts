@@ -10,7 +10,13 @@ import { SUBGRAPH_TYPE_PATHS as congress } from '../../apps/congress/src/graphql
 import { SUBGRAPH_TYPE_PATHS as activities } from '../../apps/activities/src/graphql/subgraph';
 import { SUBGRAPH_TYPE_PATHS as welfare } from '../../apps/welfare/src/graphql/subgraph';
 
-const TYPE_PATHS: Record<DomainServiceName, string[]> = { membership, finance, congress, activities, welfare };
+const TYPE_PATHS: Record<DomainServiceName, string[]> = {
+  membership,
+  finance,
+  congress,
+  activities,
+  welfare,
+};
 
 export const SUPERGRAPH_PATH = join(repoRoot(), 'apps', 'gateway', 'supergraph.graphql');
 
@@ -32,7 +38,9 @@ export function composeSupergraph(): string {
     })),
   );
   if (result.errors) {
-    throw new Error(`supergraph composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`);
+    throw new Error(
+      `supergraph composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`,
+    );
   }
   return `${result.supergraphSdl.trim()}\n`;
 }

@@ -106,7 +106,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 /** Runs one command with the terminal's stdio; resolves with its exit code (or a description of how it died). */
 function run(step) {
   return new Promise((resolve) => {
-    const child = spawn(step.command, step.args, { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false' } });
+    const child = spawn(step.command, step.args, {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, NX_DAEMON: 'false' },
+    });
     current = child;
     let timedOut = false;
     const timer = setTimeout(() => {

@@ -6,7 +6,11 @@ import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 
 @Module({
   imports: [
-    ServiceCoreModule.forRoot({ service: 'activities', entities: [...DIRECTORY_ENTITIES], migrations: [DirectoryTables1763800000050] }),
+    ServiceCoreModule.forRoot({
+      service: 'activities',
+      entities: [...DIRECTORY_ENTITIES],
+      migrations: [DirectoryTables1763800000050],
+    }),
     DirectoryModule.forService('activities'),
     subgraphModule({ typePaths: SUBGRAPH_TYPE_PATHS }),
   ],

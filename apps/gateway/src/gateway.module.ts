@@ -5,7 +5,12 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apollo';
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { createErrorFormatter } from '@unionfed/graphql-kit';
-import { HealthController, ReadinessRegistry, subgraphUrlVariable, type DomainServiceName } from '@unionfed/service-kit';
+import {
+  HealthController,
+  ReadinessRegistry,
+  subgraphUrlVariable,
+  type DomainServiceName,
+} from '@unionfed/service-kit';
 
 /** Headers the gateway passes on to every subgraph: the caller's credentials and the trace context. */
 const FORWARDED_HEADERS = ['authorization', 'traceparent', 'tracestate'];
@@ -35,7 +40,9 @@ const logger = new Logger('Gateway');
         path: '/graphql',
         introspection: process.env.NODE_ENV !== 'production',
         includeStacktraceInErrorResponses: false,
-        formatError: createErrorFormatter((error) => logger.error(error instanceof Error ? error.stack ?? error.message : String(error))),
+        formatError: createErrorFormatter((error) =>
+          logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+        ),
         context: ({ req }: GatewayContext) => ({ req }),
       },
       gateway: {

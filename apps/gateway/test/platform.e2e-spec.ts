@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { graphqlData, graphqlRequest, queryDatabase, startTestPlatform, type TestPlatform } from '@unionfed/platform';
+import {
+  graphqlData,
+  graphqlRequest,
+  queryDatabase,
+  startTestPlatform,
+  type TestPlatform,
+} from '@unionfed/platform';
 import { eventually, testInfrastructure } from '@unionfed/testing';
 
 const CONSUMERS = ['finance', 'congress', 'activities', 'welfare'] as const;
@@ -12,7 +18,11 @@ describe('the platform end to end, through the gateway (separate processes, real
   let t: TestPlatform;
   let branchId: string;
   const staff = () => `E2E${randomBytes(3).toString('hex').toUpperCase()}`;
-  const outboxRows = async () => Number((await queryDatabase<{ n: string }>(t.databaseUrl('membership'), 'SELECT count(*) AS n FROM outbox'))[0].n);
+  const outboxRows = async () =>
+    Number(
+      (await queryDatabase<{ n: string }>(t.databaseUrl('membership'), 'SELECT count(*) AS n FROM outbox'))[0]
+        .n,
+    );
 
   const admit = (input: Record<string, unknown>) =>
     graphqlRequest<{ admitMember: { id: string } }>(
@@ -30,7 +40,15 @@ describe('the platform end to end, through the gateway (separate processes, real
     const { openBranch } = await graphqlData<{ openBranch: { id: string } }>(
       t.gatewayUrl,
       'mutation($input: OpenBranchInput!) { openBranch(input: $input) { id } }',
-      { input: { campusId: openCampus.id, code: 'E2E-CS', name: '计算机学院分工会', kind: 'COLLEGE', staffHeadcount: 50 } },
+      {
+        input: {
+          campusId: openCampus.id,
+          code: 'E2E-CS',
+          name: '计算机学院分工会',
+          kind: 'COLLEGE',
+          staffHeadcount: 50,
+        },
+      },
     );
     branchId = openBranch.id;
   });
@@ -45,13 +63,25 @@ describe('the platform end to end, through the gateway (separate processes, real
     expect(admitted.errors).toBeUndefined();
     const id = admitted.data!.admitMember.id;
 
-    const directories = await eventually(async () => {
-      const data = await graphqlData<Record<string, { member: { name: string } | null }>>(t.gatewayUrl, DIRECTORIES, { id });
-      for (const service of CONSUMERS) expect(data[service].member).not.toBeNull();
-      return data;
-    }, { timeoutMs: 30_000, intervalMs: 250 });
+    const directories = await eventually(
+      async () => {
+        const data = await graphqlData<Record<string, { member: { name: string } | null }>>(
+          t.gatewayUrl,
+          DIRECTORIES,
+          { id },
+        );
+        for (const service of CONSUMERS) expect(data[service].member).not.toBeNull();
+        return data;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
     for (const service of CONSUMERS) {
-      expect(directories[service].member).toEqual({ name: '李雪梅', status: 'ACTIVE', branchId, staffNumber });
+      expect(directories[service].member).toEqual({
+        name: '李雪梅',
+        status: 'ACTIVE',
+        branchId,
+        staffNumber,
+      });
     }
   });
 
@@ -102,7 +132,11 @@ describe('the platform end to end, through the gateway (separate processes, real
     );
     expect(member).toEqual({ name: '赵建国' });
     // exactly once: one directory row and one inbox row for the event
-    const rows = await queryDatabase<{ n: string }>(t.databaseUrl('welfare'), 'SELECT count(*) AS n FROM member_directory WHERE member_id = $1', [id]);
+    const rows = await queryDatabase<{ n: string }>(
+      t.databaseUrl('welfare'),
+      'SELECT count(*) AS n FROM member_directory WHERE member_id = $1',
+      [id],
+    );
     expect(Number(rows[0].n)).toBe(1);
   });
 
@@ -117,17 +151,20 @@ describe('the platform end to end, through the gateway (separate processes, real
       return rows.map((row) => row.id);
     });
     expect(ids).toHaveLength(4);
-    await eventually(async () => {
-      for (const service of CONSUMERS) {
-        // the test broker outlives test runs, so count only this run's events
-        const [row] = await queryDatabase<{ n: string }>(
-          t.databaseUrl(service),
-          `SELECT count(*) AS n FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])`,
-          [`${service}.directory`, ids],
-        );
-        expect({ service, applied: Number(row.n) }).toEqual({ service, applied: ids.length });
-      }
-    }, { timeoutMs: 30_000, intervalMs: 250 });
+    await eventually(
+      async () => {
+        for (const service of CONSUMERS) {
+          // the test broker outlives test runs, so count only this run's events
+          const [row] = await queryDatabase<{ n: string }>(
+            t.databaseUrl(service),
+            `SELECT count(*) AS n FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])`,
+            [`${service}.directory`, ids],
+          );
+          expect({ service, applied: Number(row.n) }).toEqual({ service, applied: ids.length });
+        }
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
     const sync = await graphqlData<Record<string, { eventsApplied: number; lastEventTime: string | null }>>(
       t.gatewayUrl,
       `{ ${CONSUMERS.map((s) => `${s}: ${s}Directory { eventsApplied lastEventTime }`).join(' ')} }`,

@@ -1,5 +1,14 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import { EVENT_REGISTRY, MembershipEvents, MEMBERSHIP_TOPICS, encodeEvent, dlqTopicOf, MemberJoinedSchema, Gender, type MemberJoined } from './index';
+import {
+  EVENT_REGISTRY,
+  MembershipEvents,
+  MEMBERSHIP_TOPICS,
+  encodeEvent,
+  dlqTopicOf,
+  MemberJoinedSchema,
+  Gender,
+  type MemberJoined,
+} from './index';
 
 describe('event registry', () => {
   it('names topics unionfed.<service>.<aggregate>.v<N> with a .dlq twin', () => {

@@ -1,4 +1,11 @@
-import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import {
+  create,
+  fromBinary,
+  toBinary,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+} from '@bufbuild/protobuf';
 
 /**
  * The topic registry: every integration event, the topic it travels on, its key and its CloudEvents type.
@@ -26,7 +33,13 @@ export interface EventContract<Desc extends DescMessage = DescMessage> {
 }
 
 export function defineTopic(service: string, aggregate: string, version = 1): TopicContract {
-  return { name: `unionfed.${service}.${aggregate}.v${version}`, service, aggregate, version, key: `${aggregate} id` };
+  return {
+    name: `unionfed.${service}.${aggregate}.v${version}`,
+    service,
+    aggregate,
+    version,
+    key: `${aggregate} id`,
+  };
 }
 
 export function dlqTopicOf(topic: string): string {
@@ -92,7 +105,10 @@ export class EventRegistry {
    * Decodes an event's bytes. Unknown fields are kept aside by protobuf (never an error), so an older consumer
    * reads a newer producer's events. Returns undefined for a type this registry does not know.
    */
-  decode(type: string, payload: Uint8Array): { contract: EventContract; message: MessageShape<DescMessage> } | undefined {
+  decode(
+    type: string,
+    payload: Uint8Array,
+  ): { contract: EventContract; message: MessageShape<DescMessage> } | undefined {
     const contract = this.byType.get(type);
     if (!contract) return undefined;
     return { contract, message: fromBinary(contract.schema, payload) };

@@ -136,7 +136,11 @@ export class DirectoryModule {
               logger[level === 'info' ? 'log' : level](`${message} ${fields ? JSON.stringify(fields) : ''}`),
             ),
         },
-        { provide: DirectoryReader, inject: [DataSource], useFactory: (dataSource: DataSource) => new DirectoryReader(dataSource, service) },
+        {
+          provide: DirectoryReader,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new DirectoryReader(dataSource, service),
+        },
         DirectorySyncResolver,
         rootResolverFor(service),
       ],

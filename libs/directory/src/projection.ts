@@ -39,17 +39,28 @@ async function upsertMember(
   await manager.query(
     `INSERT INTO member_directory (member_id, ${names.join(', ')}, updated_at)
      VALUES ($1, ${names.map((_, i) => `$${i + 2}`).join(', ')}, now())
-     ON CONFLICT (member_id) DO UPDATE SET ${Object.keys(columns).map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()`,
+     ON CONFLICT (member_id) DO UPDATE SET ${Object.keys(columns)
+       .map((n) => `${n} = EXCLUDED.${n}`)
+       .join(', ')}, updated_at = now()`,
     [memberId, ...Object.values(all)],
   );
 }
 
 /** Updates only the columns given, for a member this directory may not have seen join (created then). */
-async function setMemberStatus(manager: EntityManager, memberId: string, branchId: string, status: string): Promise<void> {
+async function setMemberStatus(
+  manager: EntityManager,
+  memberId: string,
+  branchId: string,
+  status: string,
+): Promise<void> {
   await upsertMember(manager, memberId, { branch_id: branchId, status });
 }
 
-async function recordProgress(manager: EntityManager, projection: string, context: HandlerContext): Promise<void> {
+async function recordProgress(
+  manager: EntityManager,
+  projection: string,
+  context: HandlerContext,
+): Promise<void> {
   await manager.query(
     `INSERT INTO projection_status (projection, events_applied, last_event_id, last_event_type, last_event_time, updated_at)
      VALUES ($1, 1, $2, $3, $4, now())
@@ -64,13 +75,24 @@ async function recordProgress(manager: EntityManager, projection: string, contex
  * The membership projection: every membership event keeps `branch_directory` and `member_directory` current.
  * Each handler runs inside the inbox transaction, so a redelivered event is applied once.
  */
-export function createDirectoryDispatcher(dataSource: DataSource, service: string, log?: DispatcherOptions['log']): EventDispatcher {
+export function createDirectoryDispatcher(
+  dataSource: DataSource,
+  service: string,
+  log?: DispatcherOptions['log'],
+): EventDispatcher {
   const projection = `${service}.directory`;
   const dispatcher = new EventDispatcher(dataSource, { consumer: projection, registry: EVENT_REGISTRY, log });
   const progress = (context: HandlerContext) => recordProgress(context.manager, projection, context);
   const upsertBranch = async (
     manager: EntityManager,
-    e: { branchId: string; campusId: string; code: string; name: string; kind: BranchKind; staffHeadcount: number },
+    e: {
+      branchId: string;
+      campusId: string;
+      code: string;
+      name: string;
+      kind: BranchKind;
+      staffHeadcount: number;
+    },
     status: string,
   ) =>
     manager.query(
@@ -78,7 +100,15 @@ export function createDirectoryDispatcher(dataSource: DataSource, service: strin
        VALUES ($1, $2, $3, $4, $5, $6, $7, now())
        ON CONFLICT (branch_id) DO UPDATE SET campus_id = EXCLUDED.campus_id, code = EXCLUDED.code, name = EXCLUDED.name,
          kind = EXCLUDED.kind, staff_headcount = EXCLUDED.staff_headcount, status = EXCLUDED.status, updated_at = now()`,
-      [e.branchId, e.campusId || null, e.code, e.name, enumName(BranchKind, e.kind, 'COLLEGE'), e.staffHeadcount, status],
+      [
+        e.branchId,
+        e.campusId || null,
+        e.code,
+        e.name,
+        enumName(BranchKind, e.kind, 'COLLEGE'),
+        e.staffHeadcount,
+        status,
+      ],
     );
 
   return dispatcher
@@ -100,7 +130,12 @@ export function createDirectoryDispatcher(dataSource: DataSource, service: strin
       await progress(context);
     })
     .on(MembershipEvents.MemberProfileUpdated, async (e, context) => {
-      await upsertMember(context.manager, e.memberId, { branch_id: e.branchId, ...profileColumns(e.profile) }, { status: 'ACTIVE' });
+      await upsertMember(
+        context.manager,
+        e.memberId,
+        { branch_id: e.branchId, ...profileColumns(e.profile) },
+        { status: 'ACTIVE' },
+      );
       await progress(context);
     })
     .on(MembershipEvents.MemberTransferred, async (e, context) => {

@@ -8,9 +8,12 @@ export function parseIsoDate(value: string, field: string): string {
   if (match) {
     const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
     const date = new Date(Date.UTC(y, m - 1, d));
-    if (date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d) return match[0];
+    if (date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d)
+      return match[0];
   }
-  throw new InvalidInputError(`${field} must be a date YYYY-MM-DD, got "${value}"`, 'INVALID_DATE', { field });
+  throw new InvalidInputError(`${field} must be a date YYYY-MM-DD, got "${value}"`, 'INVALID_DATE', {
+    field,
+  });
 }
 
 /** Today's date in the federation's time zone (Asia/Shanghai), as YYYY-MM-DD. */

@@ -5,9 +5,15 @@ import { createErrorFormatter } from './errors';
 function format(error: unknown) {
   const unexpected: unknown[] = [];
   const graphQLError =
-    error instanceof GraphQLError ? error : new GraphQLError('boom', { originalError: error as Error, path: ['x'] });
+    error instanceof GraphQLError
+      ? error
+      : new GraphQLError('boom', { originalError: error as Error, path: ['x'] });
   const formatted = createErrorFormatter((e) => unexpected.push(e))(
-    { message: graphQLError.message, path: ['x'], extensions: { ...graphQLError.extensions, stacktrace: ['at secret.ts:1'] } },
+    {
+      message: graphQLError.message,
+      path: ['x'],
+      extensions: { ...graphQLError.extensions, stacktrace: ['at secret.ts:1'] },
+    },
     graphQLError,
   );
   return { formatted, unexpected };
@@ -15,13 +21,21 @@ function format(error: unknown) {
 
 describe('GraphQL error formatting', () => {
   it('gives domain errors their code and reason', () => {
-    const { formatted } = format(new ConflictError('staff number T1 is taken', 'STAFF_NUMBER_TAKEN', { staffNumber: 'T1' }));
-    expect(formatted.extensions).toEqual({ code: 'CONFLICT', reason: 'STAFF_NUMBER_TAKEN', staffNumber: 'T1' });
+    const { formatted } = format(
+      new ConflictError('staff number T1 is taken', 'STAFF_NUMBER_TAKEN', { staffNumber: 'T1' }),
+    );
+    expect(formatted.extensions).toEqual({
+      code: 'CONFLICT',
+      reason: 'STAFF_NUMBER_TAKEN',
+      staffNumber: 'T1',
+    });
     expect(formatted.message).toBe('staff number T1 is taken');
   });
 
   it('names the field of invalid input', () => {
-    const { formatted } = format(new InvalidInputError('name must not be empty', 'NAME_REQUIRED', { field: 'name' }));
+    const { formatted } = format(
+      new InvalidInputError('name must not be empty', 'NAME_REQUIRED', { field: 'name' }),
+    );
     expect(formatted.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
   });
 
@@ -30,14 +44,23 @@ describe('GraphQL error formatting', () => {
   });
 
   it('hides unexpected errors: no message detail, no stack, no SQL', () => {
-    const { formatted, unexpected } = format(new Error('duplicate key value violates unique constraint "member_pkey"'));
-    expect(formatted).toEqual({ message: 'Internal server error', path: ['x'], locations: undefined, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    const { formatted, unexpected } = format(
+      new Error('duplicate key value violates unique constraint "member_pkey"'),
+    );
+    expect(formatted).toEqual({
+      message: 'Internal server error',
+      path: ['x'],
+      locations: undefined,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(JSON.stringify(formatted)).not.toMatch(/constraint|stack|secret/);
     expect(unexpected).toHaveLength(1);
   });
 
   it('passes request validation errors through without the stack trace', () => {
-    const { formatted } = format(new GraphQLError('Cannot query field "nope"', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+    const { formatted } = format(
+      new GraphQLError('Cannot query field "nope"', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    );
     expect(formatted.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
   });
 });

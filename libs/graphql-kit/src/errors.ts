@@ -51,7 +51,9 @@ export function createErrorFormatter(onUnexpected: (error: unknown) => void) {
     // arrives as a plain object) is never passed through as it is
     const original = (error as GraphQLError | undefined)?.originalError;
     const thrownByCode = original instanceof Error && !(original instanceof GraphQLError);
-    const knownCode = typeof code === 'string' && (REQUEST_ERROR_CODES.has(code) || (code in ErrorCode && code !== 'INTERNAL_SERVER_ERROR'));
+    const knownCode =
+      typeof code === 'string' &&
+      (REQUEST_ERROR_CODES.has(code) || (code in ErrorCode && code !== 'INTERNAL_SERVER_ERROR'));
     if (knownCode && !thrownByCode) {
       const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };

@@ -8,7 +8,9 @@ export function encodeCursor(value: string): string {
 export function decodeCursor(cursor: string): string {
   const value = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!value || encodeCursor(value) !== cursor) {
-    throw new InvalidInputError('after is not a cursor this API gave out', 'INVALID_CURSOR', { field: 'after' });
+    throw new InvalidInputError('after is not a cursor this API gave out', 'INVALID_CURSOR', {
+      field: 'after',
+    });
   }
   return value;
 }
@@ -18,7 +20,9 @@ export const MAX_PAGE_SIZE = 100;
 export function pageSize(first: number | undefined | null, fallback = 20): number {
   const size = first ?? fallback;
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    throw new InvalidInputError(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'INVALID_PAGE_SIZE', { field: 'first' });
+    throw new InvalidInputError(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'INVALID_PAGE_SIZE', {
+      field: 'first',
+    });
   }
   return size;
 }
@@ -30,8 +34,17 @@ export interface Connection<T> {
 }
 
 /** Builds a connection from `size + 1` fetched rows: the extra row only tells that there is a next page. */
-export function toConnection<T>(rows: T[], size: number, totalCount: number, cursorOf: (row: T) => string): Connection<T> {
+export function toConnection<T>(
+  rows: T[],
+  size: number,
+  totalCount: number,
+  cursorOf: (row: T) => string,
+): Connection<T> {
   const page = rows.slice(0, size);
   const edges = page.map((node) => ({ cursor: encodeCursor(cursorOf(node)), node }));
-  return { edges, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount,
+  };
 }

@@ -21,7 +21,9 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
     playground: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter((error) => logger.error(error instanceof Error ? error.stack ?? error.message : String(error))),
+    formatError: createErrorFormatter((error) =>
+      logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+    ),
     context: ({ req }: { req: unknown }) => ({ req }),
   });
 }

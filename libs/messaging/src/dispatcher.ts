@@ -67,7 +67,12 @@ export class EventDispatcher {
       envelope = fromKafkaHeaders(message.headers);
     } catch (error) {
       if (!(error instanceof MalformedEnvelopeError)) throw error;
-      this.options.log?.('error', 'message without a readable envelope', { topic, partition, offset: message.offset, error: error.message });
+      this.options.log?.('error', 'message without a readable envelope', {
+        topic,
+        partition,
+        offset: message.offset,
+        error: error.message,
+      });
       return 'rejected';
     }
     const handler = this.handlers.get(envelope.type);
@@ -78,10 +83,18 @@ export class EventDispatcher {
       if (!decoded) return 'ignored';
       event = decoded.message;
     } catch (error) {
-      this.options.log?.('error', 'undecodable event payload', { topic, partition, offset: message.offset, type: envelope.type, error: (error as Error).message });
+      this.options.log?.('error', 'undecodable event payload', {
+        topic,
+        partition,
+        offset: message.offset,
+        type: envelope.type,
+        error: (error as Error).message,
+      });
       return 'rejected';
     }
     const delivery: Delivery = { envelope, topic, partition, offset: message.offset };
-    return this.inbox.process(this.options.consumer, delivery, (manager) => handler(event, { manager, envelope, delivery }));
+    return this.inbox.process(this.options.consumer, delivery, (manager) =>
+      handler(event, { manager, envelope, delivery }),
+    );
   }
 }

@@ -48,10 +48,13 @@ export function fromKafkaHeaders(headers: IHeaders | undefined): EventEnvelope {
   const source = header(headers, 'ce_source');
   const time = header(headers, 'ce_time');
   if (!id || !type || !source || !time) {
-    throw new MalformedEnvelopeError('message lacks the CloudEvents headers ce_id, ce_type, ce_source, ce_time');
+    throw new MalformedEnvelopeError(
+      'message lacks the CloudEvents headers ce_id, ce_type, ce_source, ce_time',
+    );
   }
   const specVersion = header(headers, 'ce_specversion');
-  if (specVersion !== CE_SPEC_VERSION) throw new MalformedEnvelopeError(`unsupported ce_specversion ${specVersion}`);
+  if (specVersion !== CE_SPEC_VERSION)
+    throw new MalformedEnvelopeError(`unsupported ce_specversion ${specVersion}`);
   return {
     id,
     type,

@@ -25,7 +25,9 @@ export class MessagingTables1763800000000 implements MigrationInterface {
         last_error    TEXT
       )`);
     await q.query(`CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL`);
-    await q.query(`CREATE INDEX outbox_unpublished_key ON outbox (message_key, seq) WHERE published_at IS NULL`);
+    await q.query(
+      `CREATE INDEX outbox_unpublished_key ON outbox (message_key, seq) WHERE published_at IS NULL`,
+    );
     await q.query(`
       CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

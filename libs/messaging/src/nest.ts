@@ -41,7 +41,8 @@ export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown 
     await this.producer.connect();
     this.relay = new OutboxRelay(this.dataSource, this.producer, {
       databaseUrl: this.options.databaseUrl,
-      log: (level, message, fields) => this.logger[level === 'info' ? 'log' : level](`${message} ${fields ? JSON.stringify(fields) : ''}`),
+      log: (level, message, fields) =>
+        this.logger[level === 'info' ? 'log' : level](`${message} ${fields ? JSON.stringify(fields) : ''}`),
     });
     await this.relay.start();
   }

@@ -17,11 +17,17 @@ export interface OutboxContext {
 export class Outbox {
   constructor(private readonly source: string) {}
 
-  async add(manager: EntityManager, events: EncodedEvent | EncodedEvent[], context: OutboxContext = {}): Promise<string[]> {
+  async add(
+    manager: EntityManager,
+    events: EncodedEvent | EncodedEvent[],
+    context: OutboxContext = {},
+  ): Promise<string[]> {
     const list = Array.isArray(events) ? events : [events];
     if (list.length === 0) return [];
     if (!manager.queryRunner?.isTransactionActive) {
-      throw new Error('Outbox.add must run inside the transaction that changes the state (use inTransaction)');
+      throw new Error(
+        'Outbox.add must run inside the transaction that changes the state (use inTransaction)',
+      );
     }
     const traceparent = isTraceparent(context.traceparent) ? context.traceparent : newTraceparent();
     const time = new Date().toISOString();
@@ -30,8 +36,22 @@ export class Outbox {
     const placeholders = list.map((event, i) => {
       const id = uuidv7();
       ids.push(id);
-      const headers = toKafkaHeaders({ id, type: event.type, source: this.source, time, traceparent, branchId: event.branchId });
-      values.push(id, event.topic, event.key, event.type, Buffer.from(event.payload), JSON.stringify(headers));
+      const headers = toKafkaHeaders({
+        id,
+        type: event.type,
+        source: this.source,
+        time,
+        traceparent,
+        branchId: event.branchId,
+      });
+      values.push(
+        id,
+        event.topic,
+        event.key,
+        event.type,
+        Buffer.from(event.payload),
+        JSON.stringify(headers),
+      );
       const o = i * 6;
       return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}::jsonb)`;
     });

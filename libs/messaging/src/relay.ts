@@ -92,12 +92,18 @@ export class OutboxRelay {
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay' });
+    const client = new Client({
+      connectionString: this.options.databaseUrl,
+      application_name: 'outbox-relay',
+    });
     client.on('notification', () => void this.wake());
     client.on('error', (error) => {
       this.log('warn', 'outbox LISTEN connection lost; polling until it is back', { error: error.message });
       this.listener = undefined;
-      this.reconnectTimer = setTimeout(() => this.running && this.listen().catch(() => undefined), this.pollIntervalMs);
+      this.reconnectTimer = setTimeout(
+        () => this.running && this.listen().catch(() => undefined),
+        this.pollIntervalMs,
+      );
     });
     try {
       await client.connect();
@@ -170,15 +176,21 @@ export class OutboxRelay {
         await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
       } catch (error) {
         this.failures += 1;
-        await runner.query(`UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`, [
-          ids,
-          String((error as Error).message).slice(0, 2000),
-        ]);
+        await runner.query(
+          `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`,
+          [ids, String((error as Error).message).slice(0, 2000)],
+        );
         await runner.commitTransaction();
-        this.log('warn', 'Kafka refused outbox batch; will retry', { rows: rows.length, error: (error as Error).message });
+        this.log('warn', 'Kafka refused outbox batch; will retry', {
+          rows: rows.length,
+          error: (error as Error).message,
+        });
         return -1;
       }
-      await runner.query(`UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [ids]);
+      await runner.query(
+        `UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
       await runner.commitTransaction();
       this.failures = 0;
       this.published += rows.length;

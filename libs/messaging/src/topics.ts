@@ -9,7 +9,11 @@ export interface TopicLayout {
 export const LOCAL_TOPIC_LAYOUT: TopicLayout = { partitions: 3, replicationFactor: 1 };
 
 /** Creates every topic of the registry and its dead-letter twin; topics that exist are left as they are. */
-export async function ensureTopics(kafka: Kafka, topics: TopicContract[], layout = LOCAL_TOPIC_LAYOUT): Promise<string[]> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: TopicContract[],
+  layout = LOCAL_TOPIC_LAYOUT,
+): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -5,7 +5,14 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { EventRegistry, MemberRetiredSchema, MembershipEvents } from '@unionfed/contracts';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
 import { createTestDatabase, eventually, testInfrastructure, uniqueTopic } from '@unionfed/testing';
-import { createKafka, EventDispatcher, MessagingTables1763800000000, RELIABLE_PRODUCER, toKafkaHeaders, newTraceparent } from '../src';
+import {
+  createKafka,
+  EventDispatcher,
+  MessagingTables1763800000000,
+  RELIABLE_PRODUCER,
+  toKafkaHeaders,
+  newTraceparent,
+} from '../src';
 
 class EffectsTable1763800000999 implements MigrationInterface {
   async up(q: QueryRunner) {
@@ -20,23 +27,46 @@ function memberRetired(memberId: string, eventId = uuidv7()) {
   const type = MembershipEvents.MemberRetired.type;
   return {
     key: memberId,
-    value: Buffer.from(toBinary(MemberRetiredSchema, create(MemberRetiredSchema, { memberId, branchId: 'b-1' }))),
-    headers: toKafkaHeaders({ id: eventId, type, source: '/unionfed/membership', time: new Date().toISOString(), traceparent: newTraceparent() }),
+    value: Buffer.from(
+      toBinary(MemberRetiredSchema, create(MemberRetiredSchema, { memberId, branchId: 'b-1' })),
+    ),
+    headers: toKafkaHeaders({
+      id: eventId,
+      type,
+      source: '/unionfed/membership',
+      time: new Date().toISOString(),
+      traceparent: newTraceparent(),
+    }),
   };
 }
 
 const asReceived = (m: ReturnType<typeof memberRetired>, offset = '0'): KafkaMessage =>
-  ({ ...m, offset, timestamp: String(Date.now()), attributes: 0, size: 0, headers: m.headers }) as unknown as KafkaMessage;
+  ({
+    ...m,
+    offset,
+    timestamp: String(Date.now()),
+    attributes: 0,
+    size: 0,
+    headers: m.headers,
+  }) as unknown as KafkaMessage;
 
 describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let dataSource: DataSource;
   const registry = new EventRegistry([MembershipEvents.MemberRetired]);
-  const effects = async (memberId: string) => Number((await dataSource.query(`SELECT count(*) AS n FROM effect WHERE member_id = $1`, [memberId]))[0].n);
+  const effects = async (memberId: string) =>
+    Number(
+      (await dataSource.query(`SELECT count(*) AS n FROM effect WHERE member_id = $1`, [memberId]))[0].n,
+    );
 
   beforeAll(async () => {
     database = await createTestDatabase('inbox');
-    dataSource = createDataSource({ url: database.url, entities: [], migrations: [MessagingTables1763800000000, EffectsTable1763800000999], applicationName: 'inbox-test' });
+    dataSource = createDataSource({
+      url: database.url,
+      entities: [],
+      migrations: [MessagingTables1763800000000, EffectsTable1763800000999],
+      applicationName: 'inbox-test',
+    });
     await migrate(dataSource);
   });
 
@@ -46,10 +76,13 @@ describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
   });
 
   function dispatcher(onRetired: (memberId: string) => void = () => undefined) {
-    return new EventDispatcher(dataSource, { consumer: 'test.projection', registry }).on(MembershipEvents.MemberRetired, async (event, { manager }) => {
-      onRetired(event.memberId);
-      await manager.query(`INSERT INTO effect (member_id) VALUES ($1)`, [event.memberId]);
-    });
+    return new EventDispatcher(dataSource, { consumer: 'test.projection', registry }).on(
+      MembershipEvents.MemberRetired,
+      async (event, { manager }) => {
+        onRetired(event.memberId);
+        await manager.query(`INSERT INTO effect (member_id) VALUES ($1)`, [event.memberId]);
+      },
+    );
   }
 
   it('has one effect when the same event is delivered twice through Kafka', async () => {
@@ -64,14 +97,21 @@ describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
     const producer = kafka.producer(RELIABLE_PRODUCER);
     await producer.connect();
     // a redelivery as the wire sees it: the same CloudEvent (same ce_id) twice, plus one other event
-    await producer.send({ topic, acks: -1, messages: [message, message, memberRetired(`${memberId}-other`)] });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [message, message, memberRetired(`${memberId}-other`)],
+    });
     await producer.disconnect();
 
     const inbox = dispatcher();
     const consumer = kafka.consumer({ groupId: `inbox-test-${randomBytes(4).toString('hex')}` });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ topic: t, partition, message: m }) => void (await inbox.dispatch(m, t, partition)) });
+    await consumer.run({
+      eachMessage: async ({ topic: t, partition, message: m }) =>
+        void (await inbox.dispatch(m, t, partition)),
+    });
     try {
       await eventually(() => expect(inbox.counts.applied + inbox.counts.duplicate).toBe(3));
     } finally {
@@ -99,7 +139,10 @@ describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
   });
 
   it('acknowledges event types it does not handle without recording them', async () => {
-    const message = asReceived({ ...memberRetired('m-x'), headers: { ...memberRetired('m-x').headers, ce_type: 'unionfed.membership.Unknown.v1' } });
+    const message = asReceived({
+      ...memberRetired('m-x'),
+      headers: { ...memberRetired('m-x').headers, ce_type: 'unionfed.membership.Unknown.v1' },
+    });
     await expect(dispatcher().dispatch(message, 't', 0)).resolves.toBe('ignored');
   });
 

@@ -2,11 +2,24 @@ import type { DataSource } from 'typeorm';
 import type { Producer } from 'kafkajs';
 import { createDataSource, inTransaction, migrate } from '@unionfed/persistence';
 import { infraProfile, startKafka, stopKafka } from '@unionfed/infra';
-import { createTestDatabase, eventually, header, readTopic, testInfrastructure, uniqueTopic } from '@unionfed/testing';
+import {
+  createTestDatabase,
+  eventually,
+  header,
+  readTopic,
+  testInfrastructure,
+  uniqueTopic,
+} from '@unionfed/testing';
 import { createKafka, MessagingTables1763800000000, Outbox, OutboxRelay, RELIABLE_PRODUCER } from '../src';
 
 function event(topic: string, key: string, n: number) {
-  return { type: 'unionfed.test.Happened.v1', topic, key, branchId: 'b-1', payload: Buffer.from(`${key}:${n}`) };
+  return {
+    type: 'unionfed.test.Happened.v1',
+    topic,
+    key,
+    branchId: 'b-1',
+    payload: Buffer.from(`${key}:${n}`),
+  };
 }
 
 describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
@@ -16,11 +29,17 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
   const outbox = new Outbox('/unionfed/test');
   let topic: string;
 
-  const unpublished = async () => Number((await dataSource.query(`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`))[0].n);
+  const unpublished = async () =>
+    Number((await dataSource.query(`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`))[0].n);
 
   beforeAll(async () => {
     database = await createTestDatabase('outbox');
-    dataSource = createDataSource({ url: database.url, entities: [], migrations: [MessagingTables1763800000000], applicationName: 'outbox-test' });
+    dataSource = createDataSource({
+      url: database.url,
+      entities: [],
+      migrations: [MessagingTables1763800000000],
+      applicationName: 'outbox-test',
+    });
     await migrate(dataSource);
     const kafka = createKafka('outbox-test', testInfrastructure().kafkaBrokers);
     producer = kafka.producer(RELIABLE_PRODUCER);
@@ -43,7 +62,11 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
   });
 
   it('publishes a committed event with CloudEvents headers and marks it published', async () => {
-    const [id] = await inTransaction(dataSource, (m) => outbox.add(m, event(topic, 'k1', 1), { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }));
+    const [id] = await inTransaction(dataSource, (m) =>
+      outbox.add(m, event(topic, 'k1', 1), {
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      }),
+    );
     const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url });
     expect(await relay.publishBatch()).toBe(1);
 
@@ -52,7 +75,9 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
     expect(header(received.message, 'ce_type')).toBe('unionfed.test.Happened.v1');
     expect(header(received.message, 'ce_specversion')).toBe('1.0');
     expect(header(received.message, 'content-type')).toBe('application/protobuf');
-    expect(header(received.message, 'traceparent')).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(header(received.message, 'traceparent')).toBe(
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    );
     expect(header(received.message, 'unionfed_branch_id')).toBe('b-1');
     expect(received.message.key?.toString()).toBe('k1');
     expect(await unpublished()).toBe(0);
@@ -71,11 +96,16 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
   });
 
   it('refuses to write outside a transaction', async () => {
-    await expect(outbox.add(dataSource.manager, event(topic, 'k1', 1))).rejects.toThrow(/inside the transaction/);
+    await expect(outbox.add(dataSource.manager, event(topic, 'k1', 1))).rejects.toThrow(
+      /inside the transaction/,
+    );
   });
 
   it('is woken by NOTIFY on commit and publishes without being asked', async () => {
-    const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url, pollIntervalMs: 60_000 });
+    const relay = new OutboxRelay(dataSource, producer, {
+      databaseUrl: database.url,
+      pollIntervalMs: 60_000,
+    });
     await relay.start();
     try {
       await inTransaction(dataSource, (m) => outbox.add(m, [event(topic, 'k1', 1), event(topic, 'k2', 1)]));
@@ -89,9 +119,16 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
   it('keeps each key in order and publishes every row exactly once with two relays running', async () => {
     const keys = Array.from({ length: 8 }, (_, i) => `key-${i}`);
     for (let n = 0; n < 50; n++) {
-      await inTransaction(dataSource, (m) => outbox.add(m, keys.map((key) => event(topic, key, n))));
+      await inTransaction(dataSource, (m) =>
+        outbox.add(
+          m,
+          keys.map((key) => event(topic, key, n)),
+        ),
+      );
     }
-    const relays = [1, 2].map(() => new OutboxRelay(dataSource, producer, { databaseUrl: database.url, batchSize: 37 }));
+    const relays = [1, 2].map(
+      () => new OutboxRelay(dataSource, producer, { databaseUrl: database.url, batchSize: 37 }),
+    );
     await Promise.all(relays.map((relay) => relay.wake()));
     await Promise.all(relays.map((relay) => relay.wake()));
     expect(relays[0].publishedCount + relays[1].publishedCount).toBe(400);
@@ -108,21 +145,35 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
 
   it('keeps events written while Kafka is down and publishes them once it is back', async () => {
     const profile = infraProfile('test');
-    const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url, pollIntervalMs: 200, maxBackoffMs: 1000 });
+    const relay = new OutboxRelay(dataSource, producer, {
+      databaseUrl: database.url,
+      pollIntervalMs: 200,
+      maxBackoffMs: 1000,
+    });
     await relay.start();
     try {
       await stopKafka(profile);
       // the writes succeed: they only touch PostgreSQL
-      for (let n = 0; n < 5; n++) await inTransaction(dataSource, (m) => outbox.add(m, event(topic, 'k1', n)));
-      await eventually(async () => {
-        const [{ attempts }] = await dataSource.query(`SELECT min(attempts) AS attempts FROM outbox`);
-        expect(Number(attempts)).toBeGreaterThan(0);
-      }, { timeoutMs: 90_000, intervalMs: 500 });
+      for (let n = 0; n < 5; n++)
+        await inTransaction(dataSource, (m) => outbox.add(m, event(topic, 'k1', n)));
+      await eventually(
+        async () => {
+          const [{ attempts }] = await dataSource.query(`SELECT min(attempts) AS attempts FROM outbox`);
+          expect(Number(attempts)).toBeGreaterThan(0);
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
       expect(await unpublished()).toBe(5);
       await startKafka(profile);
       await eventually(async () => expect(await unpublished()).toBe(0), { timeoutMs: 60_000 });
       const messages = await readTopic(topic, { until: (m) => m.length >= 5 });
-      expect(messages.map((m) => m.message.value?.toString())).toEqual(['k1:0', 'k1:1', 'k1:2', 'k1:3', 'k1:4']);
+      expect(messages.map((m) => m.message.value?.toString())).toEqual([
+        'k1:0',
+        'k1:1',
+        'k1:2',
+        'k1:3',
+        'k1:4',
+      ]);
     } finally {
       await relay.stop();
       await startKafka(profile);

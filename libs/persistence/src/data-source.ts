@@ -40,6 +40,9 @@ export async function migrate(dataSource: DataSource): Promise<void> {
  * Runs `work` in one transaction: everything it writes — state, history, audit and outbox rows — commits or
  * rolls back together.
  */
-export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+export function inTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
   return dataSource.transaction(work);
 }

@@ -11,8 +11,14 @@ function random(seed: number): () => number {
   };
 }
 
-const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢'.split('');
-const GIVEN = '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉红建文云飞海燕晨宇欣怡子涵思远博雅晓梅志国春雨'.split('');
+const SURNAMES =
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢'.split(
+    '',
+  );
+const GIVEN =
+  '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉红建文云飞海燕晨宇欣怡子涵思远博雅晓梅志国春雨'.split(
+    '',
+  );
 
 const CAMPUSES = [
   { code: 'MAIN', name: '本部校区' },
@@ -47,7 +53,10 @@ const TITLES = ['教授', '副教授', '讲师', '助教', '研究员', '工程�
  * through the gateway, i.e. the real write path: every member's MemberJoined flows to every service.
  * Does nothing when the federation already has a campus.
  */
-export async function seedDemoFederation(gatewayUrl: string, log: (line: string) => void = () => undefined): Promise<boolean> {
+export async function seedDemoFederation(
+  gatewayUrl: string,
+  log: (line: string) => void = () => undefined,
+): Promise<boolean> {
   const existing = await graphqlData<{ campuses: { id: string }[] }>(gatewayUrl, '{ campuses { id } }');
   if (existing.campuses.length > 0) return false;
   const next = random(20261122);
@@ -96,6 +105,8 @@ export async function seedDemoFederation(gatewayUrl: string, log: (line: string)
       );
     }
   }
-  log(`seeded the demo federation: ${CAMPUSES.length} campuses, ${BRANCHES.length} branch unions, ${members} members`);
+  log(
+    `seeded the demo federation: ${CAMPUSES.length} campuses, ${BRANCHES.length} branch unions, ${members} members`,
+  );
   return true;
 }

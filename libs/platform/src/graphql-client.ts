@@ -24,7 +24,11 @@ export async function graphqlRequest<T = Record<string, unknown>>(
 }
 
 /** Like graphqlRequest, but throws on any GraphQL error: for callers that expect success. */
-export async function graphqlData<T = Record<string, unknown>>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+export async function graphqlData<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
   const result = await graphqlRequest<T>(url, query, variables);
   if (result.errors?.length || !result.data) {
     throw new Error(`GraphQL error: ${JSON.stringify(result.errors ?? 'no data')}`);

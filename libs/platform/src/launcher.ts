@@ -3,7 +3,13 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { ALL_EVENTS, type TopicContract } from '@unionfed/contracts';
 import { createKafka, ensureTopics } from '@unionfed/messaging';
-import { DOMAIN_SERVICES, SERVICES, START_ORDER, subgraphUrlVariable, type ServiceName } from '@unionfed/service-kit';
+import {
+  DOMAIN_SERVICES,
+  SERVICES,
+  START_ORDER,
+  subgraphUrlVariable,
+  type ServiceName,
+} from '@unionfed/service-kit';
 import { databaseUrlFor, ensureDatabases, repoRoot } from '@unionfed/infra';
 
 export interface PlatformOptions {
@@ -79,7 +85,12 @@ export class Platform {
     const offset = options.portOffset ?? 0;
     for (const name of START_ORDER) {
       const port = SERVICES[name].port + offset;
-      this.services.set(name, { name, port, baseUrl: `http://127.0.0.1:${port}`, logFile: join(options.logDir, `${name}.log`) });
+      this.services.set(name, {
+        name,
+        port,
+        baseUrl: `http://127.0.0.1:${port}`,
+        logFile: join(options.logDir, `${name}.log`),
+      });
     }
   }
 
@@ -103,7 +114,8 @@ export class Platform {
     if (database) env.DATABASE_URL = databaseUrlFor(this.options.adminDatabaseUrl, database);
     else delete env.DATABASE_URL;
     if (name === 'gateway') {
-      for (const subgraph of DOMAIN_SERVICES) env[subgraphUrlVariable(subgraph)] = `${this.service(subgraph).baseUrl}/graphql`;
+      for (const subgraph of DOMAIN_SERVICES)
+        env[subgraphUrlVariable(subgraph)] = `${this.service(subgraph).baseUrl}/graphql`;
     }
     return env;
   }
@@ -141,7 +153,8 @@ export class Platform {
         .then((r) => r.ok)
         .catch(() => false);
       if (ready) return;
-      if (Date.now() > deadline) throw new Error(`${service.name} was not ready in time:\n${tail(service.logFile)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${service.name} was not ready in time:\n${tail(service.logFile)}`);
       await new Promise((r) => setTimeout(r, delay));
     }
   }

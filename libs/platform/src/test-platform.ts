@@ -7,7 +7,6 @@ import { databaseUrlFor, infraProfile, repoRoot } from '@unionfed/infra';
 import { databaseNameOf, startPlatform, type Platform } from './launcher';
 import { DOMAIN_SERVICES, SERVICES, type ServiceName } from '@unionfed/service-kit';
 
-
 export interface TestPlatform {
   platform: Platform;
   gatewayUrl: string;
@@ -20,7 +19,10 @@ export interface TestPlatform {
  * The whole platform for end-to-end tests: compiled services as separate processes on free ports and their own
  * fresh databases, over the given (real) PostgreSQL and Kafka.
  */
-export async function startTestPlatform(infrastructure: { databaseUrl: string; kafkaBrokers: string[] }): Promise<TestPlatform> {
+export async function startTestPlatform(infrastructure: {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+}): Promise<TestPlatform> {
   const { databaseUrl, kafkaBrokers } = infrastructure;
   execFileSync(process.execPath, [join(repoRoot(), 'tools', 'build', 'build.mjs')], { stdio: 'inherit' });
   const suffix = `_e2e_${randomBytes(3).toString('hex')}`;
@@ -40,7 +42,8 @@ export async function startTestPlatform(infrastructure: { databaseUrl: string; k
       const admin = new Client({ connectionString: databaseUrl });
       await admin.connect();
       try {
-        for (const name of DOMAIN_SERVICES) await admin.query(`DROP DATABASE IF EXISTS ${databaseNameOf(name, suffix)} WITH (FORCE)`);
+        for (const name of DOMAIN_SERVICES)
+          await admin.query(`DROP DATABASE IF EXISTS ${databaseNameOf(name, suffix)} WITH (FORCE)`);
       } finally {
         await admin.end();
       }
@@ -66,7 +69,11 @@ async function freePortOffset(): Promise<number> {
 }
 
 /** One query against a service's database. */
-export async function queryDatabase<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function queryDatabase<T = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {

@@ -45,7 +45,8 @@ export class HealthController {
       results[check.name] = await check.check().catch(() => false);
     }
     const ok = Object.values(results).every(Boolean);
-    if (!ok) throw new HttpException({ status: 'unavailable', checks: results }, HttpStatus.SERVICE_UNAVAILABLE);
+    if (!ok)
+      throw new HttpException({ status: 'unavailable', checks: results }, HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'ok', checks: results };
   }
 }

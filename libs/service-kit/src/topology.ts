@@ -24,7 +24,14 @@ export const SERVICES: Record<ServiceName, ServiceSpec> = {
 };
 
 /** The order the launcher starts them in: producers first, the gateway last (it needs every subgraph). */
-export const START_ORDER: ServiceName[] = ['membership', 'finance', 'congress', 'activities', 'welfare', 'gateway'];
+export const START_ORDER: ServiceName[] = [
+  'membership',
+  'finance',
+  'congress',
+  'activities',
+  'welfare',
+  'gateway',
+];
 
 /** Environment variable through which the gateway is told where a subgraph lives, e.g. SUBGRAPH_URL_MEMBERSHIP. */
 export function subgraphUrlVariable(name: DomainServiceName): string {

@@ -7,13 +7,17 @@ export function testInfrastructure(): { databaseUrl: string; kafkaBrokers: strin
   const databaseUrl = process.env.UNIONFED_TEST_DATABASE_URL;
   const brokers = process.env.UNIONFED_TEST_KAFKA_BROKERS;
   if (!databaseUrl || !brokers) {
-    throw new Error('the test infrastructure is not up: run integration tests through jest (its global setup starts it)');
+    throw new Error(
+      'the test infrastructure is not up: run integration tests through jest (its global setup starts it)',
+    );
   }
   return { databaseUrl, kafkaBrokers: brokers.split(',') };
 }
 
 /** A fresh, empty database of its own for one test file; drop it with the returned function. */
-export async function createTestDatabase(label: string): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  label: string,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const { databaseUrl } = testInfrastructure();
   const name = `it_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: databaseUrl });

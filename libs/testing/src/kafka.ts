@@ -16,15 +16,23 @@ export async function readTopic(
   topic: string,
   { until, timeoutMs = 30_000 }: { until?: (messages: ConsumedMessage[]) => boolean; timeoutMs?: number },
 ): Promise<ConsumedMessage[]> {
-  const kafka = new Kafka({ clientId: 'test-reader', brokers: testInfrastructure().kafkaBrokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `test-reader-${randomBytes(6).toString('hex')}`, sessionTimeout: 10_000 });
+  const kafka = new Kafka({
+    clientId: 'test-reader',
+    brokers: testInfrastructure().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({
+    groupId: `test-reader-${randomBytes(6).toString('hex')}`,
+    sessionTimeout: 10_000,
+  });
   const messages: ConsumedMessage[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        if (until) reject(new Error(`only ${messages.length} messages arrived on ${topic} in ${timeoutMs} ms`));
+        if (until)
+          reject(new Error(`only ${messages.length} messages arrived on ${topic} in ${timeoutMs} ms`));
         else resolve();
       }, timeoutMs);
       consumer

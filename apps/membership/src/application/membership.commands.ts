@@ -11,8 +11,13 @@ import { branchOpened, memberJoined } from '../infrastructure/events';
 const UNIQUE_VIOLATION = '23505';
 
 function isUniqueViolation(error: unknown, constraintPart: string): boolean {
-  const driverError = (error as QueryFailedError & { driverError?: { code?: string; constraint?: string } }).driverError;
-  return error instanceof QueryFailedError && driverError?.code === UNIQUE_VIOLATION && !!driverError.constraint?.includes(constraintPart);
+  const driverError = (error as QueryFailedError & { driverError?: { code?: string; constraint?: string } })
+    .driverError;
+  return (
+    error instanceof QueryFailedError &&
+    driverError?.code === UNIQUE_VIOLATION &&
+    !!driverError.constraint?.includes(constraintPart)
+  );
 }
 
 /**
@@ -30,7 +35,9 @@ export class MembershipCommands {
   async openCampus(input: { code: string; name: string }): Promise<Campus> {
     const campus = openCampus(uuidv7(), input);
     if (await this.repository.findCampusByCode(campus.code)) {
-      throw new ConflictError(`campus code ${campus.code} is taken`, 'CAMPUS_CODE_TAKEN', { code: campus.code });
+      throw new ConflictError(`campus code ${campus.code} is taken`, 'CAMPUS_CODE_TAKEN', {
+        code: campus.code,
+      });
     }
     await inTransaction(this.dataSource, (manager) => this.repository.insertCampus(manager, campus));
     return campus;
@@ -46,7 +53,9 @@ export class MembershipCommands {
         if (!campus) throw new NotFoundError('Campus', input.campusId);
         const branch = openBranch(uuidv7(), campus, input);
         if (await this.repository.findBranchByCode(branch.code, manager)) {
-          throw new ConflictError(`branch code ${branch.code} is taken`, 'BRANCH_CODE_TAKEN', { code: branch.code });
+          throw new ConflictError(`branch code ${branch.code} is taken`, 'BRANCH_CODE_TAKEN', {
+            code: branch.code,
+          });
         }
         await this.repository.insertBranch(manager, branch);
         await this.outbox.add(manager, branchOpened(branch, new Date()), context);
@@ -54,20 +63,26 @@ export class MembershipCommands {
       });
     } catch (error) {
       if (isUniqueViolation(error, 'code')) {
-        throw new ConflictError(`branch code ${input.code} is taken`, 'BRANCH_CODE_TAKEN', { code: input.code });
+        throw new ConflictError(`branch code ${input.code} is taken`, 'BRANCH_CODE_TAKEN', {
+          code: input.code,
+        });
       }
       throw error;
     }
   }
 
-  async admitMember(input: AdmitMemberInput & { branchId: string }, context: OutboxContext = {}): Promise<Member> {
+  async admitMember(
+    input: AdmitMemberInput & { branchId: string },
+    context: OutboxContext = {},
+  ): Promise<Member> {
     const staffNumber = normaliseStaffNumber(input.staffNumber);
     try {
       return await inTransaction(this.dataSource, async (manager) => {
         // a shared lock keeps the branch from being dissolved or merged while members join it
         const branch = await this.repository.findBranch(input.branchId, manager, true);
         if (!branch) throw new NotFoundError('Branch', input.branchId);
-        if (await this.repository.findMemberByStaffNumber(staffNumber, manager)) throw staffNumberTaken(staffNumber);
+        if (await this.repository.findMemberByStaffNumber(staffNumber, manager))
+          throw staffNumberTaken(staffNumber);
         const ids = { id: uuidv7(), memberNumber: await this.repository.nextMemberNumber(manager) };
         const { member, history } = admitMember(ids, branch, input);
         await this.repository.insertMember(manager, member, { id: uuidv7(), ...history });
@@ -83,5 +98,7 @@ export class MembershipCommands {
 }
 
 function staffNumberTaken(staffNumber: string): ConflictError {
-  return new ConflictError(`staff number ${staffNumber} already belongs to a member`, 'STAFF_NUMBER_TAKEN', { staffNumber });
+  return new ConflictError(`staff number ${staffNumber} already belongs to a member`, 'STAFF_NUMBER_TAKEN', {
+    staffNumber,
+  });
 }

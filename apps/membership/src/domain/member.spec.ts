@@ -3,19 +3,39 @@ import { admitMember, type AdmitMemberInput } from './member';
 import { openBranch, joinRate, type Branch } from './structure';
 
 const campus = { id: 'c1', code: 'MAIN', name: '本部校区' };
-const branch: Branch = openBranch('b1', campus, { code: 'cs', name: '计算机学院分工会', kind: 'COLLEGE', staffHeadcount: 120 });
-const valid: AdmitMemberInput = { staffNumber: ' t2024001 ', name: ' 李明 ', gender: 'MALE', category: 'TEACHER', birthDate: '1985-06-01', joinedOn: '2024-09-01' };
+const branch: Branch = openBranch('b1', campus, {
+  code: 'cs',
+  name: '计算机学院分工会',
+  kind: 'COLLEGE',
+  staffHeadcount: 120,
+});
+const valid: AdmitMemberInput = {
+  staffNumber: ' t2024001 ',
+  name: ' 李明 ',
+  gender: 'MALE',
+  category: 'TEACHER',
+  birthDate: '1985-06-01',
+  joinedOn: '2024-09-01',
+};
 const ids = { id: 'm1', memberNumber: 'M000001' };
 
 describe('admitting a member (入会)', () => {
   it('admits an active member with a JOINED history entry effective on the join date', () => {
     const { member, history } = admitMember(ids, branch, valid, '2026-11-22');
-    expect(member).toMatchObject({ staffNumber: 'T2024001', name: '李明', status: 'ACTIVE', branchId: 'b1', joinedOn: '2024-09-01' });
+    expect(member).toMatchObject({
+      staffNumber: 'T2024001',
+      name: '李明',
+      status: 'ACTIVE',
+      branchId: 'b1',
+      joinedOn: '2024-09-01',
+    });
     expect(history).toMatchObject({ change: 'JOINED', effectiveOn: '2024-09-01', branchId: 'b1' });
   });
 
   it('joins today when no date is given', () => {
-    expect(admitMember(ids, branch, { ...valid, joinedOn: undefined }, '2026-11-22').member.joinedOn).toBe('2026-11-22');
+    expect(admitMember(ids, branch, { ...valid, joinedOn: undefined }, '2026-11-22').member.joinedOn).toBe(
+      '2026-11-22',
+    );
   });
 
   it.each([
@@ -39,7 +59,9 @@ describe('admitting a member (入会)', () => {
   });
 
   it('refuses members for a branch that was dissolved', () => {
-    expect(() => admitMember(ids, { ...branch, status: 'DISSOLVED' }, valid, '2026-11-22')).toThrow(ConflictError);
+    expect(() => admitMember(ids, { ...branch, status: 'DISSOLVED' }, valid, '2026-11-22')).toThrow(
+      ConflictError,
+    );
   });
 });
 

@@ -88,25 +88,36 @@ export function admitMember(
   today: string = todayInShanghai(),
 ): { member: Member; history: Omit<MemberHistoryEntry, 'id'> } {
   if (branch.status !== 'ACTIVE') {
-    throw new ConflictError(`branch ${branch.code} is ${branch.status.toLowerCase()} and admits no members`, 'BRANCH_NOT_ACTIVE', {
-      branchId: branch.id,
-    });
+    throw new ConflictError(
+      `branch ${branch.code} is ${branch.status.toLowerCase()} and admits no members`,
+      'BRANCH_NOT_ACTIVE',
+      {
+        branchId: branch.id,
+      },
+    );
   }
   const joinedOn = input.joinedOn ? parseIsoDate(input.joinedOn, 'joinedOn') : today;
-  if (joinedOn > today) throw new InvalidInputError('joinedOn lies in the future', 'JOINED_IN_FUTURE', { field: 'joinedOn' });
+  if (joinedOn > today)
+    throw new InvalidInputError('joinedOn lies in the future', 'JOINED_IN_FUTURE', { field: 'joinedOn' });
   const birthDate = input.birthDate ? parseIsoDate(input.birthDate, 'birthDate') : undefined;
   if (birthDate) {
     const ageOnJoining = Number(joinedOn.slice(0, 4)) - Number(birthDate.slice(0, 4));
     if (ageOnJoining < 16 || ageOnJoining > 100) {
-      throw new InvalidInputError('birthDate makes the member younger than 16 or older than 100 on joining', 'IMPLAUSIBLE_BIRTH_DATE', {
-        field: 'birthDate',
-      });
+      throw new InvalidInputError(
+        'birthDate makes the member younger than 16 or older than 100 on joining',
+        'IMPLAUSIBLE_BIRTH_DATE',
+        {
+          field: 'birthDate',
+        },
+      );
     }
   }
   const phone = optional(input.phone);
-  if (phone && !PHONE.test(phone)) throw new InvalidInputError('phone is not a phone number', 'INVALID_PHONE', { field: 'phone' });
+  if (phone && !PHONE.test(phone))
+    throw new InvalidInputError('phone is not a phone number', 'INVALID_PHONE', { field: 'phone' });
   const email = optional(input.email);
-  if (email && !EMAIL.test(email)) throw new InvalidInputError('email is not an e-mail address', 'INVALID_EMAIL', { field: 'email' });
+  if (email && !EMAIL.test(email))
+    throw new InvalidInputError('email is not an e-mail address', 'INVALID_EMAIL', { field: 'email' });
 
   const member: Member = {
     id: ids.id,
@@ -125,6 +136,12 @@ export function admitMember(
   };
   return {
     member,
-    history: { memberId: member.id, change: 'JOINED', branchId: branch.id, effectiveOn: joinedOn, details: { memberNumber: member.memberNumber } },
+    history: {
+      memberId: member.id,
+      change: 'JOINED',
+      branchId: branch.id,
+      effectiveOn: joinedOn,
+      details: { memberNumber: member.memberNumber },
+    },
   };
 }

@@ -29,14 +29,17 @@ const CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$/;
 function requireName(value: string, field: string, max: number): string {
   const name = value.trim();
   if (!name) throw new InvalidInputError(`${field} must not be empty`, 'NAME_REQUIRED', { field });
-  if ([...name].length > max) throw new InvalidInputError(`${field} is longer than ${max} characters`, 'NAME_TOO_LONG', { field });
+  if ([...name].length > max)
+    throw new InvalidInputError(`${field} is longer than ${max} characters`, 'NAME_TOO_LONG', { field });
   return name;
 }
 
 function requireCode(value: string): string {
   const code = value.trim().toUpperCase();
   if (!CODE.test(code)) {
-    throw new InvalidInputError('code must be 2–32 letters, digits, "-" or "_"', 'INVALID_CODE', { field: 'code' });
+    throw new InvalidInputError('code must be 2–32 letters, digits, "-" or "_"', 'INVALID_CODE', {
+      field: 'code',
+    });
   }
   return code;
 }
@@ -51,12 +54,18 @@ export function openBranch(
   input: { code: string; name: string; kind: string; staffHeadcount: number },
 ): Branch {
   if (!(BRANCH_KINDS as readonly string[]).includes(input.kind)) {
-    throw new InvalidInputError(`kind must be one of ${BRANCH_KINDS.join(', ')}`, 'INVALID_BRANCH_KIND', { field: 'kind' });
+    throw new InvalidInputError(`kind must be one of ${BRANCH_KINDS.join(', ')}`, 'INVALID_BRANCH_KIND', {
+      field: 'kind',
+    });
   }
   if (!Number.isInteger(input.staffHeadcount) || input.staffHeadcount < 0 || input.staffHeadcount > 100_000) {
-    throw new InvalidInputError('staffHeadcount must be a whole number from 0 to 100000', 'INVALID_HEADCOUNT', {
-      field: 'staffHeadcount',
-    });
+    throw new InvalidInputError(
+      'staffHeadcount must be a whole number from 0 to 100000',
+      'INVALID_HEADCOUNT',
+      {
+        field: 'staffHeadcount',
+      },
+    );
   }
   return {
     id,

@@ -1,4 +1,13 @@
-import { Args, Context, Mutation, Parent, Query, ResolveField, ResolveReference, Resolver } from '@nestjs/graphql';
+import {
+  Args,
+  Context,
+  Mutation,
+  Parent,
+  Query,
+  ResolveField,
+  ResolveReference,
+  Resolver,
+} from '@nestjs/graphql';
 import { isUuid } from '@unionfed/persistence';
 import { NotFoundError } from '@unionfed/domain-kit';
 import { decodeCursor, pageSize, toConnection } from '@unionfed/graphql-kit';
@@ -70,7 +79,8 @@ export class MembershipRootResolver {
 
   @Mutation('openBranch')
   openBranch(
-    @Args('input') input: { campusId: string; code: string; name: string; kind: string; staffHeadcount: number },
+    @Args('input')
+    input: { campusId: string; code: string; name: string; kind: string; staffHeadcount: number },
     @Context() ctx: RequestContext,
   ): Promise<Branch> {
     if (!existingId(input.campusId)) throw new NotFoundError('Campus', input.campusId);
@@ -78,7 +88,10 @@ export class MembershipRootResolver {
   }
 
   @Mutation('admitMember')
-  admitMember(@Args('input') input: AdmitMemberInput & { branchId: string }, @Context() ctx: RequestContext): Promise<Member> {
+  admitMember(
+    @Args('input') input: AdmitMemberInput & { branchId: string },
+    @Context() ctx: RequestContext,
+  ): Promise<Member> {
     if (!existingId(input.branchId)) throw new NotFoundError('Branch', input.branchId);
     return this.commands.admitMember(input, outboxContext(ctx));
   }
@@ -135,7 +148,12 @@ export class BranchResolver {
   }
 
   @ResolveField('members')
-  members(@Parent() branch: Branch, @Args('status') status?: string, @Args('first') first?: number, @Args('after') after?: string) {
+  members(
+    @Parent() branch: Branch,
+    @Args('status') status?: string,
+    @Args('first') first?: number,
+    @Args('after') after?: string,
+  ) {
     return roster(this.repository, { branchId: branch.id, status }, first, after);
   }
 }

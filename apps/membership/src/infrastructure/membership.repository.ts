@@ -21,7 +21,11 @@ const toMember = (e: MemberEntity): Member => ({
   status: e.status as Member['status'],
 });
 
-const toBranch = (e: BranchEntity): Branch => ({ ...e, kind: e.kind as Branch['kind'], status: e.status as Branch['status'] });
+const toBranch = (e: BranchEntity): Branch => ({
+  ...e,
+  kind: e.kind as Branch['kind'],
+  status: e.status as Branch['status'],
+});
 
 export interface RosterPage {
   rows: Member[];
@@ -66,7 +70,10 @@ export class MembershipRepository {
   }
 
   async listBranches(campusId?: string): Promise<Branch[]> {
-    const rows = await this.dataSource.manager.find(BranchEntity, { where: campusId ? { campusId } : {}, order: { code: 'ASC' } });
+    const rows = await this.dataSource.manager.find(BranchEntity, {
+      where: campusId ? { campusId } : {},
+      order: { code: 'ASC' },
+    });
     return rows.map(toBranch);
   }
 
@@ -90,21 +97,35 @@ export class MembershipRepository {
   }
 
   async insertMember(manager: EntityManager, member: Member, history: MemberHistoryEntry): Promise<void> {
-    await manager.insert(MemberEntity, { ...member, birthDate: member.birthDate ?? null, groupId: member.groupId ?? null });
+    await manager.insert(MemberEntity, {
+      ...member,
+      birthDate: member.birthDate ?? null,
+      groupId: member.groupId ?? null,
+    });
     await manager.insert(MemberHistoryEntity, history);
   }
 
   async history(memberId: string): Promise<MemberHistoryEntity[]> {
-    return this.dataSource.manager.find(MemberHistoryEntity, { where: { memberId }, order: { effectiveOn: 'ASC', recordedAt: 'ASC' } });
+    return this.dataSource.manager.find(MemberHistoryEntity, {
+      where: { memberId },
+      order: { effectiveOn: 'ASC', recordedAt: 'ASC' },
+    });
   }
 
   /** A page of the roster in admission order (UUIDv7 ids), after `afterId`, fetching one extra row. */
-  async roster(filter: { branchId?: string; status?: string }, size: number, afterId?: string): Promise<RosterPage> {
+  async roster(
+    filter: { branchId?: string; status?: string },
+    size: number,
+    afterId?: string,
+  ): Promise<RosterPage> {
     const base = this.dataSource.manager.createQueryBuilder(MemberEntity, 'm');
     if (filter.branchId) base.andWhere('m.branch_id = :branchId', { branchId: filter.branchId });
     if (filter.status) base.andWhere('m.status = :status', { status: filter.status });
     const totalCount = await base.clone().getCount();
-    const page = base.clone().orderBy('m.id', 'ASC').limit(size + 1);
+    const page = base
+      .clone()
+      .orderBy('m.id', 'ASC')
+      .limit(size + 1);
     if (afterId) page.andWhere('m.id > :afterId', { afterId });
     const rows = await page.getMany();
     return { rows: rows.map(toMember), totalCount };

@@ -1,0 +1,143 @@
+import type { DataSource } from 'typeorm';
+import { ConflictError, InvalidInputError, NotFoundError } from '@unionfed/domain-kit';
+import { createDataSource, migrate } from '@unionfed/persistence';
+import { MessagingTables1763800000000, Outbox } from '@unionfed/messaging';
+import { EVENT_REGISTRY, MembershipEvents, type MemberJoined } from '@unionfed/contracts';
+import { createTestDatabase } from '@unionfed/testing';
+import { MembershipCommands } from '../src/application/membership.commands';
+import { MembershipRepository } from '../src/infrastructure/membership.repository';
+import { MEMBERSHIP_ENTITIES } from '../src/infrastructure/entities';
+import { MEMBERSHIP_MIGRATIONS } from '../src/infrastructure/migrations';
+
+describe('membership write path (real PostgreSQL)', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataSource: DataSource;
+  let commands: MembershipCommands;
+  let branchId: string;
+  const count = async (sql: string, params: unknown[] = []) =>
+    Number((await dataSource.query(sql, params))[0].n);
+  const events = () => count(`SELECT count(*) AS n FROM outbox`);
+
+  beforeAll(async () => {
+    database = await createTestDatabase('membership');
+    dataSource = createDataSource({
+      url: database.url,
+      entities: MEMBERSHIP_ENTITIES,
+      migrations: [MessagingTables1763800000000, ...MEMBERSHIP_MIGRATIONS],
+      applicationName: 'membership-test',
+    });
+    await migrate(dataSource);
+    commands = new MembershipCommands(
+      dataSource,
+      new MembershipRepository(dataSource),
+      new Outbox('/unionfed/membership'),
+    );
+    const campus = await commands.openCampus({ code: 'main', name: '本部校区' });
+    branchId = (
+      await commands.openBranch({
+        campusId: campus.id,
+        code: 'cs',
+        name: '计算机学院分工会',
+        kind: 'COLLEGE',
+        staffHeadcount: 80,
+      })
+    ).id;
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('stores the member, its JOINED history entry and one MemberJoined event in one transaction', async () => {
+    const before = await events();
+    const member = await commands.admitMember({
+      branchId,
+      staffNumber: 't1001',
+      name: '陈静',
+      gender: 'FEMALE',
+      category: 'TEACHER',
+      joinedOn: '2020-09-01',
+    });
+    expect(await count(`SELECT count(*) AS n FROM member WHERE id = $1`, [member.id])).toBe(1);
+    expect(
+      await dataSource.query(
+        `SELECT change, effective_on::text AS "effectiveOn" FROM member_history WHERE member_id = $1`,
+        [member.id],
+      ),
+    ).toEqual([{ change: 'JOINED', effectiveOn: '2020-09-01' }]);
+    expect(await events()).toBe(before + 1);
+    const [row] = await dataSource.query(
+      `SELECT event_type, message_key, payload FROM outbox ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(row.event_type).toBe(MembershipEvents.MemberJoined.type);
+    expect(row.message_key).toBe(member.id);
+    const event = EVENT_REGISTRY.decode(row.event_type, row.payload)!.message as MemberJoined;
+    expect(event).toMatchObject({
+      memberId: member.id,
+      branchId,
+      profile: { staffNumber: 'T1001', name: '陈静' },
+      joinedOn: { iso: '2020-09-01' },
+    });
+  });
+
+  it('lets exactly one of several simultaneous admissions of the same staff number win', async () => {
+    const before = await events();
+    const attempts = await Promise.allSettled(
+      ['周一', '周二', '周三'].map((name) =>
+        commands.admitMember({ branchId, staffNumber: 'T2002', name, gender: 'MALE', category: 'SUPPORT' }),
+      ),
+    );
+    expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+    for (const failed of attempts.filter((a) => a.status === 'rejected')) {
+      expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    }
+    expect(await count(`SELECT count(*) AS n FROM member WHERE staff_number = 'T2002'`)).toBe(1);
+    expect(await events()).toBe(before + 1);
+  });
+
+  it('writes nothing at all for an admission that is refused', async () => {
+    const before = {
+      events: await events(),
+      members: await count(`SELECT count(*) AS n FROM member`),
+      history: await count(`SELECT count(*) AS n FROM member_history`),
+    };
+    await expect(
+      commands.admitMember({
+        branchId,
+        staffNumber: 'T3003',
+        name: '刘洋',
+        gender: 'MALE',
+        category: 'TEACHER',
+        birthDate: '2019-01-01',
+      }),
+    ).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(
+      commands.admitMember({
+        branchId: '01900000-0000-7000-8000-000000000000',
+        staffNumber: 'T3003',
+        name: '刘洋',
+        gender: 'MALE',
+        category: 'TEACHER',
+      }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    expect({
+      events: await events(),
+      members: await count(`SELECT count(*) AS n FROM member`),
+      history: await count(`SELECT count(*) AS n FROM member_history`),
+    }).toEqual(before);
+  });
+
+  it('refuses a second branch with the same code', async () => {
+    const [campus] = await dataSource.query(`SELECT id FROM campus LIMIT 1`);
+    await expect(
+      commands.openBranch({
+        campusId: campus.id,
+        code: 'CS',
+        name: '重复',
+        kind: 'COLLEGE',
+        staffHeadcount: 1,
+      }),
+    ).rejects.toBeInstanceOf(ConflictError);
+  });
+});

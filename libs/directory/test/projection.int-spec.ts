@@ -1,0 +1,161 @@
+import type { DataSource } from 'typeorm';
+import type { KafkaMessage } from 'kafkajs';
+import {
+  Gender,
+  MemberCategory,
+  MembershipEvents,
+  BranchKind,
+  BranchStatus,
+  encodeEvent,
+  type EncodedEvent,
+} from '@unionfed/contracts';
+import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
+import { MessagingTables1763800000000, newTraceparent, toKafkaHeaders } from '@unionfed/messaging';
+import { createTestDatabase } from '@unionfed/testing';
+import {
+  createDirectoryDispatcher,
+  DIRECTORY_ENTITIES,
+  DirectoryReader,
+  DirectoryTables1763800000050,
+} from '../src';
+
+function delivered(event: EncodedEvent, id = uuidv7()): KafkaMessage {
+  return {
+    key: Buffer.from(event.key),
+    value: Buffer.from(event.payload),
+    headers: toKafkaHeaders({
+      id,
+      type: event.type,
+      source: '/unionfed/membership',
+      time: new Date().toISOString(),
+      traceparent: newTraceparent(),
+      branchId: event.branchId,
+    }),
+    offset: '0',
+    timestamp: String(Date.now()),
+    attributes: 0,
+  } as unknown as KafkaMessage;
+}
+
+describe('membership directory projection (real PostgreSQL)', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataSource: DataSource;
+  let reader: DirectoryReader;
+  const branchId = uuidv7();
+  const apply = (event: EncodedEvent, id?: string) =>
+    createDirectoryDispatcher(dataSource, 'test').dispatch(delivered(event, id), 'topic', 0);
+  const member = (id: string) => reader.member(id);
+
+  beforeAll(async () => {
+    database = await createTestDatabase('directory');
+    dataSource = createDataSource({
+      url: database.url,
+      entities: DIRECTORY_ENTITIES,
+      migrations: [MessagingTables1763800000000, DirectoryTables1763800000050],
+      applicationName: 'directory-test',
+    });
+    await migrate(dataSource);
+    reader = new DirectoryReader(dataSource, 'test');
+    await apply(
+      encodeEvent(MembershipEvents.BranchOpened, {
+        branchId,
+        campusId: uuidv7(),
+        code: 'CS',
+        name: '计算机学院分工会',
+        kind: BranchKind.COLLEGE,
+        staffHeadcount: 40,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  const joined = (memberId: string) =>
+    encodeEvent(MembershipEvents.MemberJoined, {
+      memberId,
+      branchId,
+      profile: { staffNumber: 'T9', name: '孙丽', gender: Gender.FEMALE, category: MemberCategory.TEACHER },
+      joinedOn: { iso: '2021-09-01' },
+    });
+
+  it('follows a member through the lifecycle events', async () => {
+    const id = uuidv7();
+    const otherBranch = uuidv7();
+    await apply(joined(id));
+    expect(await member(id)).toEqual({ id, branchId, staffNumber: 'T9', name: '孙丽', status: 'ACTIVE' });
+    await apply(
+      encodeEvent(MembershipEvents.MemberTransferred, {
+        memberId: id,
+        fromBranchId: branchId,
+        toBranchId: otherBranch,
+      }),
+    );
+    expect(await member(id)).toMatchObject({ branchId: otherBranch, status: 'ACTIVE' });
+    await apply(
+      encodeEvent(MembershipEvents.MemberProfileUpdated, {
+        memberId: id,
+        branchId: otherBranch,
+        profile: { staffNumber: 'T9', name: '孙丽华' },
+      }),
+    );
+    expect(await member(id)).toMatchObject({ name: '孙丽华', status: 'ACTIVE' });
+    await apply(encodeEvent(MembershipEvents.MemberRetired, { memberId: id, branchId: otherBranch }));
+    expect(await member(id)).toMatchObject({ status: 'RETIRED' });
+    await apply(encodeEvent(MembershipEvents.MemberDeceased, { memberId: id, branchId: otherBranch }));
+    expect(await member(id)).toMatchObject({ status: 'DECEASED' });
+  });
+
+  it('keeps a profile update from reviving a member who withdrew', async () => {
+    const id = uuidv7();
+    await apply(joined(id));
+    await apply(encodeEvent(MembershipEvents.MemberWithdrew, { memberId: id, branchId, reason: '调离' }));
+    await apply(
+      encodeEvent(MembershipEvents.MemberProfileUpdated, {
+        memberId: id,
+        branchId,
+        profile: { name: '孙丽' },
+      }),
+    );
+    expect(await member(id)).toMatchObject({ status: 'WITHDRAWN' });
+  });
+
+  it('applies a redelivered event once and counts it once', async () => {
+    const before = (await reader.sync()).eventsApplied;
+    const id = uuidv7();
+    const eventId = uuidv7();
+    expect(await apply(joined(id), eventId)).toBe('applied');
+    expect(await apply(joined(id), eventId)).toBe('duplicate');
+    const sync = await reader.sync();
+    expect(sync.eventsApplied).toBe(before + 1);
+    expect(sync.lastEventId).toBe(eventId);
+  });
+
+  it('records branch changes and reports the counts', async () => {
+    await apply(
+      encodeEvent(MembershipEvents.BranchUpdated, {
+        branchId,
+        code: 'CS',
+        name: '计算机与人工智能学院分工会',
+        kind: BranchKind.COLLEGE,
+        staffHeadcount: 44,
+        status: BranchStatus.ACTIVE,
+      }),
+    );
+    expect(await reader.branch(branchId)).toEqual({
+      id: branchId,
+      code: 'CS',
+      name: '计算机与人工智能学院分工会',
+      status: 'ACTIVE',
+    });
+    const sync = await reader.sync();
+    expect(sync).toMatchObject({ service: 'test', branches: 1, members: 3, activeMembers: 1 });
+  });
+
+  it('answers nothing, not an error, for ids that cannot exist', async () => {
+    expect(await reader.member('not-a-uuid')).toBeUndefined();
+    expect(await reader.branch(uuidv7())).toBeUndefined();
+  });
+});

@@ -28,6 +28,7 @@ export interface MessagingOptions {
 export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
   private producer?: Producer;
+  private producerConnected = false;
   relay?: OutboxRelay;
 
   constructor(
@@ -38,6 +39,8 @@ export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown 
 
   async onApplicationBootstrap(): Promise<void> {
     this.producer = this.kafka.producer(RELIABLE_PRODUCER);
+    this.producer.on(this.producer.events.CONNECT, () => (this.producerConnected = true));
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.producerConnected = false));
     await this.producer.connect();
     this.relay = new OutboxRelay(this.dataSource, this.producer, {
       databaseUrl: this.options.databaseUrl,
@@ -45,6 +48,11 @@ export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown 
         this.logger[level === 'info' ? 'log' : level](`${message} ${fields ? JSON.stringify(fields) : ''}`),
     });
     await this.relay.start();
+  }
+
+  /** Whether the relay runs with a connected producer (readiness; the outbox keeps events while it does not). */
+  ready(): boolean {
+    return this.producerConnected && !!this.relay;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpException, HttpStatus, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { RelayHost } from '@unionfed/messaging';
 
 /** Something the service needs before it takes traffic; registered by modules that own a dependency. */
 export interface ReadinessCheck {
@@ -23,6 +24,7 @@ export class HealthController {
   constructor(
     private readonly registry: ReadinessRegistry,
     @Optional() private readonly dataSource?: DataSource,
+    @Optional() private readonly relay?: RelayHost,
   ) {}
 
   /** The process is alive (restart it if this fails). */
@@ -41,6 +43,7 @@ export class HealthController {
         .then(() => true)
         .catch(() => false);
     }
+    if (this.relay) results.outboxRelay = this.relay.ready();
     for (const check of this.registry.list()) {
       results[check.name] = await check.check().catch(() => false);
     }

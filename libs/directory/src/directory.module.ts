@@ -3,7 +3,7 @@ import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices'
 import { Args, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { DataSource } from 'typeorm';
 import { MEMBERSHIP_TOPICS } from '@unionfed/contracts';
-import type { EventDispatcher } from '@unionfed/messaging';
+import { DeadLetters, type EventDispatcher } from '@unionfed/messaging';
 import { isUuid } from '@unionfed/persistence';
 import { createDirectoryDispatcher } from './projection';
 
@@ -17,7 +17,12 @@ export class MembershipEventsConsumer {
 
   // @nestjs/microservices types an event handler's extra arguments as unknown
   private dispatch(context: KafkaContext) {
-    return this.dispatcher.dispatch(context.getMessage(), context.getTopic(), context.getPartition());
+    return this.dispatcher.dispatch(
+      context.getMessage(),
+      context.getTopic(),
+      context.getPartition(),
+      context.getHeartbeat(),
+    );
   }
 
   @EventPattern(MEMBERSHIP_TOPICS.branch.name)
@@ -130,11 +135,15 @@ export class DirectoryModule {
       providers: [
         {
           provide: DIRECTORY_DISPATCHER,
-          inject: [DataSource],
-          useFactory: (dataSource: DataSource) =>
-            createDirectoryDispatcher(dataSource, service, (level, message, fields) =>
-              logger[level === 'info' ? 'log' : level](`${message} ${fields ? JSON.stringify(fields) : ''}`),
-            ),
+          inject: [DataSource, DeadLetters],
+          useFactory: (dataSource: DataSource, deadLetters: DeadLetters) =>
+            createDirectoryDispatcher(dataSource, service, {
+              deadLetters,
+              log: (level, message, fields) =>
+                logger[level === 'info' ? 'log' : level](
+                  `${message} ${fields ? JSON.stringify(fields) : ''}`,
+                ),
+            }),
         },
         {
           provide: DirectoryReader,

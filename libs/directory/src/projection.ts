@@ -78,10 +78,14 @@ async function recordProgress(
 export function createDirectoryDispatcher(
   dataSource: DataSource,
   service: string,
-  log?: DispatcherOptions['log'],
+  options: Pick<DispatcherOptions, 'log' | 'deadLetters' | 'observer' | 'retry' | 'sleep'> = {},
 ): EventDispatcher {
   const projection = `${service}.directory`;
-  const dispatcher = new EventDispatcher(dataSource, { consumer: projection, registry: EVENT_REGISTRY, log });
+  const dispatcher = new EventDispatcher(dataSource, {
+    consumer: projection,
+    registry: EVENT_REGISTRY,
+    ...options,
+  });
   const progress = (context: HandlerContext) => recordProgress(context.manager, projection, context);
   const upsertBranch = async (
     manager: EntityManager,

@@ -5,5 +5,7 @@ export * from './outbox';
 export * from './relay';
 export * from './inbox';
 export * from './dispatcher';
+export * from './retry';
+export * from './dead-letters';
 export * from './messaging.migration';
 export * from './nest';

@@ -6,11 +6,13 @@ import {
   type DynamicModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Kafka, Producer } from 'kafkajs';
 import { Transport, type KafkaOptions } from '@nestjs/microservices';
 import { createKafka, kafkaClientConfig, RELIABLE_PRODUCER } from './kafka-config';
+import { DeadLetters } from './dead-letters';
 import { Outbox } from './outbox';
 import { OutboxRelay } from './relay';
 
@@ -23,26 +25,45 @@ export interface MessagingOptions {
   databaseUrl: string;
 }
 
-/** Owns the service's Kafka producer and its outbox relay: started with the app, stopped with it. */
+/** The service's one Kafka producer (idempotent, acks=all): used by the outbox relay and for dead letters. */
+@Injectable()
+export class ProducerHost implements OnModuleInit, OnApplicationShutdown {
+  readonly producer: Producer;
+  private connected = false;
+
+  constructor(@Inject(KAFKA) kafka: Kafka) {
+    this.producer = kafka.producer(RELIABLE_PRODUCER);
+    this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** Runs the outbox relay for the service's lifetime. */
 @Injectable()
 export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
-  private producer?: Producer;
-  private producerConnected = false;
   relay?: OutboxRelay;
 
   constructor(
-    @Inject(KAFKA) private readonly kafka: Kafka,
+    private readonly producerHost: ProducerHost,
     private readonly dataSource: DataSource,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.producer = this.kafka.producer(RELIABLE_PRODUCER);
-    this.producer.on(this.producer.events.CONNECT, () => (this.producerConnected = true));
-    this.producer.on(this.producer.events.DISCONNECT, () => (this.producerConnected = false));
-    await this.producer.connect();
-    this.relay = new OutboxRelay(this.dataSource, this.producer, {
+    this.relay = new OutboxRelay(this.dataSource, this.producerHost.producer, {
       databaseUrl: this.options.databaseUrl,
       log: (level, message, fields) =>
         this.logger[level === 'info' ? 'log' : level](`${message} ${fields ? JSON.stringify(fields) : ''}`),
@@ -52,12 +73,11 @@ export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /** Whether the relay runs with a connected producer (readiness; the outbox keeps events while it does not). */
   ready(): boolean {
-    return this.producerConnected && !!this.relay;
+    return this.producerHost.isConnected && !!this.relay;
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.relay?.stop();
-    await this.producer?.disconnect().catch(() => undefined);
   }
 }
 
@@ -71,9 +91,16 @@ export class MessagingModule {
         { provide: MESSAGING_OPTIONS, useValue: options },
         { provide: KAFKA, useFactory: () => createKafka(`${options.service}-${process.pid}`) },
         { provide: Outbox, useValue: new Outbox(`/unionfed/${options.service}`) },
+        ProducerHost,
         RelayHost,
+        {
+          provide: DeadLetters,
+          inject: [DataSource, ProducerHost],
+          useFactory: (dataSource: DataSource, producerHost: ProducerHost) =>
+            new DeadLetters(dataSource, producerHost.producer),
+        },
       ],
-      exports: [KAFKA, Outbox, MESSAGING_OPTIONS, RelayHost],
+      exports: [KAFKA, Outbox, MESSAGING_OPTIONS, ProducerHost, RelayHost, DeadLetters],
     };
   }
 }

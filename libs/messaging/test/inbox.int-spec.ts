@@ -76,13 +76,14 @@ describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
   });
 
   function dispatcher(onRetired: (memberId: string) => void = () => undefined) {
-    return new EventDispatcher(dataSource, { consumer: 'test.projection', registry }).on(
-      MembershipEvents.MemberRetired,
-      async (event, { manager }) => {
-        onRetired(event.memberId);
-        await manager.query(`INSERT INTO effect (member_id) VALUES ($1)`, [event.memberId]);
-      },
-    );
+    return new EventDispatcher(dataSource, {
+      consumer: 'test.projection',
+      registry,
+      sleep: async () => undefined,
+    }).on(MembershipEvents.MemberRetired, async (event, { manager }) => {
+      onRetired(event.memberId);
+      await manager.query(`INSERT INTO effect (member_id) VALUES ($1)`, [event.memberId]);
+    });
   }
 
   it('has one effect when the same event is delivered twice through Kafka', async () => {
@@ -118,21 +119,16 @@ describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
       await consumer.disconnect();
     }
     expect(await effects(memberId)).toBe(1);
-    expect(inbox.counts).toEqual({ applied: 2, duplicate: 1, ignored: 0, rejected: 0 });
+    expect(inbox.counts).toEqual({ applied: 2, duplicate: 1, ignored: 0, 'dead-lettered': 0 });
   });
 
-  it('records nothing when the handler fails, so the redelivery applies the event', async () => {
+  it('retries a handler that fails and records the event only once it succeeds', async () => {
     const memberId = `m-${randomBytes(4).toString('hex')}`;
     const message = asReceived(memberRetired(memberId));
-    let failNext = true;
+    let failures = 2;
     const inbox = dispatcher(() => {
-      if (failNext) {
-        failNext = false;
-        throw new Error('database hiccup');
-      }
+      if (failures-- > 0) throw new Error('lock timeout');
     });
-    await expect(inbox.dispatch(message, 't', 0)).rejects.toThrow('database hiccup');
-    expect(await effects(memberId)).toBe(0);
     await expect(inbox.dispatch(message, 't', 0)).resolves.toBe('applied');
     await expect(inbox.dispatch(message, 't', 0)).resolves.toBe('duplicate');
     expect(await effects(memberId)).toBe(1);
@@ -144,10 +140,5 @@ describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
       headers: { ...memberRetired('m-x').headers, ce_type: 'unionfed.membership.Unknown.v1' },
     });
     await expect(dispatcher().dispatch(message, 't', 0)).resolves.toBe('ignored');
-  });
-
-  it('rejects a message that is not one of our CloudEvents', async () => {
-    const message = asReceived({ ...memberRetired('m-y'), headers: {} as ReturnType<typeof toKafkaHeaders> });
-    await expect(dispatcher().dispatch(message, 't', 0)).resolves.toBe('rejected');
   });
 });

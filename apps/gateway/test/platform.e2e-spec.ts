@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import {
   graphqlData,
   graphqlRequest,
@@ -173,5 +174,48 @@ describe('the platform end to end, through the gateway (separate processes, real
       expect(sync[service].eventsApplied).toBeGreaterThanOrEqual(ids.length);
       expect(sync[service].lastEventTime).not.toBeNull();
     }
+  });
+
+  it('carries the trace context of a request through the outbox and Kafka into every consumer’s log', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const result = await graphqlRequest<{ admitMember: { id: string } }>(
+      t.gatewayUrl,
+      'mutation($input: AdmitMemberInput!) { admitMember(input: $input) { id } }',
+      { input: { branchId, staffNumber: staff(), name: '钱进', gender: 'MALE', category: 'SUPPORT' } },
+      { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    );
+    expect(result.errors).toBeUndefined();
+    const [row] = await queryDatabase<{ traceparent: string }>(
+      t.databaseUrl('membership'),
+      `SELECT headers->>'traceparent' AS traceparent FROM outbox WHERE message_key = $1`,
+      [result.data!.admitMember.id],
+    );
+    expect(row.traceparent.split('-')[1]).toBe(traceId);
+    await eventually(() => {
+      for (const service of CONSUMERS) {
+        const log = readFileSync(t.platform.service(service).logFile, 'utf8');
+        expect({ service, logged: log.includes(traceId) }).toEqual({ service, logged: true });
+      }
+    });
+  });
+
+  it('exposes Prometheus metrics of the event backbone on every service', async () => {
+    const metrics = async (service: 'membership' | 'finance') =>
+      (await fetch(`${t.platform.service(service).baseUrl}/metrics`)).text();
+    const membership = await metrics('membership');
+    expect(membership).toMatch(/^unionfed_outbox_backlog\{service="membership"\} 0$/m);
+    expect(membership).toMatch(/^unionfed_outbox_oldest_unpublished_age_seconds\{service="membership"\} 0$/m);
+    expect(
+      Number(/^unionfed_outbox_published_total\{service="membership"\} (\d+)/m.exec(membership)?.[1]),
+    ).toBeGreaterThanOrEqual(5);
+    const finance = await metrics('finance');
+    expect(finance).toMatch(
+      /^unionfed_consumer_events_total\{consumer="finance\.directory",outcome="applied",type="unionfed\.membership\.MemberJoined\.v1",service="finance"\} \d+$/m,
+    );
+    expect(finance).toMatch(/^unionfed_consumer_handler_duration_seconds_bucket\{/m);
+    expect(finance).toMatch(
+      /^unionfed_consumer_lag\{group="finance",topic="unionfed\.membership\.member\.v1",partition="0",service="finance"\} \d+$/m,
+    );
+    expect(finance).toMatch(/^process_resident_memory_bytes/m);
   });
 });

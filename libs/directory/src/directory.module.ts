@@ -3,7 +3,7 @@ import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices'
 import { Args, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { DataSource } from 'typeorm';
 import { MEMBERSHIP_TOPICS } from '@unionfed/contracts';
-import { DeadLetters, type EventDispatcher } from '@unionfed/messaging';
+import { DeadLetters, MessagingMetrics, type EventDispatcher } from '@unionfed/messaging';
 import { isUuid } from '@unionfed/persistence';
 import { createDirectoryDispatcher } from './projection';
 
@@ -135,15 +135,18 @@ export class DirectoryModule {
       providers: [
         {
           provide: DIRECTORY_DISPATCHER,
-          inject: [DataSource, DeadLetters],
-          useFactory: (dataSource: DataSource, deadLetters: DeadLetters) =>
-            createDirectoryDispatcher(dataSource, service, {
+          inject: [DataSource, DeadLetters, MessagingMetrics],
+          useFactory: (dataSource: DataSource, deadLetters: DeadLetters, metrics: MessagingMetrics) => {
+            metrics.watchConsumerLag(service, [MEMBERSHIP_TOPICS.branch.name, MEMBERSHIP_TOPICS.member.name]);
+            return createDirectoryDispatcher(dataSource, service, {
               deadLetters,
+              observer: metrics.consumerObserver(`${service}.directory`),
               log: (level, message, fields) =>
                 logger[level === 'info' ? 'log' : level](
                   `${message} ${fields ? JSON.stringify(fields) : ''}`,
                 ),
-            }),
+            });
+          },
         },
         {
           provide: DirectoryReader,

@@ -9,3 +9,4 @@ export * from './retry';
 export * from './dead-letters';
 export * from './messaging.migration';
 export * from './nest';
+export * from './metrics';

@@ -13,6 +13,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { Transport, type KafkaOptions } from '@nestjs/microservices';
 import { createKafka, kafkaClientConfig, RELIABLE_PRODUCER } from './kafka-config';
 import { DeadLetters } from './dead-letters';
+import { MessagingMetrics } from './metrics';
 import { Outbox } from './outbox';
 import { OutboxRelay } from './relay';
 
@@ -59,12 +60,14 @@ export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown 
   constructor(
     private readonly producerHost: ProducerHost,
     private readonly dataSource: DataSource,
+    private readonly metrics: MessagingMetrics,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.relay = new OutboxRelay(this.dataSource, this.producerHost.producer, {
       databaseUrl: this.options.databaseUrl,
+      observer: this.metrics.relayObserver(),
       log: (level, message, fields) =>
         this.logger[level === 'info' ? 'log' : level](`${message} ${fields ? JSON.stringify(fields) : ''}`),
     });
@@ -94,13 +97,19 @@ export class MessagingModule {
         ProducerHost,
         RelayHost,
         {
+          provide: MessagingMetrics,
+          inject: [DataSource, KAFKA],
+          useFactory: (dataSource: DataSource, kafka: Kafka) =>
+            new MessagingMetrics(options.service, dataSource, kafka),
+        },
+        {
           provide: DeadLetters,
           inject: [DataSource, ProducerHost],
           useFactory: (dataSource: DataSource, producerHost: ProducerHost) =>
             new DeadLetters(dataSource, producerHost.producer),
         },
       ],
-      exports: [KAFKA, Outbox, MESSAGING_OPTIONS, ProducerHost, RelayHost, DeadLetters],
+      exports: [KAFKA, Outbox, MESSAGING_OPTIONS, ProducerHost, RelayHost, DeadLetters, MessagingMetrics],
     };
   }
 }

@@ -3,6 +3,11 @@ import type { DataSource } from 'typeorm';
 import type { Producer } from 'kafkajs';
 import { OUTBOX_CHANNEL } from './outbox';
 
+export interface RelayObserver {
+  published(rows: number): void;
+  failed(rows: number): void;
+}
+
 export interface RelayOptions {
   /** connection string for the LISTEN connection (the pool's connections are not kept for it) */
   databaseUrl: string;
@@ -10,6 +15,9 @@ export interface RelayOptions {
   /** fallback poll when no NOTIFY arrives (missed notification, relay restarted, another replica's rows) */
   pollIntervalMs?: number;
   maxBackoffMs?: number;
+  /** published rows older than this are deleted, in bounded batches (default 7 days; 0 keeps them) */
+  retentionMs?: number;
+  observer?: RelayObserver;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -115,11 +123,19 @@ export class OutboxRelay {
     }
   }
 
+  private lastPrune = 0;
+
   private schedule(delayMs: number): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(async () => {
       await this.wake();
+      if (Date.now() - this.lastPrune > 10 * 60_000) {
+        this.lastPrune = Date.now();
+        await this.prune().catch((error) =>
+          this.log('warn', 'outbox pruning failed', { error: (error as Error).message }),
+        );
+      }
       const backoff = this.failures === 0 ? this.pollIntervalMs : this.backoffMs();
       this.schedule(backoff);
     }, delayMs);
@@ -181,6 +197,7 @@ export class OutboxRelay {
           [ids, String((error as Error).message).slice(0, 2000)],
         );
         await runner.commitTransaction();
+        this.options.observer?.failed(rows.length);
         this.log('warn', 'Kafka refused outbox batch; will retry', {
           rows: rows.length,
           error: (error as Error).message,
@@ -194,12 +211,35 @@ export class OutboxRelay {
       await runner.commitTransaction();
       this.failures = 0;
       this.published += rows.length;
+      this.options.observer?.published(rows.length);
       return rows.length;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
       await runner.release();
+    }
+  }
+
+  /**
+   * Deletes published rows older than the retention, at most `batch` per statement so that pruning never holds
+   * long locks; returns how many it deleted.
+   */
+  async prune(batch = 1000): Promise<number> {
+    const retentionMs = this.options.retentionMs ?? 7 * 24 * 3600 * 1000;
+    if (retentionMs <= 0) return 0;
+    let total = 0;
+    for (;;) {
+      const [{ n }]: { n: number }[] = await this.dataSource.query(
+        `WITH gone AS (
+           DELETE FROM outbox WHERE seq IN (
+             SELECT seq FROM outbox WHERE published_at < now() - make_interval(secs => $1) ORDER BY seq LIMIT $2)
+           RETURNING seq)
+         SELECT count(*)::int AS n FROM gone`,
+        [retentionMs / 1000, batch],
+      );
+      total += n;
+      if (n < batch) return total;
     }
   }
 

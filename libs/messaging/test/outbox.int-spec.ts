@@ -179,4 +179,24 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
       await startKafka(profile);
     }
   });
+
+  it('prunes published rows past the retention in bounded batches, keeping recent and unpublished ones', async () => {
+    for (let n = 0; n < 7; n++) await inTransaction(dataSource, (m) => outbox.add(m, event(topic, 'k1', n)));
+    // five rows published long ago, one published just now, one not published yet
+    await dataSource.query(
+      `UPDATE outbox SET published_at = now() - interval '30 days' WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT 5)`,
+    );
+    await dataSource.query(
+      `UPDATE outbox SET published_at = now() WHERE seq = (SELECT max(seq) - 1 FROM outbox)`,
+    );
+    const relay = new OutboxRelay(dataSource, producer, {
+      databaseUrl: database.url,
+      retentionMs: 24 * 3600 * 1000,
+    });
+    expect(await relay.prune(2)).toBe(5);
+    const left = await dataSource.query(
+      `SELECT published_at IS NOT NULL AS published FROM outbox ORDER BY seq`,
+    );
+    expect(left).toEqual([{ published: true }, { published: false }]);
+  });
 });

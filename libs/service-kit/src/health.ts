@@ -1,6 +1,15 @@
-import { Controller, Get, HttpException, HttpStatus, Injectable, Optional } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  NotFoundException,
+  Optional,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { RelayHost } from '@unionfed/messaging';
+import { MessagingMetrics, RelayHost } from '@unionfed/messaging';
 
 /** Something the service needs before it takes traffic; registered by modules that own a dependency. */
 export interface ReadinessCheck {
@@ -51,5 +60,18 @@ export class HealthController {
     if (!ok)
       throw new HttpException({ status: 'unavailable', checks: results }, HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'ok', checks: results };
+  }
+}
+
+/** Prometheus metrics of the event backbone and the Node process. */
+@Controller('metrics')
+export class MetricsController {
+  constructor(@Optional() private readonly metrics?: MessagingMetrics) {}
+
+  @Get()
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  async render(): Promise<string> {
+    if (!this.metrics) throw new NotFoundException();
+    return this.metrics.render();
   }
 }

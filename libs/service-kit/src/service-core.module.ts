@@ -7,7 +7,7 @@ import {
   MessagingModule,
   MessagingTables1763800000000,
 } from '@unionfed/messaging';
-import { HealthController, ReadinessRegistry } from './health';
+import { HealthController, MetricsController, ReadinessRegistry } from './health';
 import { serviceConfig } from './config';
 import type { DomainServiceName } from './topology';
 
@@ -47,7 +47,7 @@ export class ServiceCoreModule {
         }),
         MessagingModule.forService({ service: options.service, databaseUrl: config.databaseUrl }),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [ReadinessRegistry],
       exports: [ReadinessRegistry],
     };

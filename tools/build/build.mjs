@@ -2,7 +2,7 @@
 // services start fast and small: no compiler in the running process. Type checking is `npm run typecheck`.
 // The swc options are the workspace's .swcrc; the path aliases come from tsconfig.base.json (one source).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

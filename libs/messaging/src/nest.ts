@@ -68,6 +68,7 @@ export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown 
     this.relay = new OutboxRelay(this.dataSource, this.producerHost.producer, {
       databaseUrl: this.options.databaseUrl,
       observer: this.metrics.relayObserver(),
+      batchSize: Number(process.env.UNIONFED_OUTBOX_BATCH_SIZE ?? 500),
       log: (level, message, fields) =>
         this.logger[level === 'info' ? 'log' : level](`${message} ${fields ? JSON.stringify(fields) : ''}`),
     });
@@ -131,7 +132,8 @@ export function eventConsumerTransport(service: string): KafkaOptions {
         sessionTimeout: 10000,
         heartbeatInterval: 1000,
         allowAutoTopicCreation: false,
-        retry: { initialRetryTime: 300, retries: 10 },
+        // enough to ride out a broker restart of a few minutes instead of crashing the consumer for good
+        retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 60 },
       },
       subscribe: { fromBeginning: true },
       run: { partitionsConsumedConcurrently: 3 },

@@ -46,7 +46,7 @@ export function isTransient(error: unknown): boolean {
     if (code && (TRANSIENT_NODE_CODES.has(code) || /^(08|53|57P)/.test(code))) return true;
     const message = typeof current.message === 'string' ? current.message : '';
     if (
-      /Connection terminated|timeout exceeded when trying to connect|connection is closed|Client has encountered a connection error/i.test(
+      /Connection terminated|timeout exceeded when trying to connect|connection is closed|Client has encountered a connection error|is not currently accepting connections|the database system is (starting up|shutting down)/i.test(
         message,
       )
     )

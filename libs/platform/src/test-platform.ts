@@ -19,10 +19,11 @@ export interface TestPlatform {
  * The whole platform for end-to-end tests: compiled services as separate processes on free ports and their own
  * fresh databases, over the given (real) PostgreSQL and Kafka.
  */
-export async function startTestPlatform(infrastructure: {
-  databaseUrl: string;
-  kafkaBrokers: string[];
-}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  infrastructure: { databaseUrl: string; kafkaBrokers: string[] },
+  /** extra environment for every service, e.g. a smaller outbox batch for fault tests */
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestPlatform> {
   const { databaseUrl, kafkaBrokers } = infrastructure;
   execFileSync(process.execPath, [join(repoRoot(), 'tools', 'build', 'build.mjs')], { stdio: 'inherit' });
   const suffix = `_e2e_${randomBytes(3).toString('hex')}`;
@@ -30,6 +31,7 @@ export async function startTestPlatform(infrastructure: {
     adminDatabaseUrl: databaseUrl,
     kafkaBrokers,
     portOffset: await freePortOffset(),
+    env,
     databaseSuffix: suffix,
     logDir: join(infraProfile('test').stateDir, 'logs', `e2e${suffix}`),
   });

@@ -18,25 +18,23 @@ swcrc.sourceMaps = true;
 const work = mkdtempSync(join(tmpdir(), 'unionfed-build-'));
 const config = join(work, 'swcrc.json');
 writeFileSync(config, JSON.stringify(swcrc));
+// build beside dist/ and swap it in, so that services or tests running from dist/ meanwhile never see it half-written
+const next = join(root, `dist.next-${process.pid}`);
+const old = join(root, `dist.old-${process.pid}`);
+const swcArgs = ['apps', 'libs', 'tools', '-d', next, '--copy-files', '--config-file', config];
 try {
-  rmSync(join(root, 'dist'), { recursive: true, force: true });
   execFileSync(
     join(root, 'node_modules', '.bin', 'swc'),
-    [
-      'apps',
-      'libs',
-      'tools',
-      '-d',
-      'dist',
-      '--copy-files',
-      '--config-file',
-      config,
-      '--ignore',
-      '**/*.spec.ts,**/test/**',
-      '-q',
-    ],
-    { cwd: root, stdio: 'inherit' },
+    [...swcArgs, '--ignore', '**/*.spec.ts,**/test/**', '-q'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
   );
+  if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
+  renameSync(next, join(root, 'dist'));
 } finally {
   rmSync(work, { recursive: true, force: true });
+  rmSync(next, { recursive: true, force: true });
+  rmSync(old, { recursive: true, force: true });
 }

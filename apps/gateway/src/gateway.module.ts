@@ -5,6 +5,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apollo';
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { createErrorFormatter } from '@unionfed/graphql-kit';
+import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
 import {
   HealthController,
   ReadinessRegistry,
@@ -12,11 +13,13 @@ import {
   type DomainServiceName,
 } from '@unionfed/service-kit';
 
-/** Headers the gateway passes on to every subgraph: the caller's credentials and the trace context. */
-const FORWARDED_HEADERS = ['authorization', 'traceparent', 'tracestate'];
+/** Headers the gateway passes on to every subgraph as they came: the caller's credentials and trace state. */
+const FORWARDED_HEADERS = ['authorization', 'tracestate'];
 
 interface GatewayContext {
   req?: { headers?: Record<string, string | string[] | undefined> };
+  /** the request's trace: the caller's W3C traceparent, or a new trace started here */
+  traceparent: string;
 }
 
 /** The supergraph composed at build time (tools/supergraph) and checked in. */
@@ -43,7 +46,15 @@ const logger = new Logger('Gateway');
         formatError: createErrorFormatter((error) =>
           logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
         ),
-        context: ({ req }: GatewayContext) => ({ req }),
+        context: ({ req }: Pick<GatewayContext, 'req'>): GatewayContext => {
+          const incoming = req?.headers?.traceparent;
+          return {
+            req,
+            traceparent: isTraceparent(typeof incoming === 'string' ? incoming : undefined)
+              ? (incoming as string)
+              : newTraceparent(),
+          };
+        },
       },
       gateway: {
         supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
@@ -51,6 +62,8 @@ const logger = new Logger('Gateway');
           new RemoteGraphQLDataSource<GatewayContext>({
             url: subgraphUrl(name, url ?? ''),
             willSendRequest({ request, context }) {
+              if (context.traceparent)
+                request.http?.headers.set('traceparent', childTraceparent(context.traceparent));
               for (const header of FORWARDED_HEADERS) {
                 const value = context.req?.headers?.[header];
                 if (typeof value === 'string') request.http?.headers.set(header, value);

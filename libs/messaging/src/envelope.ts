@@ -75,6 +75,12 @@ export function isTraceparent(value: string | undefined): value is string {
   return !!value && TRACEPARENT.test(value) && !/^00-0{32}-/.test(value);
 }
 
+/** The trace context for a call made on behalf of `traceparent`: same trace, a new span. */
+export function childTraceparent(traceparent: string): string {
+  const [version, traceId, , flags] = traceparent.split('-');
+  return `${version}-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+}
+
 export function traceIdOf(traceparent: string): string {
   return traceparent.split('-')[1];
 }

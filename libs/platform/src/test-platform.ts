@@ -61,10 +61,14 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** Ports that fetch() refuses to connect to (the WHATWG "bad ports" in this range), e.g. 6000 for X11. */
+const FETCH_BLOCKED_PORTS = new Set([5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+
 /** An offset (from +300 up) at which every service's port is free: test runs never meet a dev platform or each other. */
 async function freePortOffset(): Promise<number> {
   for (let offset = 300 + 100 * Math.floor(Math.random() * 20); offset < 20_000; offset += 100) {
     const ports = Object.values(SERVICES).map((s) => s.port + offset);
+    if (ports.some((port) => FETCH_BLOCKED_PORTS.has(port))) continue;
     if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) return offset;
   }
   throw new Error('no free ports for a test platform');

@@ -62,7 +62,9 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** Ports that fetch() refuses to connect to (the WHATWG "bad ports" in this range), e.g. 6000 for X11. */
-const FETCH_BLOCKED_PORTS = new Set([5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+const FETCH_BLOCKED_PORTS = new Set([
+  5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
 
 /** An offset (from +300 up) at which every service's port is free: test runs never meet a dev platform or each other. */
 async function freePortOffset(): Promise<number> {

@@ -26,12 +26,7 @@ import {
   type InfraProfile,
   type RunningInfra,
 } from '@unionfed/infra';
-import {
-  EventDispatcher,
-  MessagingTables1763800000000,
-  newTraceparent,
-  toKafkaHeaders,
-} from '@unionfed/messaging';
+import { EventDispatcher, MESSAGING_MIGRATIONS, newTraceparent, toKafkaHeaders } from '@unionfed/messaging';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -275,9 +270,7 @@ export function openMessagingDataSource(
   return createDataSource({
     url,
     entities: [],
-    migrations: projection
-      ? [MessagingTables1763800000000, BenchProjection1763800000900]
-      : [MessagingTables1763800000000],
+    migrations: projection ? [...MESSAGING_MIGRATIONS, BenchProjection1763800000900] : MESSAGING_MIGRATIONS,
     applicationName: `bench-${label}`,
     poolSize,
   });

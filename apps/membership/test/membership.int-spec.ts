@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ConflictError, InvalidInputError, NotFoundError } from '@unionfed/domain-kit';
 import { createDataSource, migrate } from '@unionfed/persistence';
-import { MessagingTables1763800000000, Outbox } from '@unionfed/messaging';
+import { MESSAGING_MIGRATIONS, Outbox } from '@unionfed/messaging';
 import { EVENT_REGISTRY, MembershipEvents, type MemberJoined } from '@unionfed/contracts';
 import { createTestDatabase } from '@unionfed/testing';
 import { MembershipCommands } from '../src/application/membership.commands';
@@ -23,7 +23,7 @@ describe('membership write path (real PostgreSQL)', () => {
     dataSource = createDataSource({
       url: database.url,
       entities: MEMBERSHIP_ENTITIES,
-      migrations: [MessagingTables1763800000000, ...MEMBERSHIP_MIGRATIONS],
+      migrations: [...MESSAGING_MIGRATIONS, ...MEMBERSHIP_MIGRATIONS],
       applicationName: 'membership-test',
     });
     await migrate(dataSource);

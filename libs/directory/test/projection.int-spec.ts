@@ -10,7 +10,7 @@ import {
   type EncodedEvent,
 } from '@unionfed/contracts';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
-import { MessagingTables1763800000000, newTraceparent, toKafkaHeaders } from '@unionfed/messaging';
+import { MESSAGING_MIGRATIONS, newTraceparent, toKafkaHeaders } from '@unionfed/messaging';
 import { createTestDatabase } from '@unionfed/testing';
 import {
   createDirectoryDispatcher,
@@ -51,7 +51,7 @@ describe('membership directory projection (real PostgreSQL)', () => {
     dataSource = createDataSource({
       url: database.url,
       entities: DIRECTORY_ENTITIES,
-      migrations: [MessagingTables1763800000000, DirectoryTables1763800000050],
+      migrations: [...MESSAGING_MIGRATIONS, DirectoryTables1763800000050],
       applicationName: 'directory-test',
     });
     await migrate(dataSource);

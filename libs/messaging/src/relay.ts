@@ -21,6 +21,17 @@ export interface RelayOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
+/** First key of the two-key advisory locks the relays take on message keys (a constant of this platform). */
+const KEY_LOCK_SPACE = 7_302_001;
+
+interface BatchResult {
+  /** rows published, or -1 when Kafka refused the batch */
+  published: number;
+  /** rows claimed and the last one's seq */
+  claimed: number;
+  lastSeq: string;
+}
+
 interface OutboxRow {
   seq: string;
   id: string;
@@ -34,9 +45,9 @@ interface OutboxRow {
  * Publishes committed outbox rows to Kafka, in order per key, in batches.
  *
  * - Woken by LISTEN/NOTIFY on commit, with a polling fallback.
- * - Rows are claimed with FOR UPDATE SKIP LOCKED so several replicas can run; a row is only taken if every
- *   earlier unpublished row with the same key is in the same batch, so a key's events are never reordered
- *   between replicas.
+ * - Rows are claimed together with their key (a transaction-scoped advisory lock on the key), skipping keys
+ *   that another replica holds — SKIP LOCKED over keys — so several replicas can run and a key's events are
+ *   never reordered between them.
  * - Rows are marked published only after Kafka acknowledged them (idempotent producer, acks=all). If Kafka
  *   refuses, attempts and the error are recorded and the relay backs off; nothing is lost.
  */
@@ -147,54 +158,61 @@ export class OutboxRelay {
   }
 
   private async drain(): Promise<void> {
+    // Within one drain the relay reads on from the last row it claimed: the queue's index still holds the entries
+    // of rows published moments ago (until vacuum), and starting from the front each time would wade through them.
+    // Rows it skipped (another relay's, or a blocked key) are picked up by the next drain, which starts over.
+    let after = '0';
     for (;;) {
-      let sent: number;
+      let batch: BatchResult;
       try {
-        sent = await this.publishBatch();
+        batch = await this.claimAndPublish(after);
       } catch (error) {
         this.log('error', 'outbox relay batch failed', { error: (error as Error).message });
         return;
       }
-      if (sent < 0) return; // Kafka refused: the poll timer retries after a backoff
-      if (sent < this.batchSize) return;
+      if (batch.published < 0) return; // Kafka refused: the poll timer retries after a backoff
+      if (batch.claimed < this.batchSize) return;
+      after = batch.lastSeq;
     }
   }
 
   /** One batch: claim, send, mark. Returns how many rows were published, or -1 when Kafka refused. */
   async publishBatch(): Promise<number> {
+    return (await this.claimAndPublish('0')).published;
+  }
+
+  private async claimAndPublish(afterSeq: string): Promise<BatchResult> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
       await runner.startTransaction();
+      // A relay takes a row only with its key: pg_try_advisory_xact_lock on the key's hash, held until this
+      // transaction ends. Keys another relay is publishing are skipped (SKIP LOCKED over keys), so several relays
+      // share the work and a key's events are never published out of order. FOR UPDATE re-checks each row, so a
+      // row another relay published meanwhile is not sent twice.
       const rows: OutboxRow[] = await runner.query(
-        `WITH batch AS (
-           SELECT seq, id, topic, message_key, payload, headers
-             FROM outbox
-            WHERE published_at IS NULL
-            ORDER BY seq
-            LIMIT $1
-              FOR UPDATE SKIP LOCKED
-         )
-         SELECT b.* FROM batch b
-          WHERE NOT EXISTS (
-            SELECT 1 FROM outbox o
-             WHERE o.message_key = b.message_key AND o.published_at IS NULL AND o.seq < b.seq
-               AND o.seq NOT IN (SELECT seq FROM batch))
-          ORDER BY b.seq`,
-        [this.batchSize],
+        `SELECT seq, id, topic, message_key, payload, headers
+           FROM outbox
+          WHERE published_at IS NULL AND seq > $2
+            AND pg_try_advisory_xact_lock(${KEY_LOCK_SPACE}, hashtext(message_key))
+          ORDER BY seq
+          LIMIT $1
+            FOR UPDATE SKIP LOCKED`,
+        [this.batchSize, afterSeq],
       );
+      const claimed = { claimed: rows.length, lastSeq: rows.at(-1)?.seq ?? afterSeq };
       if (rows.length === 0) {
         await runner.commitTransaction();
-        return 0;
+        return { published: 0, ...claimed };
       }
-      const ids = rows.map((r) => r.id);
+      const seqs = rows.map((r) => r.seq);
       try {
         await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
       } catch (error) {
         this.failures += 1;
         await runner.query(
-          `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`,
-          [ids, String((error as Error).message).slice(0, 2000)],
+          `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`,
+          [seqs, String((error as Error).message).slice(0, 2000)],
         );
         await runner.commitTransaction();
         this.options.observer?.failed(rows.length);
@@ -202,17 +220,17 @@ export class OutboxRelay {
           rows: rows.length,
           error: (error as Error).message,
         });
-        return -1;
+        return { published: -1, ...claimed };
       }
       await runner.query(
-        `UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`,
-        [ids],
+        `UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])`,
+        [seqs],
       );
       await runner.commitTransaction();
       this.failures = 0;
       this.published += rows.length;
       this.options.observer?.published(rows.length);
-      return rows.length;
+      return { published: rows.length, ...claimed };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;

@@ -15,9 +15,8 @@ import {
 import {
   createKafka,
   DeadLetters,
-  DeadLetterTable1763800000010,
   EventDispatcher,
-  MessagingTables1763800000000,
+  MESSAGING_MIGRATIONS,
   newTraceparent,
   RELIABLE_PRODUCER,
   toKafkaHeaders,
@@ -97,7 +96,7 @@ describe('dead letters and retries (real PostgreSQL + Kafka)', () => {
     dataSource = createDataSource({
       url: database.url,
       entities: [],
-      migrations: [MessagingTables1763800000000, DeadLetterTable1763800000010, EffectsTable1763800000999],
+      migrations: [...MESSAGING_MIGRATIONS, EffectsTable1763800000999],
       applicationName: 'dlq-test',
     });
     await migrate(dataSource);

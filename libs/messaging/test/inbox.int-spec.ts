@@ -8,7 +8,7 @@ import { createTestDatabase, eventually, testInfrastructure, uniqueTopic } from 
 import {
   createKafka,
   EventDispatcher,
-  MessagingTables1763800000000,
+  MESSAGING_MIGRATIONS,
   RELIABLE_PRODUCER,
   toKafkaHeaders,
   newTraceparent,
@@ -64,7 +64,7 @@ describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
     dataSource = createDataSource({
       url: database.url,
       entities: [],
-      migrations: [MessagingTables1763800000000, EffectsTable1763800000999],
+      migrations: [...MESSAGING_MIGRATIONS, EffectsTable1763800000999],
       applicationName: 'inbox-test',
     });
     await migrate(dataSource);

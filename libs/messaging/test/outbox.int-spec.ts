@@ -10,7 +10,7 @@ import {
   testInfrastructure,
   uniqueTopic,
 } from '@unionfed/testing';
-import { createKafka, MessagingTables1763800000000, Outbox, OutboxRelay, RELIABLE_PRODUCER } from '../src';
+import { createKafka, MESSAGING_MIGRATIONS, Outbox, OutboxRelay, RELIABLE_PRODUCER } from '../src';
 
 function event(topic: string, key: string, n: number) {
   return {
@@ -37,7 +37,7 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
     dataSource = createDataSource({
       url: database.url,
       entities: [],
-      migrations: [MessagingTables1763800000000],
+      migrations: MESSAGING_MIGRATIONS,
       applicationName: 'outbox-test',
     });
     await migrate(dataSource);

@@ -2,11 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { EntitySchema, MixedList } from 'typeorm';
 import { createDataSource, migrate } from '@unionfed/persistence';
-import {
-  DeadLetterTable1763800000010,
-  MessagingModule,
-  MessagingTables1763800000000,
-} from '@unionfed/messaging';
+import { MESSAGING_MIGRATIONS, MessagingModule } from '@unionfed/messaging';
 import { HealthController, MetricsController, ReadinessRegistry } from './health';
 import { serviceConfig } from './config';
 import type { DomainServiceName } from './topology';
@@ -38,7 +34,7 @@ export class ServiceCoreModule {
             const dataSource = createDataSource({
               url: config.databaseUrl,
               entities: options.entities,
-              migrations: [MessagingTables1763800000000, DeadLetterTable1763800000010, ...options.migrations],
+              migrations: [...MESSAGING_MIGRATIONS, ...options.migrations],
               applicationName: options.service,
             });
             await migrate(dataSource);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { countEffects, EffectsTable1763800000999 } from './effects';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { dlqTopicOf, EventRegistry, MemberRetiredSchema, MembershipEvents } from '@unionfed/contracts';
@@ -21,15 +22,6 @@ import {
   RELIABLE_PRODUCER,
   toKafkaHeaders,
 } from '../src';
-
-class EffectsTable1763800000999 implements MigrationInterface {
-  async up(q: QueryRunner) {
-    await q.query(`CREATE TABLE effect (id BIGSERIAL PRIMARY KEY, member_id TEXT NOT NULL)`);
-  }
-  async down(q: QueryRunner) {
-    await q.query(`DROP TABLE effect`);
-  }
-}
 
 const RETIRED = MembershipEvents.MemberRetired.type;
 
@@ -64,10 +56,7 @@ describe('dead letters and retries (real PostgreSQL + Kafka)', () => {
   let consumer: Consumer | undefined;
   const registry = new EventRegistry([MembershipEvents.MemberRetired]);
   const failing = new Map<string, () => Error | undefined>();
-  const effects = async (memberId: string) =>
-    Number(
-      (await dataSource.query(`SELECT count(*) AS n FROM effect WHERE member_id = $1`, [memberId]))[0].n,
-    );
+  const effects = (memberId: string) => countEffects(dataSource, memberId);
 
   const dispatcher = () =>
     new EventDispatcher(dataSource, {

@@ -1,4 +1,5 @@
-import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { countEffects, EffectsTable1763800000999 } from './effects';
 import type { KafkaMessage } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -13,15 +14,6 @@ import {
   toKafkaHeaders,
   newTraceparent,
 } from '../src';
-
-class EffectsTable1763800000999 implements MigrationInterface {
-  async up(q: QueryRunner) {
-    await q.query(`CREATE TABLE effect (id BIGSERIAL PRIMARY KEY, member_id TEXT NOT NULL)`);
-  }
-  async down(q: QueryRunner) {
-    await q.query(`DROP TABLE effect`);
-  }
-}
 
 function memberRetired(memberId: string, eventId = uuidv7()) {
   const type = MembershipEvents.MemberRetired.type;
@@ -54,10 +46,7 @@ describe('idempotent inbox (real PostgreSQL + Kafka)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let dataSource: DataSource;
   const registry = new EventRegistry([MembershipEvents.MemberRetired]);
-  const effects = async (memberId: string) =>
-    Number(
-      (await dataSource.query(`SELECT count(*) AS n FROM effect WHERE member_id = $1`, [memberId]))[0].n,
-    );
+  const effects = (memberId: string) => countEffects(dataSource, memberId);
 
   beforeAll(async () => {
     database = await createTestDatabase('inbox');

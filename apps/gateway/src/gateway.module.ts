@@ -8,6 +8,8 @@ import { createErrorFormatter } from '@unionfed/graphql-kit';
 import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
 import {
   HealthController,
+  MetricsController,
+  ProcessMetrics,
   ReadinessRegistry,
   subgraphUrlVariable,
   type DomainServiceName,
@@ -73,7 +75,7 @@ const logger = new Logger('Gateway');
       },
     }),
   ],
-  controllers: [HealthController],
-  providers: [ReadinessRegistry],
+  controllers: [HealthController, MetricsController],
+  providers: [ReadinessRegistry, ProcessMetrics],
 })
 export class GatewayModule {}

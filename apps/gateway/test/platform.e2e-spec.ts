@@ -199,7 +199,7 @@ describe('the platform end to end, through the gateway (separate processes, real
     });
   });
 
-  it('exposes Prometheus metrics of the event backbone on every service', async () => {
+  it('exposes Prometheus metrics of the event backbone and the process on every service', async () => {
     const metrics = async (service: 'membership' | 'finance') =>
       (await fetch(`${t.platform.service(service).baseUrl}/metrics`)).text();
     const membership = await metrics('membership');
@@ -216,6 +216,8 @@ describe('the platform end to end, through the gateway (separate processes, real
     expect(finance).toMatch(
       /^unionfed_consumer_lag\{group="finance",topic="unionfed\.membership\.member\.v1",partition="0",service="finance"\} \d+$/m,
     );
-    expect(finance).toMatch(/^process_resident_memory_bytes/m);
+    expect(finance).toMatch(/^process_resident_memory_bytes\{service="finance"\} \d+/m);
+    const gateway = await (await fetch(`${t.platform.service('gateway').baseUrl}/metrics`)).text();
+    expect(gateway).toMatch(/^process_resident_memory_bytes\{service="gateway"\} \d+/m);
   });
 });

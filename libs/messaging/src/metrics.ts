@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { Kafka } from 'kafkajs';
 import type { ConsumerObserver, DispatchOutcome } from './dispatcher';
@@ -56,7 +56,6 @@ export class MessagingMetrics {
 
   constructor(service: string, dataSource: DataSource, kafka: Kafka) {
     this.registry.setDefaultLabels({ service });
-    collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'unionfed_outbox_backlog',
       help: 'Outbox rows not yet published',

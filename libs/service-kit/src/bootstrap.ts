@@ -18,6 +18,7 @@ export interface ServiceDefinition {
  */
 export async function runService(definition: ServiceDefinition): Promise<INestApplication> {
   const config = serviceConfig(definition.name);
+  process.env.UNIONFED_SERVICE = definition.name; // labels the process metrics
   const logger = createLogger(definition.name);
   const app = await NestFactory.create(definition.module, { logger: new PinoNestLogger(logger) });
   app.enableShutdownHooks();

@@ -1,13 +1,5 @@
-import {
-  Controller,
-  Get,
-  Header,
-  HttpException,
-  HttpStatus,
-  Injectable,
-  NotFoundException,
-  Optional,
-} from '@nestjs/common';
+import { Controller, Get, Header, HttpException, HttpStatus, Injectable, Optional } from '@nestjs/common';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { MessagingMetrics, RelayHost } from '@unionfed/messaging';
 
@@ -63,15 +55,29 @@ export class HealthController {
   }
 }
 
-/** Prometheus metrics of the event backbone and the Node process. */
+/** The Node process's own metrics (memory, CPU, event-loop lag, GC), labelled with the service. */
+@Injectable()
+export class ProcessMetrics {
+  readonly registry = new Registry();
+  constructor() {
+    this.registry.setDefaultLabels({ service: process.env.UNIONFED_SERVICE ?? 'unknown' });
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
+
+/** Prometheus metrics at /metrics: the process's, plus the event backbone's where the service has one. */
 @Controller('metrics')
 export class MetricsController {
-  constructor(@Optional() private readonly metrics?: MessagingMetrics) {}
+  constructor(
+    private readonly processMetrics: ProcessMetrics,
+    @Optional() private readonly messaging?: MessagingMetrics,
+  ) {}
 
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   async render(): Promise<string> {
-    if (!this.metrics) throw new NotFoundException();
-    return this.metrics.render();
+    const registries = [this.processMetrics.registry, ...(this.messaging ? [this.messaging.registry] : [])];
+    // concatenated rather than Registry.merge(), which would drop each registry's default labels
+    return (await Promise.all(registries.map((registry) => registry.metrics()))).join('\n');
   }
 }

@@ -10,7 +10,6 @@ import {
   HealthController,
   MetricsController,
   ProcessMetrics,
-  ReadinessRegistry,
   subgraphUrlVariable,
   type DomainServiceName,
 } from '@unionfed/service-kit';
@@ -76,6 +75,6 @@ const logger = new Logger('Gateway');
     }),
   ],
   controllers: [HealthController, MetricsController],
-  providers: [ReadinessRegistry, ProcessMetrics],
+  providers: [ProcessMetrics],
 })
 export class GatewayModule {}

@@ -220,4 +220,62 @@ describe('the platform end to end, through the gateway (separate processes, real
     const gateway = await (await fetch(`${t.platform.service('gateway').baseUrl}/metrics`)).text();
     expect(gateway).toMatch(/^process_resident_memory_bytes\{service="gateway"\} \d+/m);
   });
+
+  it('carries a retirement and a transfer through to every directory', async () => {
+    const admitted = await admit({ staffNumber: staff(), name: '孙建华', gender: 'MALE' });
+    const id = admitted.data!.admitMember.id;
+    const { openBranch } = await graphqlData<{ openBranch: { id: string } }>(
+      t.gatewayUrl,
+      'mutation($input: OpenBranchInput!) { openBranch(input: $input) { id } }',
+      {
+        input: {
+          campusId: (await graphqlData<{ campuses: { id: string }[] }>(t.gatewayUrl, '{ campuses { id } }'))
+            .campuses[0].id,
+          code: `E2E-${randomBytes(2).toString('hex')}`,
+          name: '物理学院分工会',
+          kind: 'COLLEGE',
+          staffHeadcount: 20,
+        },
+      },
+    );
+    const moved = await graphqlData<{
+      transferMember: { branch: { id: string }; history: { change: string }[] };
+    }>(
+      t.gatewayUrl,
+      'mutation($input: TransferMemberInput!) { transferMember(input: $input) { branch { id } history { change } } }',
+      { input: { memberId: id, toBranchId: openBranch.id } },
+    );
+    expect(moved.transferMember.branch.id).toBe(openBranch.id);
+    expect(moved.transferMember.history.map((h) => h.change)).toEqual(['JOINED', 'TRANSFERRED']);
+    const retired = await graphqlData<{ retireMember: { status: string } }>(
+      t.gatewayUrl,
+      'mutation($input: MemberStatusChangeInput!) { retireMember(input: $input) { status } }',
+      { input: { memberId: id } },
+    );
+    expect(retired.retireMember.status).toBe('RETIRED');
+    const again = await graphqlRequest(
+      t.gatewayUrl,
+      'mutation($input: MemberStatusChangeInput!) { retireMember(input: $input) { status } }',
+      {
+        input: { memberId: id },
+      },
+    );
+    expect(again.errors?.[0].extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'MEMBER_STATUS_CONFLICT',
+    });
+    await eventually(async () => {
+      const data = await graphqlData<Record<string, { member: { status: string; branchId: string } | null }>>(
+        t.gatewayUrl,
+        DIRECTORIES,
+        { id },
+      );
+      for (const service of CONSUMERS) {
+        expect({ service, member: data[service].member }).toMatchObject({
+          service,
+          member: { status: 'RETIRED', branchId: openBranch.id },
+        });
+      }
+    });
+  });
 });

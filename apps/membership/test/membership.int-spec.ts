@@ -140,4 +140,55 @@ describe('membership write path (real PostgreSQL)', () => {
       }),
     ).rejects.toBeInstanceOf(ConflictError);
   });
+
+  it('keeps the whole record through a transfer, retirement and death: one history entry and one event each', async () => {
+    const [campus] = await dataSource.query(`SELECT id FROM campus LIMIT 1`);
+    const math = await commands.openBranch({
+      campusId: campus.id,
+      code: 'math',
+      name: '数学学院分工会',
+      kind: 'COLLEGE',
+      staffHeadcount: 40,
+    });
+    const member = await commands.admitMember({
+      branchId,
+      staffNumber: 'T5005',
+      name: '吴敏',
+      gender: 'FEMALE',
+      category: 'TEACHER',
+      joinedOn: '2001-09-01',
+    });
+    const before = await events();
+    await commands.transfer(member.id, { toBranchId: math.id, effectiveOn: '2015-03-01' });
+    await commands.changeStatus(member.id, 'RETIRED', { effectiveOn: '2024-07-01' });
+    await commands.changeStatus(member.id, 'DECEASED', { effectiveOn: '2026-01-15' });
+    const history = await dataSource.query(
+      `SELECT change, branch_id AS "branchId", effective_on::text AS "effectiveOn" FROM member_history WHERE member_id = $1 ORDER BY effective_on`,
+      [member.id],
+    );
+    expect(history).toEqual([
+      { change: 'JOINED', branchId, effectiveOn: '2001-09-01' },
+      { change: 'TRANSFERRED', branchId: math.id, effectiveOn: '2015-03-01' },
+      { change: 'RETIRED', branchId: math.id, effectiveOn: '2024-07-01' },
+      { change: 'DECEASED', branchId: math.id, effectiveOn: '2026-01-15' },
+    ]);
+    const types = await dataSource.query(
+      `SELECT event_type FROM outbox WHERE message_key = $1 ORDER BY seq`,
+      [member.id],
+    );
+    expect(types.map((r: { event_type: string }) => r.event_type)).toEqual([
+      MembershipEvents.MemberJoined.type,
+      MembershipEvents.MemberTransferred.type,
+      MembershipEvents.MemberRetired.type,
+      MembershipEvents.MemberDeceased.type,
+    ]);
+    expect(await events()).toBe(before + 3);
+    // the record stays, with its final status
+    expect(
+      await dataSource.query(`SELECT status, branch_id AS "branchId" FROM member WHERE id = $1`, [member.id]),
+    ).toEqual([{ status: 'DECEASED', branchId: math.id }]);
+    // and an ended record changes no more, writing nothing
+    await expect(commands.changeStatus(member.id, 'WITHDRAWN', {})).rejects.toBeInstanceOf(ConflictError);
+    expect(await events()).toBe(before + 3);
+  });
 });

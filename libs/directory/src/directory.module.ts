@@ -8,7 +8,6 @@ import { isUuid } from '@unionfed/persistence';
 import { createDirectoryDispatcher } from './projection';
 
 export const DIRECTORY_DISPATCHER = Symbol('DIRECTORY_DISPATCHER');
-export const DIRECTORY_SERVICE = Symbol('DIRECTORY_SERVICE');
 
 /** Receives the membership topics on the service's consumer group and hands each message to the projection. */
 @Controller()

@@ -67,5 +67,3 @@ export function createErrorFormatter(onUnexpected: (error: unknown) => void) {
     };
   };
 }
-
-export { GraphQLError };

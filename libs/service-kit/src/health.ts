@@ -3,27 +3,9 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { MessagingMetrics, RelayHost } from '@unionfed/messaging';
 
-/** Something the service needs before it takes traffic; registered by modules that own a dependency. */
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<boolean>;
-}
-
-@Injectable()
-export class ReadinessRegistry {
-  private readonly checks: ReadinessCheck[] = [];
-  add(check: ReadinessCheck): void {
-    this.checks.push(check);
-  }
-  list(): ReadinessCheck[] {
-    return this.checks;
-  }
-}
-
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly registry: ReadinessRegistry,
     @Optional() private readonly dataSource?: DataSource,
     @Optional() private readonly relay?: RelayHost,
   ) {}
@@ -45,9 +27,6 @@ export class HealthController {
         .catch(() => false);
     }
     if (this.relay) results.outboxRelay = this.relay.ready();
-    for (const check of this.registry.list()) {
-      results[check.name] = await check.check().catch(() => false);
-    }
     const ok = Object.values(results).every(Boolean);
     if (!ok)
       throw new HttpException({ status: 'unavailable', checks: results }, HttpStatus.SERVICE_UNAVAILABLE);

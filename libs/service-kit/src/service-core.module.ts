@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { EntitySchema, MixedList } from 'typeorm';
 import { createDataSource, migrate } from '@unionfed/persistence';
 import { MESSAGING_MIGRATIONS, MessagingModule } from '@unionfed/messaging';
-import { HealthController, MetricsController, ProcessMetrics, ReadinessRegistry } from './health';
+import { HealthController, MetricsController, ProcessMetrics } from './health';
 import { serviceConfig } from './config';
 import type { DomainServiceName } from './topology';
 
@@ -44,8 +44,7 @@ export class ServiceCoreModule {
         MessagingModule.forService({ service: options.service, databaseUrl: config.databaseUrl }),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [ReadinessRegistry, ProcessMetrics],
-      exports: [ReadinessRegistry],
+      providers: [ProcessMetrics],
     };
   }
 }

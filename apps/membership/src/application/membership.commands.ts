@@ -3,10 +3,17 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { ConflictError, NotFoundError } from '@unionfed/domain-kit';
 import { inTransaction, uuidv7 } from '@unionfed/persistence';
 import { Outbox, type OutboxContext } from '@unionfed/messaging';
-import { admitMember, type AdmitMemberInput, type Member, normaliseStaffNumber } from '../domain/member';
+import {
+  admitMember,
+  changeStatus,
+  transfer,
+  type AdmitMemberInput,
+  type Member,
+  normaliseStaffNumber,
+} from '../domain/member';
 import { openBranch, openCampus, type Branch, type Campus } from '../domain/structure';
 import { MembershipRepository } from '../infrastructure/membership.repository';
-import { branchOpened, memberJoined } from '../infrastructure/events';
+import { branchOpened, memberJoined, memberStatusChanged, memberTransferred } from '../infrastructure/events';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -95,7 +102,49 @@ export class MembershipCommands {
       throw error;
     }
   }
+
+  /** 退休 / 退会 / 去世: changes the member's status, writes the history entry and the event. */
+  changeStatus(
+    memberId: string,
+    change: StatusChange,
+    input: { effectiveOn?: string | null; reason?: string | null },
+    context: OutboxContext = {},
+  ): Promise<Member> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const member = await this.repository.findMember(memberId, manager, true);
+      if (!member) throw new NotFoundError('Member', memberId);
+      const { member: changed, history } = changeStatus(member, change, input);
+      await this.repository.recordChange(manager, changed, { id: uuidv7(), ...history });
+      const reason = typeof history.details.reason === 'string' ? history.details.reason : undefined;
+      await this.outbox.add(
+        manager,
+        memberStatusChanged(changed, change, history.effectiveOn, reason),
+        context,
+      );
+      return changed;
+    });
+  }
+
+  /** 会籍转移: moves the member to another branch of the federation. */
+  transfer(
+    memberId: string,
+    input: { toBranchId: string; effectiveOn?: string | null },
+    context: OutboxContext = {},
+  ): Promise<Member> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const member = await this.repository.findMember(memberId, manager, true);
+      if (!member) throw new NotFoundError('Member', memberId);
+      const to = await this.repository.findBranch(input.toBranchId, manager, true);
+      if (!to) throw new NotFoundError('Branch', input.toBranchId);
+      const { member: moved, history } = transfer(member, to, input);
+      await this.repository.recordChange(manager, moved, { id: uuidv7(), ...history });
+      await this.outbox.add(manager, memberTransferred(moved, member.branchId, history.effectiveOn), context);
+      return moved;
+    });
+  }
 }
+
+type StatusChange = 'RETIRED' | 'WITHDRAWN' | 'DECEASED';
 
 function staffNumberTaken(staffNumber: string): ConflictError {
   return new ConflictError(`staff number ${staffNumber} already belongs to a member`, 'STAFF_NUMBER_TAKEN', {

@@ -145,3 +145,101 @@ export function admitMember(
     },
   };
 }
+
+export type LifecycleChange = 'TRANSFERRED' | 'RETIRED' | 'WITHDRAWN' | 'DECEASED';
+
+/** Which statuses each change may start from: a member's record only moves forward. */
+const ALLOWED_FROM: Record<LifecycleChange, MemberStatus[]> = {
+  TRANSFERRED: ['ACTIVE'],
+  RETIRED: ['ACTIVE'],
+  WITHDRAWN: ['ACTIVE', 'RETIRED'],
+  DECEASED: ['ACTIVE', 'RETIRED'],
+};
+
+const STATUS_AFTER: Record<Exclude<LifecycleChange, 'TRANSFERRED'>, MemberStatus> = {
+  RETIRED: 'RETIRED',
+  WITHDRAWN: 'WITHDRAWN',
+  DECEASED: 'DECEASED',
+};
+
+function effectiveDate(member: Member, effectiveOn: string | null | undefined, today: string): string {
+  const date = effectiveOn ? parseIsoDate(effectiveOn, 'effectiveOn') : today;
+  if (date > today)
+    throw new InvalidInputError('effectiveOn lies in the future', 'EFFECTIVE_IN_FUTURE', {
+      field: 'effectiveOn',
+    });
+  if (date < member.joinedOn) {
+    throw new InvalidInputError('effectiveOn lies before the member joined', 'EFFECTIVE_BEFORE_JOINING', {
+      field: 'effectiveOn',
+    });
+  }
+  return date;
+}
+
+function requireStatus(member: Member, change: LifecycleChange): void {
+  if (!ALLOWED_FROM[change].includes(member.status)) {
+    throw new ConflictError(
+      `member ${member.memberNumber} is ${member.status.toLowerCase()}: cannot record ${change.toLowerCase()}`,
+      'MEMBER_STATUS_CONFLICT',
+      { memberId: member.id, status: member.status },
+    );
+  }
+}
+
+/**
+ * 退休 / 退会 / 去世: the member's status changes, effective on a date between joining and today; the record
+ * itself is kept (a member is never deleted).
+ */
+export function changeStatus(
+  member: Member,
+  change: Exclude<LifecycleChange, 'TRANSFERRED'>,
+  input: { effectiveOn?: string | null; reason?: string | null },
+  today: string = todayInShanghai(),
+): { member: Member; history: Omit<MemberHistoryEntry, 'id'> } {
+  requireStatus(member, change);
+  const effectiveOn = effectiveDate(member, input.effectiveOn, today);
+  const reason = optional(input.reason);
+  return {
+    member: { ...member, status: STATUS_AFTER[change] },
+    history: {
+      memberId: member.id,
+      change,
+      branchId: member.branchId,
+      effectiveOn,
+      details: reason ? { reason } : {},
+    },
+  };
+}
+
+/** 会籍转移: the member moves to another active branch of the federation, keeping the record and its history. */
+export function transfer(
+  member: Member,
+  to: Branch,
+  input: { effectiveOn?: string | null },
+  today: string = todayInShanghai(),
+): { member: Member; history: Omit<MemberHistoryEntry, 'id'> } {
+  requireStatus(member, 'TRANSFERRED');
+  if (to.id === member.branchId) {
+    throw new InvalidInputError('the member already belongs to that branch', 'SAME_BRANCH', {
+      field: 'toBranchId',
+    });
+  }
+  if (to.status !== 'ACTIVE') {
+    throw new ConflictError(
+      `branch ${to.code} is ${to.status.toLowerCase()} and admits no members`,
+      'BRANCH_NOT_ACTIVE',
+      { branchId: to.id },
+    );
+  }
+  const effectiveOn = effectiveDate(member, input.effectiveOn, today);
+  return {
+    member: { ...member, branchId: to.id, groupId: undefined },
+    history: {
+      memberId: member.id,
+      change: 'TRANSFERRED',
+      branchId: to.id,
+      effectiveOn,
+      details: { fromBranchId: member.branchId },
+    },
+  };
+}

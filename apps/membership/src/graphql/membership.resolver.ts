@@ -95,7 +95,46 @@ export class MembershipRootResolver {
     if (!existingId(input.branchId)) throw new NotFoundError('Branch', input.branchId);
     return this.commands.admitMember(input, outboxContext(ctx));
   }
+
+  @Mutation('transferMember')
+  transferMember(
+    @Args('input') input: { memberId: string; toBranchId: string; effectiveOn?: string | null },
+    @Context() ctx: RequestContext,
+  ): Promise<Member> {
+    if (!existingId(input.memberId)) throw new NotFoundError('Member', input.memberId);
+    if (!existingId(input.toBranchId)) throw new NotFoundError('Branch', input.toBranchId);
+    return this.commands.transfer(input.memberId, input, outboxContext(ctx));
+  }
+
+  @Mutation('retireMember')
+  retireMember(@Args('input') input: StatusChangeInput, @Context() ctx: RequestContext): Promise<Member> {
+    return this.changeStatus(input, 'RETIRED', ctx);
+  }
+
+  @Mutation('withdrawMember')
+  withdrawMember(@Args('input') input: StatusChangeInput, @Context() ctx: RequestContext): Promise<Member> {
+    return this.changeStatus(input, 'WITHDRAWN', ctx);
+  }
+
+  @Mutation('recordMemberDeath')
+  recordMemberDeath(
+    @Args('input') input: StatusChangeInput,
+    @Context() ctx: RequestContext,
+  ): Promise<Member> {
+    return this.changeStatus(input, 'DECEASED', ctx);
+  }
+
+  private changeStatus(
+    input: StatusChangeInput,
+    change: 'RETIRED' | 'WITHDRAWN' | 'DECEASED',
+    ctx: RequestContext,
+  ): Promise<Member> {
+    if (!existingId(input.memberId)) throw new NotFoundError('Member', input.memberId);
+    return this.commands.changeStatus(input.memberId, change, input, outboxContext(ctx));
+  }
 }
+
+type StatusChangeInput = { memberId: string; effectiveOn?: string | null; reason?: string | null };
 
 async function roster(
   repository: MembershipRepository,

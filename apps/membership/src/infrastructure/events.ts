@@ -46,3 +46,31 @@ export function memberJoined(member: Member): EncodedEvent {
     },
   });
 }
+
+export function memberTransferred(member: Member, fromBranchId: string, effectiveOn: string): EncodedEvent {
+  return encodeEvent(MembershipEvents.MemberTransferred, {
+    memberId: member.id,
+    fromBranchId,
+    toBranchId: member.branchId,
+    toGroupId: member.groupId ?? '',
+    effectiveOn: date(effectiveOn),
+  });
+}
+
+/** The event of a status change: 退休 MemberRetired, 退会 MemberWithdrew, 去世 MemberDeceased. */
+export function memberStatusChanged(
+  member: Member,
+  change: 'RETIRED' | 'WITHDRAWN' | 'DECEASED',
+  effectiveOn: string,
+  reason?: string,
+): EncodedEvent {
+  const common = { memberId: member.id, branchId: member.branchId, effectiveOn: date(effectiveOn) };
+  switch (change) {
+    case 'RETIRED':
+      return encodeEvent(MembershipEvents.MemberRetired, common);
+    case 'WITHDRAWN':
+      return encodeEvent(MembershipEvents.MemberWithdrew, { ...common, reason: reason ?? '' });
+    case 'DECEASED':
+      return encodeEvent(MembershipEvents.MemberDeceased, common);
+  }
+}

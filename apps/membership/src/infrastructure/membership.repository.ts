@@ -86,9 +86,21 @@ export class MembershipRepository {
     return `M${n.padStart(6, '0')}`;
   }
 
-  async findMember(id: string): Promise<Member | undefined> {
-    const entity = await this.dataSource.manager.findOneBy(MemberEntity, { id });
+  async findMember(id: string, manager?: EntityManager, lock = false): Promise<Member | undefined> {
+    const query = this.m(manager).createQueryBuilder(MemberEntity, 'm').where('m.id = :id', { id });
+    if (lock) query.setLock('pessimistic_write');
+    const entity = await query.getOne();
     return entity ? toMember(entity) : undefined;
+  }
+
+  /** Stores a change of a member's record and its history entry (the caller's transaction). */
+  async recordChange(manager: EntityManager, member: Member, history: MemberHistoryEntry): Promise<void> {
+    await manager.update(
+      MemberEntity,
+      { id: member.id },
+      { status: member.status, branchId: member.branchId, groupId: member.groupId ?? null },
+    );
+    await manager.insert(MemberHistoryEntity, history);
   }
 
   async findMemberByStaffNumber(staffNumber: string, manager?: EntityManager): Promise<Member | undefined> {

@@ -61,6 +61,28 @@ describe('the demo federation `npm start` seeds (through the gateway, separate p
       { timeoutMs: 60_000, intervalMs: 500 },
     );
 
+    // the federation's composition adds up (会员结构), and the greeting list answers
+    const { membershipStatistics: stats, upcomingBirthdays } = await graphqlData<{
+      membershipStatistics: {
+        scope: string;
+        activeMembers: number;
+        joinRate: number;
+        byGender: { count: number }[];
+        byAgeBand: { count: number }[];
+      };
+      upcomingBirthdays: { member: { status: string }; turning: number }[];
+    }>(
+      t.gatewayUrl,
+      '{ membershipStatistics { scope activeMembers joinRate byGender { count } byAgeBand { count } } upcomingBirthdays(days: 31) { member { status } turning } }',
+    );
+    expect(stats.scope).toBe('FEDERATION');
+    expect(stats.activeMembers).toBe(total);
+    expect(stats.byGender.reduce((sum, g) => sum + g.count, 0)).toBe(total);
+    expect(stats.byAgeBand.reduce((sum, g) => sum + g.count, 0)).toBe(total);
+    expect(stats.joinRate).toBeGreaterThan(0.8);
+    expect(upcomingBirthdays.length).toBeGreaterThan(0);
+    for (const birthday of upcomingBirthdays) expect(birthday.member.status).toBe('ACTIVE');
+
     // a second start finds the federation there and seeds nothing
     expect(await seedDemoFederation(t.gatewayUrl)).toBe(false);
   });

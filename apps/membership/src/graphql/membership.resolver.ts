@@ -9,13 +9,14 @@ import {
   Resolver,
 } from '@nestjs/graphql';
 import { isUuid } from '@unionfed/persistence';
-import { NotFoundError } from '@unionfed/domain-kit';
+import { InvalidInputError, NotFoundError, todayInShanghai } from '@unionfed/domain-kit';
 import { decodeCursor, pageSize, toConnection } from '@unionfed/graphql-kit';
 import type { OutboxContext } from '@unionfed/messaging';
 import { MembershipCommands } from '../application/membership.commands';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { joinRate, type Branch, type Campus } from '../domain/structure';
 import type { AdmitMemberInput, Member } from '../domain/member';
+import { rosterCriteria, type RosterInput } from '../domain/roster';
 
 interface RequestContext {
   req?: { headers?: Record<string, string | string[] | undefined> };
@@ -63,13 +64,33 @@ export class MembershipRootResolver {
   }
 
   @Query('members')
-  async members(
-    @Args('branchId') branchId?: string,
-    @Args('status') status?: string,
+  members(
+    @Args('filter') filter?: RosterInput,
     @Args('first') first?: number,
     @Args('after') after?: string,
   ) {
-    return roster(this.repository, { branchId, status }, first, after);
+    return roster(this.repository, filter ?? {}, first, after);
+  }
+
+  @Query('membershipStatistics')
+  async membershipStatistics(@Args('branchId') branchId?: string) {
+    if (branchId && !(existingId(branchId) && (await this.repository.findBranch(branchId))))
+      throw new NotFoundError('Branch', branchId);
+    const stats = await this.repository.statistics(branchId, todayInShanghai());
+    return {
+      scope: branchId ?? 'FEDERATION',
+      ...stats,
+      joinRate: joinRate(stats.activeMembers, stats.staffHeadcount) ?? null,
+    };
+  }
+
+  @Query('upcomingBirthdays')
+  upcomingBirthdays(@Args('days') days = 30, @Args('branchId') branchId?: string) {
+    if (!Number.isInteger(days) || days < 1 || days > 366) {
+      throw new InvalidInputError('days must be 1–366', 'INVALID_DAYS', { field: 'days' });
+    }
+    if (branchId && !existingId(branchId)) return [];
+    return this.repository.upcomingBirthdays(todayInShanghai(), days, branchId);
   }
 
   @Mutation('openCampus')
@@ -136,18 +157,14 @@ export class MembershipRootResolver {
 
 type StatusChangeInput = { memberId: string; effectiveOn?: string | null; reason?: string | null };
 
-async function roster(
-  repository: MembershipRepository,
-  filter: { branchId?: string; status?: string },
-  first?: number,
-  after?: string,
-) {
+async function roster(repository: MembershipRepository, filter: RosterInput, first?: number, after?: string) {
   const size = pageSize(first);
   const afterId = after ? decodeCursor(after) : undefined;
-  if ((filter.branchId && !existingId(filter.branchId)) || (afterId && !existingId(afterId))) {
+  const criteria = rosterCriteria(filter, todayInShanghai());
+  if ((criteria.branchId && !existingId(criteria.branchId)) || (afterId && !existingId(afterId))) {
     return toConnection<Member>([], size, 0, (m) => m.id);
   }
-  const page = await repository.roster(filter, size, afterId);
+  const page = await repository.roster(criteria, size, afterId);
   return toConnection(page.rows, size, page.totalCount, (m) => m.id);
 }
 
@@ -189,11 +206,11 @@ export class BranchResolver {
   @ResolveField('members')
   members(
     @Parent() branch: Branch,
-    @Args('status') status?: string,
+    @Args('filter') filter?: RosterInput,
     @Args('first') first?: number,
     @Args('after') after?: string,
   ) {
-    return roster(this.repository, { branchId: branch.id, status }, first, after);
+    return roster(this.repository, { ...filter, branchId: branch.id }, first, after);
   }
 }
 

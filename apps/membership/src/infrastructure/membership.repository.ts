@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import type { Branch, Campus } from '../domain/structure';
 import type { Member, MemberHistoryEntry } from '../domain/member';
+import { AGE_BANDS, rosterCriteria, type RosterCriteria } from '../domain/roster';
 import { BranchEntity, CampusEntity, MemberEntity, MemberHistoryEntity } from './entities';
 
 const toMember = (e: MemberEntity): Member => ({
@@ -26,6 +27,15 @@ const toBranch = (e: BranchEntity): Branch => ({
   kind: e.kind as Branch['kind'],
   status: e.status as Branch['status'],
 });
+
+export interface MembershipStatisticsRow {
+  staffHeadcount: number;
+  activeMembers: number;
+  retirees: number;
+  byGender: { key: string; count: number }[];
+  byCategory: { key: string; count: number }[];
+  byAgeBand: { key: string; count: number }[];
+}
 
 export interface RosterPage {
   rows: Member[];
@@ -125,14 +135,20 @@ export class MembershipRepository {
   }
 
   /** A page of the roster in admission order (UUIDv7 ids), after `afterId`, fetching one extra row. */
-  async roster(
-    filter: { branchId?: string; status?: string },
-    size: number,
-    afterId?: string,
-  ): Promise<RosterPage> {
+  async roster(criteria: RosterCriteria, size: number, afterId?: string): Promise<RosterPage> {
     const base = this.dataSource.manager.createQueryBuilder(MemberEntity, 'm');
-    if (filter.branchId) base.andWhere('m.branch_id = :branchId', { branchId: filter.branchId });
-    if (filter.status) base.andWhere('m.status = :status', { status: filter.status });
+    const c = criteria;
+    if (c.branchId) base.andWhere('m.branch_id = :branchId', { branchId: c.branchId });
+    if (c.status) base.andWhere('m.status = :status', { status: c.status });
+    if (c.category) base.andWhere('m.category = :category', { category: c.category });
+    if (c.gender) base.andWhere('m.gender = :gender', { gender: c.gender });
+    if (c.bornAfter) base.andWhere('m.birth_date > :bornAfter', { bornAfter: c.bornAfter });
+    if (c.bornOnOrBefore)
+      base.andWhere('m.birth_date <= :bornOnOrBefore', { bornOnOrBefore: c.bornOnOrBefore });
+    if (c.joinedFrom) base.andWhere('m.joined_on >= :joinedFrom', { joinedFrom: c.joinedFrom });
+    if (c.joinedTo) base.andWhere('m.joined_on <= :joinedTo', { joinedTo: c.joinedTo });
+    if (c.birthMonth)
+      base.andWhere('extract(month FROM m.birth_date) = :birthMonth', { birthMonth: c.birthMonth });
     const totalCount = await base.clone().getCount();
     const page = base
       .clone()
@@ -141,6 +157,76 @@ export class MembershipRepository {
     if (afterId) page.andWhere('m.id > :afterId', { afterId });
     const rows = await page.getMany();
     return { rows: rows.map(toMember), totalCount };
+  }
+
+  /**
+   * Composition of the active membership of one branch or of the federation (年度报告的会员结构): by gender,
+   * category and age band (as of `today`), plus retirees and the staff headcount behind the join rate.
+   */
+  async statistics(branchId: string | undefined, today: string): Promise<MembershipStatisticsRow> {
+    const bands = AGE_BANDS.map((band) => ({ band, ...rosterCriteria({ ageBand: band }, today) }));
+    const ageCase = `CASE ${bands
+      .map(
+        (b, i) =>
+          `WHEN birth_date <= $${i * 2 + 2}::date AND ($${i * 2 + 3}::date IS NULL OR birth_date > $${i * 2 + 3}::date) THEN '${b.band}'`,
+      )
+      .join(' ')} ELSE 'UNKNOWN' END`;
+    const params: unknown[] = [
+      branchId ?? null,
+      ...bands.flatMap((b) => [b.bornOnOrBefore, b.bornAfter ?? null]),
+    ];
+    const rows: { dimension: string; key: string; n: number }[] = await this.dataSource.query(
+      `WITH scope AS (SELECT * FROM member WHERE ($1::uuid IS NULL OR branch_id = $1::uuid))
+       SELECT 'gender' AS dimension, gender AS key, count(*)::int AS n FROM scope WHERE status = 'ACTIVE' GROUP BY gender
+       UNION ALL SELECT 'category', category, count(*)::int FROM scope WHERE status = 'ACTIVE' GROUP BY category
+       UNION ALL SELECT 'ageBand', ${ageCase}, count(*)::int FROM scope WHERE status = 'ACTIVE' GROUP BY 2
+       UNION ALL SELECT 'status', status, count(*)::int FROM scope GROUP BY status`,
+      params,
+    );
+    const [{ headcount }] = await this.dataSource.query(
+      `SELECT coalesce(sum(staff_headcount), 0)::int AS headcount FROM branch
+        WHERE status = 'ACTIVE' AND ($1::uuid IS NULL OR id = $1::uuid)`,
+      [branchId ?? null],
+    );
+    const of = (dimension: string) =>
+      rows.filter((r) => r.dimension === dimension).map((r) => ({ key: r.key, count: r.n }));
+    const status = of('status');
+    return {
+      staffHeadcount: headcount,
+      activeMembers: status.find((s) => s.key === 'ACTIVE')?.count ?? 0,
+      retirees: status.find((s) => s.key === 'RETIRED')?.count ?? 0,
+      byGender: of('gender'),
+      byCategory: of('category'),
+      byAgeBand: of('ageBand'),
+    };
+  }
+
+  /** Active members whose birthday falls within `days` days from `today` (today included), soonest first. */
+  async upcomingBirthdays(
+    today: string,
+    days: number,
+    branchId?: string,
+  ): Promise<{ member: Member; date: string; turning: number }[]> {
+    const rows: { id: string; next: string; turning: number }[] = await this.dataSource.query(
+      `SELECT m.id, n.next::text AS next, date_part('year', age(n.next, m.birth_date))::int AS turning
+         FROM member m
+        CROSS JOIN LATERAL (
+          -- the next birthday on or after today (29 February falls on 28 February in common years)
+          SELECT (m.birth_date + ((date_part('year', age($1::date - 1, m.birth_date)) + 1)::int * interval '1 year'))::date AS next
+        ) n
+        WHERE m.status = 'ACTIVE' AND m.birth_date IS NOT NULL AND ($3::uuid IS NULL OR m.branch_id = $3::uuid)
+          AND n.next BETWEEN $1::date AND $1::date + ($2::int - 1)
+        ORDER BY n.next, m.id`,
+      [today, days, branchId ?? null],
+    );
+    if (rows.length === 0) return [];
+    const members = new Map(
+      (await this.dataSource.manager.findBy(MemberEntity, { id: In(rows.map((r) => r.id)) })).map((e) => [
+        e.id,
+        toMember(e),
+      ]),
+    );
+    return rows.map((row) => ({ member: members.get(row.id)!, date: row.next, turning: row.turning }));
   }
 
   async activeMembersByBranch(branchIds: string[]): Promise<Map<string, number>> {

@@ -14,6 +14,7 @@ import { infraProfile, startKafka, stopKafka } from '@unionfed/infra';
 import {
   graphqlData,
   graphqlRequest,
+  openBranchThroughGateway,
   queryDatabase,
   startTestPlatform,
   type TestPlatform,
@@ -93,24 +94,12 @@ describe('the event backbone under faults', () => {
       UNIONFED_OUTBOX_BATCH_SIZE: '50',
       UNIONFED_CONSUMER_MAX_ATTEMPTS: '3',
     });
-    const { openCampus } = await graphqlData<{ openCampus: { id: string } }>(
-      t.gatewayUrl,
-      'mutation { openCampus(input: { code: "FLT", name: "故障校区" }) { id } }',
-    );
-    const { openBranch } = await graphqlData<{ openBranch: { id: string } }>(
-      t.gatewayUrl,
-      'mutation($input: OpenBranchInput!) { openBranch(input: $input) { id } }',
-      {
-        input: {
-          campusId: openCampus.id,
-          code: 'FLT-1',
-          name: '故障测试分工会',
-          kind: 'COLLEGE',
-          staffHeadcount: 10,
-        },
-      },
-    );
-    branchId = openBranch.id;
+    ({ branchId } = await openBranchThroughGateway(t.gatewayUrl, {
+      campus: { code: 'FLT', name: '故障校区' },
+      code: 'FLT-1',
+      name: '故障测试分工会',
+      staffHeadcount: 10,
+    }));
     // settle: every consumer has applied BranchOpened, so the counts below start from a quiet state
     await eventually(async () => {
       for (const service of CONSUMERS) {

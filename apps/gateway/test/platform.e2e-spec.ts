@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import {
   graphqlData,
   graphqlRequest,
+  openBranchThroughGateway,
   queryDatabase,
   startTestPlatform,
   type TestPlatform,
@@ -18,6 +19,7 @@ const DIRECTORIES = `query($id: ID!) {
 describe('the platform end to end, through the gateway (separate processes, real PostgreSQL + Kafka)', () => {
   let t: TestPlatform;
   let branchId: string;
+  let campusId: string;
   const staff = () => `E2E${randomBytes(3).toString('hex').toUpperCase()}`;
   const outboxRows = async () =>
     Number(
@@ -34,24 +36,12 @@ describe('the platform end to end, through the gateway (separate processes, real
 
   beforeAll(async () => {
     t = await startTestPlatform(testInfrastructure());
-    const { openCampus } = await graphqlData<{ openCampus: { id: string } }>(
-      t.gatewayUrl,
-      'mutation { openCampus(input: { code: "E2E", name: "测试校区" }) { id } }',
-    );
-    const { openBranch } = await graphqlData<{ openBranch: { id: string } }>(
-      t.gatewayUrl,
-      'mutation($input: OpenBranchInput!) { openBranch(input: $input) { id } }',
-      {
-        input: {
-          campusId: openCampus.id,
-          code: 'E2E-CS',
-          name: '计算机学院分工会',
-          kind: 'COLLEGE',
-          staffHeadcount: 50,
-        },
-      },
-    );
-    branchId = openBranch.id;
+    ({ campusId, branchId } = await openBranchThroughGateway(t.gatewayUrl, {
+      campus: { code: 'E2E', name: '测试校区' },
+      code: 'E2E-CS',
+      name: '计算机学院分工会',
+      staffHeadcount: 50,
+    }));
   });
 
   afterAll(async () => {
@@ -224,28 +214,19 @@ describe('the platform end to end, through the gateway (separate processes, real
   it('carries a retirement and a transfer through to every directory', async () => {
     const admitted = await admit({ staffNumber: staff(), name: '孙建华', gender: 'MALE' });
     const id = admitted.data!.admitMember.id;
-    const { openBranch } = await graphqlData<{ openBranch: { id: string } }>(
-      t.gatewayUrl,
-      'mutation($input: OpenBranchInput!) { openBranch(input: $input) { id } }',
-      {
-        input: {
-          campusId: (await graphqlData<{ campuses: { id: string }[] }>(t.gatewayUrl, '{ campuses { id } }'))
-            .campuses[0].id,
-          code: `E2E-${randomBytes(2).toString('hex')}`,
-          name: '物理学院分工会',
-          kind: 'COLLEGE',
-          staffHeadcount: 20,
-        },
-      },
-    );
+    const physics = await openBranchThroughGateway(t.gatewayUrl, {
+      campusId,
+      code: `E2E-${randomBytes(2).toString('hex')}`,
+      name: '物理学院分工会',
+    });
     const moved = await graphqlData<{
       transferMember: { branch: { id: string }; history: { change: string }[] };
     }>(
       t.gatewayUrl,
       'mutation($input: TransferMemberInput!) { transferMember(input: $input) { branch { id } history { change } } }',
-      { input: { memberId: id, toBranchId: openBranch.id } },
+      { input: { memberId: id, toBranchId: physics.branchId } },
     );
-    expect(moved.transferMember.branch.id).toBe(openBranch.id);
+    expect(moved.transferMember.branch.id).toBe(physics.branchId);
     expect(moved.transferMember.history.map((h) => h.change)).toEqual(['JOINED', 'TRANSFERRED']);
     const retired = await graphqlData<{ retireMember: { status: string } }>(
       t.gatewayUrl,
@@ -273,7 +254,7 @@ describe('the platform end to end, through the gateway (separate processes, real
       for (const service of CONSUMERS) {
         expect({ service, member: data[service].member }).toMatchObject({
           service,
-          member: { status: 'RETIRED', branchId: openBranch.id },
+          member: { status: 'RETIRED', branchId: physics.branchId },
         });
       }
     });

@@ -1,37 +1,20 @@
 import type { DataSource } from 'typeorm';
+import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { ConflictError, InvalidInputError, NotFoundError } from '@unionfed/domain-kit';
-import { createDataSource, migrate } from '@unionfed/persistence';
-import { MESSAGING_MIGRATIONS, Outbox } from '@unionfed/messaging';
 import { EVENT_REGISTRY, MembershipEvents, type MemberJoined } from '@unionfed/contracts';
-import { createTestDatabase } from '@unionfed/testing';
-import { MembershipCommands } from '../src/application/membership.commands';
-import { MembershipRepository } from '../src/infrastructure/membership.repository';
-import { MEMBERSHIP_ENTITIES } from '../src/infrastructure/entities';
-import { MEMBERSHIP_MIGRATIONS } from '../src/infrastructure/migrations';
 
 describe('membership write path (real PostgreSQL)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let database: MembershipDatabase;
   let dataSource: DataSource;
-  let commands: MembershipCommands;
+  let commands: MembershipDatabase['commands'];
   let branchId: string;
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await dataSource.query(sql, params))[0].n);
   const events = () => count(`SELECT count(*) AS n FROM outbox`);
 
   beforeAll(async () => {
-    database = await createTestDatabase('membership');
-    dataSource = createDataSource({
-      url: database.url,
-      entities: MEMBERSHIP_ENTITIES,
-      migrations: [...MESSAGING_MIGRATIONS, ...MEMBERSHIP_MIGRATIONS],
-      applicationName: 'membership-test',
-    });
-    await migrate(dataSource);
-    commands = new MembershipCommands(
-      dataSource,
-      new MembershipRepository(dataSource),
-      new Outbox('/unionfed/membership'),
-    );
+    database = await membershipDatabase('membership');
+    ({ dataSource, commands } = database);
     const campus = await commands.openCampus({ code: 'main', name: '本部校区' });
     branchId = (
       await commands.openBranch({
@@ -45,7 +28,6 @@ describe('membership write path (real PostgreSQL)', () => {
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
     await database?.drop();
   });
 

@@ -1,16 +1,9 @@
-import type { DataSource } from 'typeorm';
-import { createDataSource, migrate } from '@unionfed/persistence';
-import { MESSAGING_MIGRATIONS, Outbox } from '@unionfed/messaging';
-import { createTestDatabase } from '@unionfed/testing';
-import { MembershipCommands } from '../src/application/membership.commands';
+import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { MembershipRepository } from '../src/infrastructure/membership.repository';
-import { MEMBERSHIP_ENTITIES } from '../src/infrastructure/entities';
-import { MEMBERSHIP_MIGRATIONS } from '../src/infrastructure/migrations';
 import { rosterCriteria } from '../src/domain/roster';
 
 describe('roster queries and statistics (real PostgreSQL)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataSource: DataSource;
+  let database: MembershipDatabase;
   let repository: MembershipRepository;
   let cs: string;
   let math: string;
@@ -19,16 +12,9 @@ describe('roster queries and statistics (real PostgreSQL)', () => {
     (await repository.roster(rosterCriteria(input, today), 100)).rows.map((m) => m.name).sort();
 
   beforeAll(async () => {
-    database = await createTestDatabase('roster');
-    dataSource = createDataSource({
-      url: database.url,
-      entities: MEMBERSHIP_ENTITIES,
-      migrations: [...MESSAGING_MIGRATIONS, ...MEMBERSHIP_MIGRATIONS],
-      applicationName: 'roster-test',
-    });
-    await migrate(dataSource);
-    repository = new MembershipRepository(dataSource);
-    const commands = new MembershipCommands(dataSource, repository, new Outbox('/unionfed/membership'));
+    database = await membershipDatabase('roster');
+    ({ repository } = database);
+    const { commands } = database;
     const campus = await commands.openCampus({ code: 'main', name: '本部校区' });
     cs = (
       await commands.openBranch({
@@ -74,7 +60,6 @@ describe('roster queries and statistics (real PostgreSQL)', () => {
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
     await database?.drop();
   });
 

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { Client } from 'pg';
 import { databaseUrlFor, infraProfile, repoRoot } from '@unionfed/infra';
 import { databaseNameOf, startPlatform, type Platform } from './launcher';
+import { graphqlData } from './graphql-client';
 import { DOMAIN_SERVICES, SERVICES, type ServiceName } from '@unionfed/service-kit';
 
 export interface TestPlatform {
@@ -89,4 +90,40 @@ export async function queryDatabase<T = Record<string, unknown>>(
   } finally {
     await client.end();
   }
+}
+
+/** Opens a campus (when `campusId` is not given) and a branch union through the gateway; returns their ids. */
+export async function openBranchThroughGateway(
+  gatewayUrl: string,
+  branch: {
+    code: string;
+    name: string;
+    staffHeadcount?: number;
+    campusId?: string;
+    campus?: { code: string; name: string };
+  },
+): Promise<{ campusId: string; branchId: string }> {
+  const campusId =
+    branch.campusId ??
+    (
+      await graphqlData<{ openCampus: { id: string } }>(
+        gatewayUrl,
+        'mutation($input: OpenCampusInput!) { openCampus(input: $input) { id } }',
+        { input: branch.campus ?? { code: `C-${branch.code}`, name: '测试校区' } },
+      )
+    ).openCampus.id;
+  const { openBranch } = await graphqlData<{ openBranch: { id: string } }>(
+    gatewayUrl,
+    'mutation($input: OpenBranchInput!) { openBranch(input: $input) { id } }',
+    {
+      input: {
+        campusId,
+        code: branch.code,
+        name: branch.name,
+        kind: 'COLLEGE',
+        staffHeadcount: branch.staffHeadcount ?? 20,
+      },
+    },
+  );
+  return { campusId, branchId: openBranch.id };
 }

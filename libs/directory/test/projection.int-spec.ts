@@ -10,7 +10,7 @@ import {
   type EncodedEvent,
 } from '@unionfed/contracts';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
-import { MESSAGING_MIGRATIONS, newTraceparent, toKafkaHeaders } from '@unionfed/messaging';
+import { MESSAGING_MIGRATIONS, newTraceparent, toKafkaHeaders, type EventBatch } from '@unionfed/messaging';
 import { createTestDatabase } from '@unionfed/testing';
 import {
   createDirectoryDispatcher,
@@ -157,5 +157,54 @@ describe('membership directory projection (real PostgreSQL)', () => {
   it('answers nothing, not an error, for ids that cannot exist', async () => {
     expect(await reader.member('not-a-uuid')).toBeUndefined();
     expect(await reader.branch(uuidv7())).toBeUndefined();
+  });
+
+  it('applies a batch of one member’s events in order in one transaction, and the same batch again changes nothing', async () => {
+    const id = uuidv7();
+    const otherBranch = uuidv7();
+    const joinedOnce = delivered(joined(id));
+    const messages = [
+      joinedOnce,
+      delivered(encodeEvent(MembershipEvents.MemberTransferred, { memberId: id, toBranchId: otherBranch })),
+      delivered(
+        encodeEvent(MembershipEvents.MemberProfileUpdated, {
+          memberId: id,
+          branchId: otherBranch,
+          profile: { staffNumber: 'T9', name: '孙丽华' },
+        }),
+      ),
+      joinedOnce, // the relay published it twice
+      delivered(encodeEvent(MembershipEvents.MemberRetired, { memberId: id, branchId: otherBranch })),
+    ].map((message, offset) => ({ ...message, offset: String(offset) }));
+    const resolved: string[] = [];
+    const batch: EventBatch = {
+      topic: 'topic',
+      partition: 0,
+      messages,
+      resolveOffset: (offset) => void resolved.push(offset),
+      heartbeat: async () => undefined,
+      commitOffsetsIfNecessary: async () => undefined,
+      isActive: () => true,
+    };
+    const before = (await reader.sync()).eventsApplied;
+
+    const dispatcher = createDirectoryDispatcher(dataSource, 'test');
+    await dispatcher.dispatchBatch(batch);
+    expect(dispatcher.counts).toEqual({ applied: 4, duplicate: 1, ignored: 0, 'dead-lettered': 0 });
+    expect(resolved).toEqual(['4']);
+    expect(await member(id)).toEqual({
+      id,
+      branchId: otherBranch,
+      staffNumber: 'T9',
+      name: '孙丽华',
+      status: 'RETIRED',
+    });
+    expect((await reader.sync()).eventsApplied).toBe(before + 4);
+
+    const again = createDirectoryDispatcher(dataSource, 'test');
+    await again.dispatchBatch(batch);
+    expect(again.counts).toEqual({ applied: 0, duplicate: 5, ignored: 0, 'dead-lettered': 0 });
+    expect(await member(id)).toMatchObject({ name: '孙丽华', status: 'RETIRED' });
+    expect((await reader.sync()).eventsApplied).toBe(before + 4);
   });
 });

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { EventContract, EventRegistry } from '@unionfed/contracts';
 import { fromKafkaHeaders, MalformedEnvelopeError, traceIdOf, type EventEnvelope } from './envelope';
+import type { EventBatch } from './event-batch';
 import { Inbox, type Delivery } from './inbox';
 import { backoffMs, isTransient, retryPolicyFromEnv, type RetryPolicy } from './retry';
 import type { DeadLetterReason, DeadLetters } from './dead-letters';
@@ -20,6 +21,9 @@ export type EventHandler<Desc extends DescMessage = DescMessage> = (
 
 export type DispatchOutcome = 'applied' | 'duplicate' | 'ignored' | 'dead-lettered';
 
+/** How a batch's transaction ended: committed, or given up for one transaction per event (`fell-back`). */
+export type BatchOutcome = 'committed' | 'fell-back';
+
 export type ConsumerLog = (
   level: 'info' | 'warn' | 'error',
   message: string,
@@ -30,6 +34,8 @@ export type ConsumerLog = (
 export interface ConsumerObserver {
   handled(outcome: DispatchOutcome, eventType: string, durationMs: number): void;
   retried(eventType: string, transient: boolean): void;
+  /** a batch transaction ended; `events` is how many events it carried (duplicates included) */
+  batch?(outcome: BatchOutcome, events: number): void;
 }
 
 export interface DispatcherOptions {
@@ -43,13 +49,58 @@ export interface DispatcherOptions {
   observer?: ConsumerObserver;
   /** keeps the consumer's group session alive while a message is retried */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * most messages of a partition applied in one transaction (default: `consumerBatchSizeFromEnv()`); a larger
+   * batch from Kafka is cut into transactions of this size, its offsets resolved after each
+   */
+  batchSize?: number;
+}
+
+/** Most messages of a partition applied in one transaction (UNIONFED_CONSUMER_BATCH_SIZE, default 500). */
+export function consumerBatchSizeFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(1, Number(env.UNIONFED_CONSUMER_BATCH_SIZE ?? 500) || 500);
 }
 
 const MAJOR_VERSION = /^(.*)\.v(\d+)$/;
+/** how often a long batch transaction heartbeats the group session (kafkajs sends at most one per interval) */
+const HEARTBEAT_EVERY_MS = 500;
+
+/** A received message, read: what the dispatcher will do with it. */
+type Step =
+  | {
+      kind: 'apply';
+      message: KafkaMessage;
+      type: string;
+      delivery: Delivery;
+      event: MessageShape<DescMessage>;
+      handler: EventHandler;
+    }
+  | { kind: 'ignored'; message: KafkaMessage; type: string }
+  | {
+      kind: 'dead-letter';
+      message: KafkaMessage;
+      type: string;
+      reason: DeadLetterReason;
+      error: string;
+      envelope?: EventEnvelope;
+    };
+type ApplyStep = Extract<Step, { kind: 'apply' }>;
+
+/** A failed attempt carried from a batch transaction into the event's own retries. */
+interface EarlierFailure {
+  attempts: number;
+  error: unknown;
+}
 
 /**
  * Routes received Kafka messages to typed handlers through the idempotent inbox.
  *
+ * - `dispatchBatch` takes what the consumer fetched from one partition and applies it in ONE transaction per
+ *   `batchSize` messages: one inbox insert for all, the handlers of the events not seen before in offset order,
+ *   commit, then the offsets are resolved. A transient failure (database away) retries the transaction with
+ *   backoff; any other failure falls back to one transaction per event for that batch, with the retries and
+ *   dead-lettering below, so a poison message cannot take the good messages down with it.
+ * - `dispatch` handles one message in its own transaction (the fallback, and for callers that have one message).
  * - An event type this consumer does not handle is acknowledged and counted (`ignored`).
  * - A message that cannot be read — no CloudEvents envelope, a major version this consumer does not know, an
  *   undecodable payload — goes to the dead-letter topic at once: retrying cannot help.
@@ -62,6 +113,7 @@ export class EventDispatcher {
   private readonly handlers = new Map<string, EventHandler>();
   private readonly inbox: Inbox;
   private readonly policy: RetryPolicy;
+  private readonly batchSize: number;
   readonly counts: Record<DispatchOutcome, number> = {
     applied: 0,
     duplicate: 0,
@@ -75,6 +127,7 @@ export class EventDispatcher {
   ) {
     this.inbox = new Inbox(dataSource);
     this.policy = { ...retryPolicyFromEnv(), ...options.retry };
+    this.batchSize = Math.max(1, options.batchSize ?? consumerBatchSizeFromEnv());
   }
 
   get consumer(): string {
@@ -90,6 +143,7 @@ export class EventDispatcher {
     return [...this.handlers.keys()];
   }
 
+  /** One message in its own transaction, retried and dead-lettered as the policy says. */
   async dispatch(
     message: KafkaMessage,
     topic: string,
@@ -97,87 +151,271 @@ export class EventDispatcher {
     heartbeat?: () => Promise<void>,
   ): Promise<DispatchOutcome> {
     const started = performance.now();
-    const { outcome, type } = await this.route(message, topic, partition, heartbeat);
-    this.counts[outcome] += 1;
-    this.options.observer?.handled(outcome, type, performance.now() - started);
+    const step = this.read(message, topic, partition);
+    const outcome =
+      step.kind === 'apply'
+        ? await this.applyAlone(step, heartbeat)
+        : step.kind === 'dead-letter'
+          ? await this.deadLetter(step, topic, partition, 1)
+          : 'ignored';
+    this.report(step, outcome, performance.now() - started);
     return outcome;
   }
 
-  private async route(
-    message: KafkaMessage,
-    topic: string,
-    partition: number,
+  /**
+   * A partition's batch: applied in transactions of up to `batchSize` messages, each followed by resolving its
+   * offsets, a commit if the consumer's policy asks for one, and a heartbeat. Stops between transactions when
+   * the consumer stops or loses the partition (what is not resolved is delivered again, the inbox absorbs it).
+   */
+  async dispatchBatch(batch: EventBatch): Promise<void> {
+    for (let from = 0; from < batch.messages.length; from += this.batchSize) {
+      if (!batch.isActive()) return;
+      const messages = batch.messages.slice(from, from + this.batchSize);
+      await this.dispatchTogether(messages, batch);
+      batch.resolveOffset(messages[messages.length - 1].offset);
+      await batch.commitOffsetsIfNecessary();
+      await batch.heartbeat();
+    }
+  }
+
+  private async dispatchTogether(messages: KafkaMessage[], batch: EventBatch): Promise<void> {
+    const steps = messages.map((message) => this.read(message, batch.topic, batch.partition));
+    const toApply = steps.filter((step): step is ApplyStep => step.kind === 'apply');
+    const outcomes = new Map<Step, { outcome: DispatchOutcome; ms: number }>();
+
+    if (toApply.length > 0) {
+      const started = performance.now();
+      const applied = await this.applyTogether(toApply, batch);
+      // each event's own time (its handler, or its own transactions after a fall-back) plus an equal share of
+      // what the events had in common (inbox insert, commit, failed batch attempts)
+      const own = [...applied.values()].reduce((sum, a) => sum + a.ms, 0);
+      const share = Math.max(0, performance.now() - started - own) / toApply.length;
+      for (const [step, a] of applied) outcomes.set(step, { outcome: a.outcome, ms: a.ms + share });
+    }
+    for (const step of steps) {
+      if (step.kind === 'dead-letter') {
+        const started = performance.now();
+        const outcome = await this.deadLetter(step, batch.topic, batch.partition, 1);
+        outcomes.set(step, { outcome, ms: performance.now() - started });
+      } else if (step.kind === 'ignored') {
+        outcomes.set(step, { outcome: 'ignored', ms: 0 });
+      }
+    }
+    for (const step of steps) {
+      const { outcome, ms } = outcomes.get(step)!;
+      this.report(step, outcome, ms);
+    }
+  }
+
+  /**
+   * The events of a batch in ONE inbox transaction. A transient failure retries it (for as long as it lasts,
+   * heartbeating between attempts); any other failure falls back to one transaction per event, the failed
+   * handler's attempt counting as its first.
+   */
+  private async applyTogether(
+    steps: ApplyStep[],
+    batch: EventBatch,
+  ): Promise<Map<ApplyStep, { outcome: DispatchOutcome; ms: number }>> {
+    const keepAlive = heartbeatEvery(HEARTBEAT_EVERY_MS, () => batch.heartbeat());
+    for (let attempt = 1; ; attempt++) {
+      const handlerMs = new Map<ApplyStep, number>();
+      let running: ApplyStep | undefined;
+      try {
+        const fresh = await this.inbox.processMany(
+          this.options.consumer,
+          steps.map((step) => step.delivery),
+          async (manager, fresh) => {
+            handlerMs.clear(); // a retried attempt starts over
+            for (const step of steps) {
+              if (!fresh.has(step.delivery)) continue;
+              running = step;
+              const started = performance.now();
+              await step.handler(step.event, {
+                manager,
+                envelope: step.delivery.envelope,
+                delivery: step.delivery,
+              });
+              handlerMs.set(step, performance.now() - started);
+              await keepAlive();
+            }
+            running = undefined;
+          },
+        );
+        this.options.observer?.batch?.('committed', steps.length);
+        const outcomes = new Map<ApplyStep, { outcome: DispatchOutcome; ms: number }>();
+        for (const step of steps) {
+          const outcome = fresh.has(step.delivery) ? 'applied' : 'duplicate';
+          this.logSettled(step, outcome);
+          outcomes.set(step, { outcome, ms: handlerMs.get(step) ?? 0 });
+        }
+        return outcomes;
+      } catch (error) {
+        const transient = isTransient(error);
+        const failed: ApplyStep = running ?? steps[0];
+        this.options.observer?.retried(failed.type, transient);
+        const fields = {
+          topic: batch.topic,
+          partition: batch.partition,
+          from_offset: steps[0].delivery.offset,
+          to_offset: steps[steps.length - 1].delivery.offset,
+          events: steps.length,
+          failed_event_id: running?.delivery.envelope.id,
+          attempt,
+          error: (error as Error).message,
+        };
+        if (!transient) {
+          this.options.observer?.batch?.('fell-back', steps.length);
+          this.options.log?.('warn', `batch failed; applying its events one transaction each`, fields);
+          return this.applyOneByOne(steps, batch, running && { step: running, error });
+        }
+        // a consumer that is stopping or lost the partition leaves the batch unresolved: it is delivered again
+        if (!batch.isActive()) throw error;
+        this.options.log?.('warn', `batch failed (transient); retrying`, fields);
+        await (this.options.sleep ?? delay)(backoffMs(this.policy, Math.min(attempt, 5)));
+        await batch.heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  private async applyOneByOne(
+    steps: ApplyStep[],
+    batch: EventBatch,
+    blamed?: { step: ApplyStep; error: unknown },
+  ): Promise<Map<ApplyStep, { outcome: DispatchOutcome; ms: number }>> {
+    const outcomes = new Map<ApplyStep, { outcome: DispatchOutcome; ms: number }>();
+    for (const step of steps) {
+      const started = performance.now();
+      const earlier = blamed?.step === step ? { attempts: 1, error: blamed.error } : undefined;
+      const outcome = await this.applyAlone(step, () => batch.heartbeat(), earlier);
+      outcomes.set(step, { outcome, ms: performance.now() - started });
+    }
+    return outcomes;
+  }
+
+  /** One event in its own inbox transaction, retried with backoff, dead-lettered after the policy's attempts. */
+  private async applyAlone(
+    step: ApplyStep,
     heartbeat?: () => Promise<void>,
-  ): Promise<{ outcome: DispatchOutcome; type: string }> {
+    earlier?: EarlierFailure,
+  ): Promise<DispatchOutcome> {
+    if (earlier) {
+      const next = await this.afterFailure(step, earlier.attempts, earlier.error, heartbeat);
+      if (next === 'dead-lettered') return next;
+    }
+    for (let attempt = (earlier?.attempts ?? 0) + 1; ; attempt++) {
+      try {
+        const outcome = await this.inbox.process(this.options.consumer, step.delivery, (manager) =>
+          step.handler(step.event, { manager, envelope: step.delivery.envelope, delivery: step.delivery }),
+        );
+        this.logSettled(step, outcome);
+        return outcome;
+      } catch (error) {
+        this.options.observer?.retried(step.type, isTransient(error));
+        const next = await this.afterFailure(step, attempt, error, heartbeat);
+        if (next === 'dead-lettered') return next;
+      }
+    }
+  }
+
+  /** After a failed attempt: dead-letter when the policy's attempts are used up, otherwise wait to retry. */
+  private async afterFailure(
+    step: ApplyStep,
+    attempt: number,
+    error: unknown,
+    heartbeat?: () => Promise<void>,
+  ): Promise<'dead-lettered' | 'retry'> {
+    const { envelope } = step.delivery;
+    const transient = isTransient(error);
+    const fields = {
+      trace_id: traceIdOf(envelope.traceparent),
+      event_id: envelope.id,
+      attempt,
+      error: (error as Error).message,
+    };
+    if (!transient && attempt >= this.policy.maxAttempts && this.options.deadLetters) {
+      this.options.log?.('error', `giving up on ${envelope.type} after ${attempt} attempts`, fields);
+      return this.deadLetter(
+        {
+          kind: 'dead-letter',
+          message: step.message,
+          type: step.type,
+          reason: 'HANDLER_FAILED',
+          error: (error as Error).message,
+          envelope,
+        },
+        step.delivery.topic,
+        step.delivery.partition,
+        attempt,
+      );
+    }
+    this.options.log?.('warn', `${envelope.type} failed${transient ? ' (transient)' : ''}; retrying`, fields);
+    // transient waits stay short (≤ 3.2 s by default) so the group session, heartbeated in between, stays alive
+    await (this.options.sleep ?? delay)(backoffMs(this.policy, transient ? Math.min(attempt, 5) : attempt));
+    await heartbeat?.().catch(() => undefined);
+    return 'retry';
+  }
+
+  /** Reads a message's envelope and payload and finds its handler: what is to be done with it. */
+  private read(message: KafkaMessage, topic: string, partition: number): Step {
     let envelope: EventEnvelope;
     try {
       envelope = fromKafkaHeaders(message.headers);
     } catch (error) {
       if (!(error instanceof MalformedEnvelopeError)) throw error;
-      await this.deadLetter(message, topic, partition, 'MALFORMED_ENVELOPE', error.message, 1);
-      return { outcome: 'dead-lettered', type: 'unknown' };
+      return {
+        kind: 'dead-letter',
+        message,
+        type: 'unknown',
+        reason: 'MALFORMED_ENVELOPE',
+        error: error.message,
+      };
     }
-    const letter = (reason: DeadLetterReason, error: string, attempts: number) =>
-      this.deadLetter(message, topic, partition, reason, error, attempts, envelope).then(() => ({
-        outcome: 'dead-lettered' as const,
-        type: envelope.type,
-      }));
-
-    const handler = this.handlers.get(envelope.type);
+    const { type } = envelope;
+    const handler = this.handlers.get(type);
     if (!handler) {
-      if (this.handlesAnotherVersionOf(envelope.type)) {
-        return letter('UNSUPPORTED_VERSION', `this consumer reads other versions of ${envelope.type}`, 1);
-      }
-      return { outcome: 'ignored', type: envelope.type };
-    }
-    let event: MessageShape<DescMessage>;
-    try {
-      const decoded = this.options.registry.decode(envelope.type, message.value ?? Buffer.alloc(0));
-      if (!decoded) return { outcome: 'ignored', type: envelope.type };
-      event = decoded.message;
-    } catch (error) {
-      return letter('UNDECODABLE', (error as Error).message, 1);
-    }
-
-    const delivery: Delivery = { envelope, topic, partition, offset: message.offset };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const outcome = await this.inbox.process(this.options.consumer, delivery, (manager) =>
-          handler(event, { manager, envelope, delivery }),
-        );
-        this.options.log?.('info', `${outcome} ${envelope.type}`, {
-          trace_id: traceIdOf(envelope.traceparent),
-          event_id: envelope.id,
-          topic,
-          partition,
-          offset: message.offset,
-        });
-        return { outcome, type: envelope.type };
-      } catch (error) {
-        const transient = isTransient(error);
-        this.options.observer?.retried(envelope.type, transient);
-        const fields = {
-          trace_id: traceIdOf(envelope.traceparent),
-          event_id: envelope.id,
-          attempt,
-          error: (error as Error).message,
+      if (this.handlesAnotherVersionOf(type)) {
+        return {
+          kind: 'dead-letter',
+          message,
+          type,
+          reason: 'UNSUPPORTED_VERSION',
+          error: `this consumer reads other versions of ${type}`,
+          envelope,
         };
-        if (!transient && attempt >= this.policy.maxAttempts && this.options.deadLetters) {
-          this.options.log?.('error', `giving up on ${envelope.type} after ${attempt} attempts`, fields);
-          return letter('HANDLER_FAILED', (error as Error).message, attempt);
-        }
-        this.options.log?.(
-          'warn',
-          `${envelope.type} failed${transient ? ' (transient)' : ''}; retrying`,
-          fields,
-        );
-        // transient waits stay short (≤ 3.2 s by default) so the group session, heartbeated in between, stays alive
-        await (this.options.sleep ?? delay)(
-          backoffMs(this.policy, transient ? Math.min(attempt, 5) : attempt),
-        );
-        await heartbeat?.().catch(() => undefined);
       }
+      return { kind: 'ignored', message, type };
     }
+    try {
+      const decoded = this.options.registry.decode(type, message.value ?? Buffer.alloc(0));
+      if (!decoded) return { kind: 'ignored', message, type };
+      const delivery: Delivery = { envelope, topic, partition, offset: message.offset };
+      return { kind: 'apply', message, type, delivery, event: decoded.message, handler };
+    } catch (error) {
+      return {
+        kind: 'dead-letter',
+        message,
+        type,
+        reason: 'UNDECODABLE',
+        error: (error as Error).message,
+        envelope,
+      };
+    }
+  }
+
+  private report(step: Step, outcome: DispatchOutcome, durationMs: number): void {
+    this.counts[outcome] += 1;
+    this.options.observer?.handled(outcome, step.type, durationMs);
+  }
+
+  private logSettled(step: ApplyStep, outcome: DispatchOutcome): void {
+    const { envelope, topic, partition, offset } = step.delivery;
+    this.options.log?.('info', `${outcome} ${envelope.type}`, {
+      trace_id: traceIdOf(envelope.traceparent),
+      event_id: envelope.id,
+      topic,
+      partition,
+      offset,
+    });
   }
 
   private handlesAnotherVersionOf(type: string): boolean {
@@ -186,14 +424,12 @@ export class EventDispatcher {
   }
 
   private async deadLetter(
-    message: KafkaMessage,
+    step: Extract<Step, { kind: 'dead-letter' }>,
     topic: string,
     partition: number,
-    reason: DeadLetterReason,
-    error: string,
     attempts: number,
-    envelope?: EventEnvelope,
-  ): Promise<void> {
+  ): Promise<'dead-lettered'> {
+    const { message, reason, error, envelope } = step;
     this.options.log?.('error', `dead-lettering a message: ${reason}`, {
       topic,
       partition,
@@ -213,7 +449,19 @@ export class EventDispatcher {
       eventId: envelope?.id,
       eventType: envelope?.type,
     });
+    return 'dead-lettered';
   }
+}
+
+/** A heartbeat that is sent at most every `ms` and never fails the work it keeps alive. */
+function heartbeatEvery(ms: number, heartbeat: () => Promise<void>): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    const now = performance.now();
+    if (now - last < ms) return;
+    last = now;
+    await heartbeat().catch(() => undefined);
+  };
 }
 
 function delay(ms: number): Promise<void> {

@@ -19,3 +19,4 @@ export const MESSAGING_MIGRATIONS = [
   DeadLetterTable1763800000010,
   OutboxAutovacuum1763800000020,
 ];
+export * from './event-batch';

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { Kafka } from 'kafkajs';
-import type { ConsumerObserver, DispatchOutcome } from './dispatcher';
+import type { BatchOutcome, ConsumerObserver, DispatchOutcome } from './dispatcher';
 import type { RelayObserver } from './relay';
 
 /**
@@ -29,7 +29,7 @@ export class MessagingMetrics {
   });
   private readonly duration = new Histogram({
     name: 'unionfed_consumer_handler_duration_seconds',
-    help: 'Time to handle one event, retries included',
+    help: 'Time to handle one event, retries included (in a batch: its handler plus its share of the transaction)',
     labelNames: ['consumer', 'type'],
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
@@ -50,6 +50,19 @@ export class MessagingMetrics {
     name: 'unionfed_consumer_duplicates_total',
     help: 'Redelivered events the inbox absorbed',
     labelNames: ['consumer'],
+    registers: [this.registry],
+  });
+  private readonly batches = new Counter({
+    name: 'unionfed_consumer_batches_total',
+    help: 'Batch transactions of a consumer, by outcome (committed, fell-back: applied one transaction per event)',
+    labelNames: ['consumer', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly batchSize = new Histogram({
+    name: 'unionfed_consumer_batch_events',
+    help: 'Events per committed batch transaction',
+    labelNames: ['consumer'],
+    buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
     registers: [this.registry],
   });
   private readonly lagWatches: { groupId: string; topics: string[] }[] = [];
@@ -131,6 +144,10 @@ export class MessagingMetrics {
       },
       retried: (type: string, transient: boolean) =>
         this.retries.inc({ consumer, type, transient: String(transient) }),
+      batch: (outcome: BatchOutcome, events: number) => {
+        this.batches.inc({ consumer, outcome });
+        if (outcome === 'committed') this.batchSize.observe({ consumer }, events);
+      },
     };
   }
 

@@ -9,9 +9,10 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Kafka, Producer } from 'kafkajs';
-import { Transport, type KafkaOptions } from '@nestjs/microservices';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { BaseRpcContext, ServerKafka, type CustomStrategy, type KafkaContext } from '@nestjs/microservices';
 import { createKafka, kafkaClientConfig, RELIABLE_PRODUCER } from './kafka-config';
+import { eventBatchOf, type EventBatch } from './event-batch';
 import { DeadLetters } from './dead-letters';
 import { MessagingMetrics } from './metrics';
 import { Outbox } from './outbox';
@@ -116,19 +117,81 @@ export class MessagingModule {
 }
 
 /**
- * Options for the service's event consumers on the @nestjs/microservices Kafka transport: one consumer group
- * per service, raw bytes kept (the payload is protobuf), offsets committed by kafkajs only after the handler —
- * and with it the inbox transaction — has finished.
+ * The Nest context of a batch handler: `@Ctx() context: EventBatchContext`, `context.getBatch()` (the same
+ * object as `@Payload()`).
  */
-export function eventConsumerTransport(service: string): KafkaOptions {
+export class EventBatchContext extends BaseRpcContext<[EventBatch]> {
+  getBatch(): EventBatch {
+    return this.args[0];
+  }
+}
+
+/**
+ * The @nestjs/microservices Kafka transport, consuming partition batches: kafkajs `eachBatch` with
+ * `eachBatchAutoResolve: false`, so an `@EventPattern(topic)` handler receives an `EventBatch` — consecutive
+ * messages of one partition — and resolves offsets as it finishes them (`EventDispatcher.dispatchBatch`);
+ * offsets are committed only after that, never ahead of the inbox transaction. Everything else (client,
+ * consumer group, status events, shutdown) is the stock `ServerKafka`.
+ */
+export class EventConsumerServer extends ServerKafka {
+  override async bindEvents(consumer: Consumer): Promise<void> {
+    const topics = [...this.messageHandlers.keys()];
+    if (topics.length > 0) await consumer.subscribe({ ...this.options.subscribe, topics });
+    await consumer.run({
+      ...this.options.run,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const batch = eventBatchOf(payload);
+    const { messages } = batch;
+    const lastOffset = messages[messages.length - 1]?.offset;
+    if (!lastOffset) return;
+    if (!this.getHandlerByPattern(batch.topic)) {
+      // as the stock transport does with a message nobody handles: say so and move on
+      this.logger.error(`no event handler for topic ${batch.topic}; skipping offsets up to ${lastOffset}`);
+      batch.resolveOffset(lastOffset);
+      return;
+    }
+    let resolved = false;
+    const tracked: EventBatch = {
+      ...batch,
+      resolveOffset: (offset) => {
+        resolved = true;
+        batch.resolveOffset(offset);
+      },
+    };
+    // ServerKafka types the context as a per-message KafkaContext; it only hands it on to the handler
+    await this.handleEvent(
+      batch.topic,
+      { pattern: batch.topic, data: tracked },
+      new EventBatchContext([tracked]) as unknown as KafkaContext,
+    );
+    if (!resolved && batch.isActive()) {
+      this.logger.warn(
+        `the handler of ${batch.topic} resolved no offsets of partition ${batch.partition}: on this transport an ` +
+          '@EventPattern handler receives an EventBatch (see EventDispatcher.dispatchBatch)',
+      );
+    }
+  }
+}
+
+/**
+ * The service's event consumers: `EventConsumerServer` (the @nestjs/microservices Kafka transport, in batches)
+ * with one consumer group per service; offsets committed by kafkajs only after the handler has resolved them,
+ * i.e. after the inbox transaction committed.
+ */
+export function eventConsumerTransport(service: string): CustomStrategy {
   return {
-    transport: Transport.KAFKA,
-    options: {
+    strategy: new EventConsumerServer({
       postfixId: '',
       client: kafkaClientConfig(`${service}-consumer-${process.pid}`),
       consumer: {
         groupId: service,
-        // a crashed instance's partitions move to the others after 10 s; handlers are short transactions
+        // a crashed instance's partitions move to the others after 10 s; a batch heartbeats between its
+        // transactions (and during long ones), so the session outlives a long batch
         sessionTimeout: 10000,
         heartbeatInterval: 1000,
         allowAutoTopicCreation: false,
@@ -137,7 +200,6 @@ export function eventConsumerTransport(service: string): KafkaOptions {
       },
       subscribe: { fromBeginning: true },
       run: { partitionsConsumedConcurrently: 3 },
-      parser: { keepBinary: true },
-    },
+    }),
   };
 }

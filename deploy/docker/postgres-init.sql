@@ -6,3 +6,4 @@ CREATE DATABASE unionfed_finance;
 CREATE DATABASE unionfed_congress;
 CREATE DATABASE unionfed_activities;
 CREATE DATABASE unionfed_welfare;
+CREATE DATABASE unionfed_gateway;

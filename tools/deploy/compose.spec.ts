@@ -105,10 +105,14 @@ describe('docker-compose.yml', () => {
     expect(service('create-topics').depends_on?.kafka?.condition).toBe('service_healthy');
   });
 
-  it.each(DOMAIN_SERVICES)('connects %s to its own database', (name) => {
+  it.each(START_ORDER)('connects %s to its own database', (name) => {
     const url = new URL(String(service(name).environment?.DATABASE_URL));
     expect(url.hostname).toBe('postgres');
     expect(url.pathname).toBe(`/${SERVICES[name].database}`);
+  });
+
+  it.each(DOMAIN_SERVICES)('tells %s where the gateway publishes its token keys', (name) => {
+    expect(service(name).environment?.UNIONFED_JWKS_URL).toBe('http://gateway:4000/.well-known/jwks.json');
   });
 
   it('points every app at the broker on the compose network', () => {
@@ -128,7 +132,7 @@ describe('docker-compose.yml', () => {
   it('creates every service database in the PostgreSQL init script', () => {
     const sql = readFileSync(join(ROOT, 'deploy', 'docker', 'postgres-init.sql'), 'utf8');
     const created = [...sql.matchAll(/^\s*CREATE DATABASE\s+"?(\w+)"?/gim)].map((m) => m[1]);
-    const wanted = DOMAIN_SERVICES.map((name) => SERVICES[name].database);
+    const wanted = START_ORDER.map((name) => SERVICES[name].database);
     expect(created.sort()).toEqual([...wanted].sort());
   });
 });
@@ -192,7 +196,7 @@ describe('deploy/k8s manifests', () => {
     expect(svc?.spec.ports.map((p: { port: number }) => p.port)).toContain(SERVICES[name].port);
   });
 
-  it.each(DOMAIN_SERVICES)('runs two replicas of %s wired to its own database', (name) => {
+  it.each(START_ORDER)('runs two replicas of %s wired to its own database', (name) => {
     const deployment = named('Deployment', name);
     expect(deployment?.spec.replicas).toBe(2);
     const url = containerOf(name).env?.find((e) => e.name === 'DATABASE_URL')?.value ?? '';

@@ -1,7 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { infraProfile, startInfra, type RunningInfra } from '@unionfed/infra';
-import { Platform, seedDemoFederation, startPlatform } from '@unionfed/platform';
+import { Client } from 'pg';
+import { databaseUrlFor, infraProfile, startInfra, type RunningInfra } from '@unionfed/infra';
+import { databaseNameOf, Platform, seedDemoFederation, signIn, startPlatform } from '@unionfed/platform';
 import { DOMAIN_SERVICES } from '@unionfed/service-kit';
+
+/** Whether the gateway already has accounts (then the initial admin exists and keeps their password). */
+async function hasAccounts(adminDatabaseUrl: string): Promise<boolean> {
+  const client = new Client({
+    connectionString: databaseUrlFor(adminDatabaseUrl, databaseNameOf('gateway')!),
+  });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM account');
+    return rows[0].n > 0;
+  } catch {
+    return false; // no database or no table yet: the first start
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
 
 /**
  * `npm start`: the whole platform on one machine, no Docker. Real PostgreSQL and Kafka (or DATABASE_URL /
@@ -28,15 +46,25 @@ async function main(): Promise<void> {
 
   const infra = await startInfra(profile, { log: (line) => say(line) });
   running.infra = infra;
+  // the first start creates the HQ admin: with UNIONFED_ADMIN_PASSWORD, or a password made here and shown once
+  const username = process.env.UNIONFED_ADMIN_USERNAME ?? 'admin';
+  const firstStart = !(await hasAccounts(infra.databaseUrl));
+  const password =
+    process.env.UNIONFED_ADMIN_PASSWORD ??
+    (firstStart ? `${randomBytes(12).toString('base64url')}7a` : undefined);
   say('starting the services…');
   const platform = await startPlatform({
     adminDatabaseUrl: infra.databaseUrl,
     kafkaBrokers: infra.kafkaBrokers,
     logDir: join(profile.stateDir, 'logs'),
+    env: password ? { UNIONFED_ADMIN_USERNAME: username, UNIONFED_ADMIN_PASSWORD: password } : {},
   });
   running.platform = platform;
-  if (await seedDemoFederation(platform.gatewayUrl, say))
-    say('(the services are catching up with the demo events)');
+  if (password) {
+    const admin = await signIn(platform.gatewayUrl, username, password);
+    if (await seedDemoFederation(platform.gatewayUrl, admin.headers, say))
+      say('(the services are catching up with the demo events)');
+  }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   say(`ready in ${seconds}s`);
   console.log(`
@@ -46,9 +74,15 @@ ${DOMAIN_SERVICES.map((name) => `  ${name.padEnd(19)} ${platform.service(name).b
   Kafka               ${infra.kafkaBrokers.join(',')}
   logs                ${join(profile.stateDir, 'logs')}
 
-  Try:  curl -s ${platform.gatewayUrl} -H 'content-type: application/json' \\
-          -d '{"query":"{ branches { name joinRate activeMembers } }"}'
-  (Accounts and logins arrive with the identity work; until then the API is open on 127.0.0.1 only.)
+${
+  firstStart && !process.env.UNIONFED_ADMIN_PASSWORD
+    ? `  HQ admin            username "${username}", password "${password}"  (shown only now: keep it)\n`
+    : ''
+}
+  Sign in:  curl -s ${platform.gatewayUrl} -H 'content-type: application/json' \\
+              -d '{"query":"mutation { login(username: \\"${username}\\", password: \\"…\\") { accessToken } }"}'
+  then:     curl -s ${platform.gatewayUrl} -H 'content-type: application/json' -H 'authorization: Bearer <accessToken>' \\
+              -d '{"query":"{ branches { name joinRate activeMembers } }"}'
   Ctrl-C stops everything.
 `);
 }

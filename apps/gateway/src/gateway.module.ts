@@ -2,23 +2,39 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apollo';
-import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { LocalGraphQLDataSource, RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { buildSchema } from 'graphql';
+import type { Principal } from '@unionfed/auth';
 import { createErrorFormatter } from '@unionfed/graphql-kit';
 import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
+import { createDataSource, migrate } from '@unionfed/persistence';
 import {
   HealthController,
   MetricsController,
   ProcessMetrics,
+  serviceConfig,
   subgraphUrlVariable,
   type DomainServiceName,
 } from '@unionfed/service-kit';
+import { AuditLog } from './application/audit-log';
+import { GatewayCoreModule } from './gateway-core.module';
+import { GatewayAuthenticator, type RequestIdentity, type IncomingRequest } from './application/gateway-auth';
+import { IdentityService } from './application/identity.service';
+import { SigningKeys } from './application/signing-keys';
+import { identitySchema } from './graphql/identity.schema';
+import { authenticationGate } from './graphql/authentication-gate.plugin';
+import { gatewayLimits, type RateLimit } from './limits';
+import { JwksController } from './graphql/jwks.controller';
+import { GATEWAY_MIGRATIONS } from './infrastructure/migrations';
 
-/** Headers the gateway passes on to every subgraph as they came: the caller's credentials and trace state. */
-const FORWARDED_HEADERS = ['authorization', 'tracestate'];
+/** Headers the gateway passes on to every subgraph as they came (credentials are forwarded as verified). */
+const FORWARDED_HEADERS = ['tracestate'];
 
-interface GatewayContext {
-  req?: { headers?: Record<string, string | string[] | undefined> };
+export interface GatewayContext extends RequestIdentity {
+  req?: IncomingRequest;
   /** the request's trace: the caller's W3C traceparent, or a new trace started here */
   traceparent: string;
 }
@@ -26,55 +42,159 @@ interface GatewayContext {
 /** The supergraph composed at build time (tools/supergraph) and checked in. */
 export const SUPERGRAPH_PATH = join(__dirname, '..', 'supergraph.graphql');
 
+/** The subgraph the gateway serves itself, in process. */
+export const IDENTITY_SUBGRAPH = 'identity';
+
 function subgraphUrl(name: string, composedUrl: string): string {
   return process.env[subgraphUrlVariable(name as DomainServiceName)] ?? composedUrl;
 }
 
 const logger = new Logger('Gateway');
 
+/** "capacity/refillPerSecond" from the environment, e.g. UNIONFED_RATE_LIMIT=300/30. */
+function rateFromEnv(value: string | undefined, fallback: RateLimit): RateLimit {
+  const match = value?.match(/^(\d+)\/(\d+(?:\.\d+)?)$/);
+  return match ? { capacity: Number(match[1]), refillPerSecond: Number(match[2]) } : fallback;
+}
+
 /**
- * A thin gateway: serves the checked-in supergraph, forwards credentials and trace context, and masks errors.
- * Policy lives in the subgraphs, where the data is.
+ * What a caller may ask of the gateway: depth, cost, aliases, batch and body size, introspection outside
+ * production, a token bucket per API key / user / anonymous address, and registered operations only for API keys.
+ */
+export const limits = gatewayLimits<GatewayContext>({
+  identify: ({ principal, rateKey }) =>
+    principal.kind === 'anonymous' ? undefined : { rateKey, persistedOnly: principal.kind === 'integration' },
+  clientAddress: ({ address }) => address,
+  rateLimit: rateFromEnv(process.env.UNIONFED_RATE_LIMIT, { capacity: 300, refillPerSecond: 30 }),
+  anonymousRateLimit: rateFromEnv(process.env.UNIONFED_ANONYMOUS_RATE_LIMIT, {
+    capacity: 30,
+    refillPerSecond: 2,
+  }),
+});
+
+/** Every FORBIDDEN answer (from any subgraph) goes into the audit log with who asked. */
+function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue, operationName }) {
+          if (response.body.kind !== 'single') return;
+          const refused = (response.body.singleResult.errors ?? []).filter(
+            (error) => error.extensions?.code === 'FORBIDDEN',
+          );
+          const principal: Principal | undefined = contextValue.principal;
+          for (const error of refused) {
+            await audit.record({
+              action: 'ACCESS_REFUSED',
+              outcome: 'REFUSED',
+              actorId: principal?.subject || null,
+              actorName: principal?.name ?? null,
+              address: contextValue.address,
+              entity: error.path?.join('.') ?? null,
+              branchId: typeof error.extensions?.branchId === 'string' ? error.extensions.branchId : null,
+              details: {
+                operationName: operationName ?? null,
+                reason: error.extensions?.reason ?? null,
+                message: error.message,
+              },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The gateway: authenticates (local accounts, API keys), serves the checked-in supergraph — including its own
+ * identity subgraph, in process — forwards verified credentials and trace context, audits refused access, and
+ * masks errors. Field policies are enforced in the subgraphs, where the data is.
  */
 @Module({
   imports: [
-    GraphQLModule.forRoot<ApolloGatewayDriverConfig>({
-      driver: ApolloGatewayDriver,
-      server: {
-        path: '/graphql',
-        introspection: process.env.NODE_ENV !== 'production',
-        includeStacktraceInErrorResponses: false,
-        formatError: createErrorFormatter((error) =>
-          logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
-        ),
-        context: ({ req }: Pick<GatewayContext, 'req'>): GatewayContext => {
-          const incoming = req?.headers?.traceparent;
-          return {
-            req,
-            traceparent: isTraceparent(typeof incoming === 'string' ? incoming : undefined)
-              ? (incoming as string)
-              : newTraceparent(),
-          };
-        },
+    GatewayCoreModule,
+    TypeOrmModule.forRootAsync({
+      useFactory: () => ({}),
+      dataSourceFactory: async () => {
+        const dataSource = createDataSource({
+          url: serviceConfig('gateway').databaseUrl,
+          entities: [],
+          migrations: GATEWAY_MIGRATIONS,
+          applicationName: 'gateway',
+        });
+        await migrate(dataSource);
+        return dataSource;
       },
-      gateway: {
-        supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
-        buildService: ({ name, url }) =>
-          new RemoteGraphQLDataSource<GatewayContext>({
-            url: subgraphUrl(name, url ?? ''),
-            willSendRequest({ request, context }) {
-              if (context.traceparent)
-                request.http?.headers.set('traceparent', childTraceparent(context.traceparent));
-              for (const header of FORWARDED_HEADERS) {
-                const value = context.req?.headers?.[header];
-                if (typeof value === 'string') request.http?.headers.set(header, value);
-              }
+    }),
+    GraphQLModule.forRootAsync<ApolloGatewayDriverConfig>({
+      driver: ApolloGatewayDriver,
+      imports: [GatewayCoreModule],
+      inject: [IdentityService, SigningKeys, AuditLog, GatewayAuthenticator],
+      useFactory: async (
+        identity: IdentityService,
+        keys: SigningKeys,
+        audit: AuditLog,
+        authenticator: GatewayAuthenticator,
+      ): Promise<ApolloGatewayDriverConfig> => {
+        await keys.load();
+        await identity.ensureInitialAdmin();
+        const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
+        // the supergraph as a plain schema: every field with its @access policy (the API schema drops them)
+        const policies = buildSchema(supergraphSdl, { assumeValidSDL: true });
+        const localIdentity = identitySchema({
+          identity,
+          audit,
+          keys,
+          onApiKeyRevoked: () => authenticator.forgetApiKeys(),
+        });
+        return {
+          server: {
+            path: '/graphql',
+            includeStacktraceInErrorResponses: false,
+            ...limits.apolloOptions,
+            formatError: createErrorFormatter((error) =>
+              logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+            ),
+            plugins: [
+              ...limits.apolloOptions.plugins,
+              authenticationGate(() => policies),
+              refusedAccessAudit(audit),
+            ],
+            context: async ({ req }: { req: IncomingRequest }): Promise<GatewayContext> => {
+              const incoming = req?.headers?.traceparent;
+              return {
+                req,
+                ...(await authenticator.identify(req)),
+                traceparent: isTraceparent(typeof incoming === 'string' ? incoming : undefined)
+                  ? (incoming as string)
+                  : newTraceparent(),
+              };
             },
-          }),
+          },
+          gateway: {
+            supergraphSdl,
+            buildService: ({ name, url }) =>
+              name === IDENTITY_SUBGRAPH
+                ? new LocalGraphQLDataSource(localIdentity)
+                : new RemoteGraphQLDataSource<GatewayContext>({
+                    url: subgraphUrl(name, url ?? ''),
+                    willSendRequest({ request, context }) {
+                      if (context.traceparent)
+                        request.http?.headers.set('traceparent', childTraceparent(context.traceparent));
+                      if (context.forwardAuthorization)
+                        request.http?.headers.set('authorization', context.forwardAuthorization);
+                      for (const header of FORWARDED_HEADERS) {
+                        const value = context.req?.headers?.[header];
+                        if (typeof value === 'string') request.http?.headers.set(header, value);
+                      }
+                    },
+                  }),
+          },
+        };
       },
     }),
   ],
-  controllers: [HealthController, MetricsController],
+  controllers: [HealthController, MetricsController, JwksController],
   providers: [ProcessMetrics],
 })
 export class GatewayModule {}

@@ -1,4 +1,4 @@
 import { main } from '@unionfed/service-kit';
-import { GatewayModule } from './gateway.module';
+import { GatewayModule, limits } from './gateway.module';
 
-main({ name: 'gateway', module: GatewayModule });
+main({ name: 'gateway', module: GatewayModule, configureHttp: limits.configureHttp });

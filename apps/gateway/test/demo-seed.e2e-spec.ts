@@ -19,7 +19,7 @@ describe('the demo federation `npm start` seeds (through the gateway, separate p
   });
 
   it('seeds campuses, branch unions and members once, through the real write path, and every service follows', async () => {
-    expect(await seedDemoFederation(t.gatewayUrl)).toBe(true);
+    expect(await seedDemoFederation(t.gatewayUrl, t.admin.headers)).toBe(true);
     const data = await graphqlData<{
       campuses: { name: string }[];
       branches: { name: string; joinRate: number | null; staffHeadcount: number; activeMembers: number }[];
@@ -27,6 +27,8 @@ describe('the demo federation `npm start` seeds (through the gateway, separate p
     }>(
       t.gatewayUrl,
       '{ campuses { name } branches { name joinRate staffHeadcount activeMembers } members(first: 5) { totalCount edges { node { name } } } }',
+      {},
+      t.admin.headers,
     );
     expect(data.campuses.map((c) => c.name)).toEqual(
       expect.arrayContaining(['本部校区', '东湖校区', '南山校区']),
@@ -74,6 +76,8 @@ describe('the demo federation `npm start` seeds (through the gateway, separate p
     }>(
       t.gatewayUrl,
       '{ membershipStatistics { scope activeMembers joinRate byGender { count } byAgeBand { count } } upcomingBirthdays(days: 31) { member { status } turning } }',
+      {},
+      t.admin.headers,
     );
     expect(stats.scope).toBe('FEDERATION');
     expect(stats.activeMembers).toBe(total);
@@ -84,6 +88,6 @@ describe('the demo federation `npm start` seeds (through the gateway, separate p
     for (const birthday of upcomingBirthdays) expect(birthday.member.status).toBe('ACTIVE');
 
     // a second start finds the federation there and seeds nothing
-    expect(await seedDemoFederation(t.gatewayUrl)).toBe(false);
+    expect(await seedDemoFederation(t.gatewayUrl, t.admin.headers)).toBe(false);
   });
 });

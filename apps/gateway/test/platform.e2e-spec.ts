@@ -32,16 +32,21 @@ describe('the platform end to end, through the gateway (separate processes, real
       t.gatewayUrl,
       'mutation($input: AdmitMemberInput!) { admitMember(input: $input) { id memberNumber status } }',
       { input: { branchId, gender: 'FEMALE', category: 'TEACHER', name: '王芳', ...input } },
+      t.admin.headers,
     );
 
   beforeAll(async () => {
     t = await startTestPlatform(testInfrastructure());
-    ({ campusId, branchId } = await openBranchThroughGateway(t.gatewayUrl, {
-      campus: { code: 'E2E', name: '测试校区' },
-      code: 'E2E-CS',
-      name: '计算机学院分工会',
-      staffHeadcount: 50,
-    }));
+    ({ campusId, branchId } = await openBranchThroughGateway(
+      t.gatewayUrl,
+      {
+        campus: { code: 'E2E', name: '测试校区' },
+        code: 'E2E-CS',
+        name: '计算机学院分工会',
+        staffHeadcount: 50,
+      },
+      t.admin.headers,
+    ));
   });
 
   afterAll(async () => {
@@ -60,6 +65,7 @@ describe('the platform end to end, through the gateway (separate processes, real
           t.gatewayUrl,
           DIRECTORIES,
           { id },
+          t.admin.headers,
         );
         for (const service of CONSUMERS) expect(data[service].member).not.toBeNull();
         return data;
@@ -100,7 +106,7 @@ describe('the platform end to end, through the gateway (separate processes, real
   });
 
   it('refuses a query the schema does not know with a validation error, not a server error', async () => {
-    const result = await graphqlRequest(t.gatewayUrl, '{ noSuchField }');
+    const result = await graphqlRequest(t.gatewayUrl, '{ noSuchField }', {}, t.admin.headers);
     expect(result.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
@@ -115,6 +121,7 @@ describe('the platform end to end, through the gateway (separate processes, real
           t.gatewayUrl,
           'query($id: ID!) { welfareDirectory { member(id: $id) { name } } }',
           { id },
+          t.admin.headers,
         );
         expect(data.welfareDirectory.member).not.toBeNull();
         return data.welfareDirectory.member;
@@ -159,6 +166,8 @@ describe('the platform end to end, through the gateway (separate processes, real
     const sync = await graphqlData<Record<string, { eventsApplied: number; lastEventTime: string | null }>>(
       t.gatewayUrl,
       `{ ${CONSUMERS.map((s) => `${s}: ${s}Directory { eventsApplied lastEventTime }`).join(' ')} }`,
+      {},
+      t.admin.headers,
     );
     for (const service of CONSUMERS) {
       expect(sync[service].eventsApplied).toBeGreaterThanOrEqual(ids.length);
@@ -172,7 +181,7 @@ describe('the platform end to end, through the gateway (separate processes, real
       t.gatewayUrl,
       'mutation($input: AdmitMemberInput!) { admitMember(input: $input) { id } }',
       { input: { branchId, staffNumber: staff(), name: '钱进', gender: 'MALE', category: 'SUPPORT' } },
-      { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      { ...t.admin.headers, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
     );
     expect(result.errors).toBeUndefined();
     const [row] = await queryDatabase<{ traceparent: string }>(
@@ -214,17 +223,22 @@ describe('the platform end to end, through the gateway (separate processes, real
   it('carries a retirement and a transfer through to every directory', async () => {
     const admitted = await admit({ staffNumber: staff(), name: '孙建华', gender: 'MALE' });
     const id = admitted.data!.admitMember.id;
-    const physics = await openBranchThroughGateway(t.gatewayUrl, {
-      campusId,
-      code: `E2E-${randomBytes(2).toString('hex')}`,
-      name: '物理学院分工会',
-    });
+    const physics = await openBranchThroughGateway(
+      t.gatewayUrl,
+      {
+        campusId,
+        code: `E2E-${randomBytes(2).toString('hex')}`,
+        name: '物理学院分工会',
+      },
+      t.admin.headers,
+    );
     const moved = await graphqlData<{
       transferMember: { branch: { id: string }; history: { change: string }[] };
     }>(
       t.gatewayUrl,
       'mutation($input: TransferMemberInput!) { transferMember(input: $input) { branch { id } history { change } } }',
       { input: { memberId: id, toBranchId: physics.branchId } },
+      t.admin.headers,
     );
     expect(moved.transferMember.branch.id).toBe(physics.branchId);
     expect(moved.transferMember.history.map((h) => h.change)).toEqual(['JOINED', 'TRANSFERRED']);
@@ -232,6 +246,7 @@ describe('the platform end to end, through the gateway (separate processes, real
       t.gatewayUrl,
       'mutation($input: MemberStatusChangeInput!) { retireMember(input: $input) { status } }',
       { input: { memberId: id } },
+      t.admin.headers,
     );
     expect(retired.retireMember.status).toBe('RETIRED');
     const again = await graphqlRequest(
@@ -240,6 +255,7 @@ describe('the platform end to end, through the gateway (separate processes, real
       {
         input: { memberId: id },
       },
+      t.admin.headers,
     );
     expect(again.errors?.[0].extensions).toMatchObject({
       code: 'CONFLICT',
@@ -250,6 +266,7 @@ describe('the platform end to end, through the gateway (separate processes, real
         t.gatewayUrl,
         DIRECTORIES,
         { id },
+        t.admin.headers,
       );
       for (const service of CONSUMERS) {
         expect({ service, member: data[service].member }).toMatchObject({

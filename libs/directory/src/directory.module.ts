@@ -1,37 +1,32 @@
 import { Controller, Inject, Logger, Module, type DynamicModule, type Type } from '@nestjs/common';
-import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
-import { Args, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { InvalidInputError } from '@unionfed/domain-kit';
 import { DataSource } from 'typeorm';
 import { MEMBERSHIP_TOPICS } from '@unionfed/contracts';
-import { DeadLetters, MessagingMetrics, type EventDispatcher } from '@unionfed/messaging';
+import { DeadLetters, MessagingMetrics, type EventBatch, type EventDispatcher } from '@unionfed/messaging';
 import { isUuid } from '@unionfed/persistence';
-import { createDirectoryDispatcher } from './projection';
+import { createDirectoryDispatcher, directoryConsumerOf } from './projection';
 
 export const DIRECTORY_DISPATCHER = Symbol('DIRECTORY_DISPATCHER');
 
-/** Receives the membership topics on the service's consumer group and hands each message to the projection. */
+/**
+ * Receives the membership topics on the service's consumer group — a partition's batch at a time — and hands
+ * each batch to the projection, which applies it through the inbox and resolves its offsets.
+ */
 @Controller()
 export class MembershipEventsConsumer {
   constructor(@Inject(DIRECTORY_DISPATCHER) private readonly dispatcher: EventDispatcher) {}
 
-  // @nestjs/microservices types an event handler's extra arguments as unknown
-  private dispatch(context: KafkaContext) {
-    return this.dispatcher.dispatch(
-      context.getMessage(),
-      context.getTopic(),
-      context.getPartition(),
-      context.getHeartbeat(),
-    );
-  }
-
+  // @nestjs/microservices types an event handler's payload as unknown; EventConsumerServer sends an EventBatch
   @EventPattern(MEMBERSHIP_TOPICS.branch.name)
-  async onBranchEvent(@Payload() _value: unknown, @Ctx() context: unknown): Promise<void> {
-    await this.dispatch(context as KafkaContext);
+  async onBranchEvents(@Payload() batch: unknown): Promise<void> {
+    await this.dispatcher.dispatchBatch(batch as EventBatch);
   }
 
   @EventPattern(MEMBERSHIP_TOPICS.member.name)
-  async onMemberEvent(@Payload() _value: unknown, @Ctx() context: unknown): Promise<void> {
-    await this.dispatch(context as KafkaContext);
+  async onMemberEvents(@Payload() batch: unknown): Promise<void> {
+    await this.dispatcher.dispatchBatch(batch as EventBatch);
   }
 }
 
@@ -106,15 +101,42 @@ export class DirectorySyncResolver {
   }
 }
 
-/** The root field `<service>Directory`: one per subgraph, so HQ can ask each service how far it is. */
+/**
+ * The root fields `<service>Directory`, `<service>DeadLetters` and `replay<Service>DeadLetters`: one set per
+ * subgraph, so HQ can ask each service how far it is and deal with what its consumers set aside.
+ */
 function rootResolverFor(service: string): Type<unknown> {
+  const consumer = directoryConsumerOf(service);
+  const Service = service.charAt(0).toUpperCase() + service.slice(1);
+
   @Resolver()
   class DirectoryRootResolver {
-    constructor(@Inject(DirectoryReader) private readonly reader: DirectoryReader) {}
+    constructor(
+      @Inject(DirectoryReader) private readonly reader: DirectoryReader,
+      @Inject(DeadLetters) private readonly deadLetters: DeadLetters,
+    ) {}
 
     @Query(`${service}Directory`)
     directory(): Promise<DirectorySync> {
       return this.reader.sync();
+    }
+
+    @Query(`${service}DeadLetters`)
+    async listDeadLetters(@Args('first') first = 100) {
+      if (!Number.isInteger(first) || first < 1 || first > 1000)
+        throw new InvalidInputError('first must be 1–1000', 'INVALID_PAGE_SIZE', { field: 'first' });
+      const rows = await this.deadLetters.list(consumer, first);
+      return rows.map((row) => ({ ...row, consumer, deadAt: new Date(row.deadAt).toISOString() }));
+    }
+
+    @Mutation(`replay${Service}DeadLetters`)
+    async replayDeadLetters(@Args('ids') ids?: string[] | null, @Args('all') all = false) {
+      if (all === Boolean(ids?.length))
+        throw new InvalidInputError('give either ids or all: true', 'REPLAY_WHAT', { field: 'ids' });
+      const valid = (ids ?? []).filter((id) => /^[0-9]{1,18}$/.test(id));
+      if (!all && valid.length !== ids!.length)
+        throw new InvalidInputError('dead letter ids are numbers', 'INVALID_ID', { field: 'ids' });
+      return { replayed: await this.deadLetters.replay(consumer, all ? undefined : valid) };
     }
   }
   return DirectoryRootResolver;

@@ -75,12 +75,15 @@ async function recordProgress(
  * The membership projection: every membership event keeps `branch_directory` and `member_directory` current.
  * Each handler runs inside the inbox transaction, so a redelivered event is applied once.
  */
+/** The consumer (inbox, dead letters, metrics) name of a service's directory projection. */
+export const directoryConsumerOf = (service: string): string => `${service}.directory`;
+
 export function createDirectoryDispatcher(
   dataSource: DataSource,
   service: string,
   options: Pick<DispatcherOptions, 'log' | 'deadLetters' | 'observer' | 'retry' | 'sleep'> = {},
 ): EventDispatcher {
-  const projection = `${service}.directory`;
+  const projection = directoryConsumerOf(service);
   const dispatcher = new EventDispatcher(dataSource, {
     consumer: projection,
     registry: EVENT_REGISTRY,
@@ -122,6 +125,22 @@ export function createDirectoryDispatcher(
     })
     .on(MembershipEvents.BranchUpdated, async (e, context) => {
       await upsertBranch(context.manager, e, enumName(BranchStatus, e.status, 'ACTIVE'));
+      await progress(context);
+    })
+    .on(MembershipEvents.BranchMerged, async (e, context) => {
+      // its members move with their own MemberTransferred events, the target's headcount with a BranchUpdated
+      await context.manager.query(
+        `UPDATE branch_directory SET status = 'MERGED', staff_headcount = 0, updated_at = now()
+          WHERE branch_id = $1`,
+        [e.sourceBranchId],
+      );
+      await progress(context);
+    })
+    .on(MembershipEvents.BranchDissolved, async (e, context) => {
+      await context.manager.query(
+        `UPDATE branch_directory SET status = 'DISSOLVED', updated_at = now() WHERE branch_id = $1`,
+        [e.branchId],
+      );
       await progress(context);
     })
     .on(MembershipEvents.MemberJoined, async (e, context) => {

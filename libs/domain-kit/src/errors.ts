@@ -41,3 +41,8 @@ export class ConflictError extends DomainError {
 export class ForbiddenError extends DomainError {
   readonly kind = 'FORBIDDEN' as const;
 }
+
+/** The caller is not signed in, or its credentials are not valid (expired, altered, unknown key). */
+export class UnauthenticatedError extends DomainError {
+  readonly kind = 'UNAUTHENTICATED' as const;
+}

@@ -19,6 +19,15 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
   'BAD_REQUEST',
+  // the gateway's refusals of abusive requests (apps/gateway/src/limits)
+  'QUERY_TOO_DEEP',
+  'QUERY_TOO_COSTLY',
+  'TOO_MANY_ALIASES',
+  'BATCH_TOO_LARGE',
+  'PAYLOAD_TOO_LARGE',
+  'INTROSPECTION_DISABLED',
+  'RATE_LIMITED',
+  'PERSISTED_QUERY_REQUIRED',
 ]);
 
 function domainErrorOf(error: unknown): DomainError | undefined {

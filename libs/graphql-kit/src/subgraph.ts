@@ -1,22 +1,56 @@
 import { Logger, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
+import type { GraphQLSchema } from 'graphql';
+import {
+  ACCESS_SCHEMA_PATH,
+  authenticate,
+  enforceAccess,
+  verifierFromEnvironment,
+  type Authentication,
+  type EnforceOptions,
+  type ForbiddenAttempt,
+} from '@unionfed/auth';
 import { createErrorFormatter } from './errors';
 
 export interface SubgraphOptions {
   /** the subgraph's SDL file(s): the schema is written schema-first and checked in */
   typePaths: string[];
+  /** entity types whose records belong to a branch, and how to tell which (see enforceAccess) */
+  entityScopes?: EnforceOptions['entityScopes'];
+}
+
+export interface SubgraphContext extends Authentication {
+  req: { headers: Record<string, string | string[] | undefined> };
+}
+
+/** The SDL files a subgraph is built from: its own plus the shared @access directive. */
+export function subgraphTypePaths(typePaths: string[]): string[] {
+  return [...typePaths, ACCESS_SCHEMA_PATH];
 }
 
 /**
- * A service's Apollo Federation 2 subgraph at /graphql. Errors are formatted into the platform's codes; stack
- * traces never leave the process.
+ * A service's Apollo Federation 2 subgraph at /graphql. Every request's bearer token is verified here (the
+ * gateway's word is not taken for it) and every field's @access policy is enforced before its resolver runs.
+ * Errors are formatted into the platform's codes; stack traces never leave the process.
  */
 export function subgraphModule(options: SubgraphOptions): DynamicModule {
   const logger = new Logger('GraphQL');
+  const audit = new Logger('Audit');
+  const verifier = verifierFromEnvironment();
+  const onRefused = (attempt: ForbiddenAttempt): void =>
+    audit.warn({
+      msg: 'access refused',
+      action: 'ACCESS_REFUSED',
+      code: attempt.code,
+      field: attempt.field,
+      reason: attempt.reason,
+      actor: attempt.principal.subject || 'anonymous',
+      actorName: attempt.principal.name,
+    });
   return GraphQLModule.forRoot<ApolloFederationDriverConfig>({
     driver: ApolloFederationDriver,
-    typePaths: options.typePaths,
+    typePaths: subgraphTypePaths(options.typePaths),
     path: '/graphql',
     playground: false,
     introspection: true,
@@ -24,6 +58,11 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
     formatError: createErrorFormatter((error) =>
       logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
     ),
-    context: ({ req }: { req: unknown }) => ({ req }),
+    transformSchema: (schema: GraphQLSchema) =>
+      enforceAccess(schema, { onRefused, entityScopes: options.entityScopes }),
+    context: async ({ req }: Pick<SubgraphContext, 'req'>): Promise<SubgraphContext> => ({
+      req,
+      ...(await authenticate(verifier, req.headers.authorization)),
+    }),
   });
 }

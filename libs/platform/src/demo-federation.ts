@@ -55,9 +55,16 @@ const TITLES = ['教授', '副教授', '讲师', '助教', '研究员', '工程�
  */
 export async function seedDemoFederation(
   gatewayUrl: string,
+  /** an HQ admin's headers */
+  headers: Record<string, string>,
   log: (line: string) => void = () => undefined,
 ): Promise<boolean> {
-  const existing = await graphqlData<{ campuses: { id: string }[] }>(gatewayUrl, '{ campuses { id } }');
+  const existing = await graphqlData<{ campuses: { id: string }[] }>(
+    gatewayUrl,
+    '{ campuses { id } }',
+    {},
+    headers,
+  );
   if (existing.campuses.length > 0) return false;
   const next = random(20261122);
   const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)];
@@ -67,6 +74,7 @@ export async function seedDemoFederation(
       gatewayUrl,
       'mutation($input: OpenCampusInput!) { openCampus(input: $input) { id } }',
       { input: campus },
+      headers,
     );
     campusIds.set(campus.code, data.openCampus.id);
   }
@@ -76,6 +84,7 @@ export async function seedDemoFederation(
       gatewayUrl,
       'mutation($input: OpenBranchInput!) { openBranch(input: $input) { id } }',
       { input: { ...branch, campusId: campusIds.get(campus) } },
+      headers,
     );
     // most staff have joined: join rates between about 80% and 100%, as in the work reports
     const joined = Math.round(branch.staffHeadcount * (0.8 + next() * 0.2));
@@ -102,6 +111,7 @@ export async function seedDemoFederation(
             phone: `1${3 + Math.floor(next() * 6)}${String(Math.floor(next() * 1e9)).padStart(9, '0')}`,
           },
         },
+        headers,
       );
     }
   }

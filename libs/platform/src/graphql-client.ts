@@ -28,10 +28,36 @@ export async function graphqlData<T = Record<string, unknown>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Promise<T> {
-  const result = await graphqlRequest<T>(url, query, variables);
+  const result = await graphqlRequest<T>(url, query, variables, headers);
   if (result.errors?.length || !result.data) {
     throw new Error(`GraphQL error: ${JSON.stringify(result.errors ?? 'no data')}`);
   }
   return result.data;
+}
+
+export interface SignedIn {
+  /** headers to send with every request: `authorization: Bearer <access token>` */
+  headers: { authorization: string };
+  accessToken: string;
+  refreshToken: string;
+  accountId: string;
+}
+
+/** Signs in at the gateway with a username and password (mutation `login`). */
+export async function signIn(gatewayUrl: string, username: string, password: string): Promise<SignedIn> {
+  const { login } = await graphqlData<{
+    login: { accessToken: string; refreshToken: string; account: { id: string } };
+  }>(
+    gatewayUrl,
+    'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken refreshToken account { id } } }',
+    { u: username, p: password },
+  );
+  return {
+    headers: { authorization: `Bearer ${login.accessToken}` },
+    accessToken: login.accessToken,
+    refreshToken: login.refreshToken,
+    accountId: login.account.id,
+  };
 }

@@ -46,7 +46,9 @@ export function databaseNameOf(name: ServiceName, suffix = ''): string | undefin
 
 /** Creates the services' databases and every topic (with its DLQ) when missing. Idempotent. */
 export async function preparePlatform(options: PlatformOptions): Promise<void> {
-  const databases = DOMAIN_SERVICES.map((name) => databaseNameOf(name, options.databaseSuffix)!);
+  const databases = START_ORDER.map((name) => databaseNameOf(name, options.databaseSuffix)).filter(
+    (name): name is string => name !== undefined,
+  );
   await ensureDatabases(options.adminDatabaseUrl, databases);
   await ensureTopics(createKafka('unionfed-setup', options.kafkaBrokers), platformTopics());
 }
@@ -116,6 +118,9 @@ export class Platform {
     if (name === 'gateway') {
       for (const subgraph of DOMAIN_SERVICES)
         env[subgraphUrlVariable(subgraph)] = `${this.service(subgraph).baseUrl}/graphql`;
+    } else {
+      // subgraphs verify access tokens with the gateway's published keys
+      env.UNIONFED_JWKS_URL ??= `${this.service('gateway').baseUrl}/.well-known/jwks.json`;
     }
     return env;
   }

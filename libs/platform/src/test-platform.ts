@@ -5,12 +5,17 @@ import { createServer } from 'node:net';
 import { Client } from 'pg';
 import { databaseUrlFor, infraProfile, repoRoot } from '@unionfed/infra';
 import { databaseNameOf, startPlatform, type Platform } from './launcher';
-import { graphqlData } from './graphql-client';
-import { DOMAIN_SERVICES, SERVICES, type ServiceName } from '@unionfed/service-kit';
+import { graphqlData, signIn, type SignedIn } from './graphql-client';
+import { SERVICES, START_ORDER, type ServiceName } from '@unionfed/service-kit';
+
+/** The HQ admin every test platform starts with (UNIONFED_ADMIN_PASSWORD). */
+export const TEST_ADMIN = { username: 'admin', password: 'Hq-Password-2026' } as const;
 
 export interface TestPlatform {
   platform: Platform;
   gatewayUrl: string;
+  /** signed in as the initial HQ admin */
+  admin: SignedIn;
   /** URL of a service's own database (to check, e.g., that no outbox row was written) */
   databaseUrl(name: ServiceName): string;
   stop(): Promise<void>;
@@ -32,21 +37,31 @@ export async function startTestPlatform(
     adminDatabaseUrl: databaseUrl,
     kafkaBrokers,
     portOffset: await freePortOffset(),
-    env,
+    env: {
+      UNIONFED_ADMIN_USERNAME: TEST_ADMIN.username,
+      UNIONFED_ADMIN_PASSWORD: TEST_ADMIN.password,
+      // tests drive the gateway far faster than people do; the limits have tests of their own
+      UNIONFED_RATE_LIMIT: '100000/100000',
+      UNIONFED_ANONYMOUS_RATE_LIMIT: '100000/100000',
+      ...env,
+    },
     databaseSuffix: suffix,
     logDir: join(infraProfile('test').stateDir, 'logs', `e2e${suffix}`),
   });
+  const admin = await signIn(platform.gatewayUrl, TEST_ADMIN.username, TEST_ADMIN.password);
   return {
     platform,
     gatewayUrl: platform.gatewayUrl,
+    admin,
     databaseUrl: (name) => databaseUrlFor(databaseUrl, databaseNameOf(name, suffix)!),
     stop: async () => {
       await platform.stopAll();
       const admin = new Client({ connectionString: databaseUrl });
       await admin.connect();
       try {
-        for (const name of DOMAIN_SERVICES)
-          await admin.query(`DROP DATABASE IF EXISTS ${databaseNameOf(name, suffix)} WITH (FORCE)`);
+        for (const name of START_ORDER)
+          if (databaseNameOf(name, suffix))
+            await admin.query(`DROP DATABASE IF EXISTS ${databaseNameOf(name, suffix)} WITH (FORCE)`);
       } finally {
         await admin.end();
       }
@@ -102,6 +117,8 @@ export async function openBranchThroughGateway(
     campusId?: string;
     campus?: { code: string; name: string };
   },
+  /** an HQ admin's headers */
+  headers: Record<string, string>,
 ): Promise<{ campusId: string; branchId: string }> {
   const campusId =
     branch.campusId ??
@@ -110,6 +127,7 @@ export async function openBranchThroughGateway(
         gatewayUrl,
         'mutation($input: OpenCampusInput!) { openCampus(input: $input) { id } }',
         { input: branch.campus ?? { code: `C-${branch.code}`, name: '测试校区' } },
+        headers,
       )
     ).openCampus.id;
   const { openBranch } = await graphqlData<{ openBranch: { id: string } }>(
@@ -124,6 +142,7 @@ export async function openBranchThroughGateway(
         staffHeadcount: branch.staffHeadcount ?? 20,
       },
     },
+    headers,
   );
   return { campusId, branchId: openBranch.id };
 }

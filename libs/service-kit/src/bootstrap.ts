@@ -11,6 +11,8 @@ export interface ServiceDefinition {
   module: Type<unknown>;
   /** whether the service consumes integration events (runs the Kafka consumer transport) */
   consumesEvents?: boolean;
+  /** adjusts the HTTP application before it starts (e.g. the gateway's body-size and batch limits) */
+  configureHttp?: (app: INestApplication) => void;
 }
 
 /**
@@ -22,6 +24,7 @@ export async function runService(definition: ServiceDefinition): Promise<INestAp
   const logger = createLogger(definition.name);
   const app = await NestFactory.create(definition.module, { logger: new PinoNestLogger(logger) });
   app.enableShutdownHooks();
+  definition.configureHttp?.(app);
   if (definition.consumesEvents) {
     app.connectMicroservice(eventConsumerTransport(definition.name), { inheritAppConfig: true });
     await app.startAllMicroservices();

@@ -10,12 +10,12 @@ export interface ServiceSpec {
   name: ServiceName;
   /** default HTTP port; GraphQL at /graphql, health at /health/live and /health/ready */
   port: number;
-  /** its own PostgreSQL database; the gateway keeps none yet */
+  /** its own PostgreSQL database (the gateway's holds accounts, sessions, API keys and the audit log) */
   database?: string;
 }
 
 export const SERVICES: Record<ServiceName, ServiceSpec> = {
-  gateway: { name: 'gateway', port: 4000 },
+  gateway: { name: 'gateway', port: 4000, database: 'unionfed_gateway' },
   membership: { name: 'membership', port: 4101, database: 'unionfed_membership' },
   finance: { name: 'finance', port: 4102, database: 'unionfed_finance' },
   congress: { name: 'congress', port: 4103, database: 'unionfed_congress' },

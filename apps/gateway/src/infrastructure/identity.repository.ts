@@ -1,0 +1,387 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { JWK } from 'jose';
+import type { Grant, Role } from '@unionfed/auth';
+import { uuidv7 } from '@unionfed/persistence';
+
+export interface AccountRow {
+  id: string;
+  username: string;
+  displayName: string;
+  passwordHash: string | null;
+  mustChangePassword: boolean;
+  status: 'ACTIVE' | 'DISABLED';
+  memberId: string | null;
+  failedLogins: number;
+  lockedUntil: Date | null;
+  lastLoginAt: Date | null;
+  createdAt: Date;
+}
+
+export interface RefreshTokenRow {
+  id: string;
+  accountId: string;
+  familyId: string;
+  expiresAt: Date;
+  rotatedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  prefix: string;
+  secretHash: Buffer;
+  label: string;
+  scopes: string[];
+  expiresAt: Date;
+  revokedAt: Date | null;
+  createdBy: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export interface AuditEventInput {
+  action: string;
+  outcome: 'SUCCESS' | 'FAILURE' | 'REFUSED';
+  actorId?: string | null;
+  actorName?: string | null;
+  address?: string | null;
+  entity?: string | null;
+  entityId?: string | null;
+  branchId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditEventRow extends Required<Omit<AuditEventInput, 'details'>> {
+  id: string;
+  at: Date;
+  details: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  action?: string;
+  actorId?: string;
+  outcome?: string;
+  from?: Date;
+  to?: Date;
+}
+
+const ACCOUNT_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash",
+  must_change_password AS "mustChangePassword", status, member_id AS "memberId", failed_logins AS "failedLogins",
+  locked_until AS "lockedUntil", last_login_at AS "lastLoginAt", created_at AS "createdAt"`;
+
+const API_KEY_COLUMNS = `id, prefix, secret_hash AS "secretHash", label, scopes, expires_at AS "expiresAt",
+  revoked_at AS "revokedAt", created_by AS "createdBy", created_at AS "createdAt", last_used_at AS "lastUsedAt"`;
+
+/** The gateway's identity store (SQL kept here; the rules live in domain/ and application/). */
+@Injectable()
+export class IdentityRepository {
+  constructor(readonly dataSource: DataSource) {}
+
+  private q(manager?: EntityManager) {
+    return (sql: string, params: unknown[] = []) =>
+      (manager ?? this.dataSource.manager).query(sql, params) as Promise<never[]>;
+  }
+
+  async countAccounts(): Promise<number> {
+    const [row] = await this.q()(`SELECT count(*)::int AS n FROM account`);
+    return (row as { n: number }).n;
+  }
+
+  async findAccountByUsername(
+    username: string,
+    manager?: EntityManager,
+    lock = false,
+  ): Promise<AccountRow | undefined> {
+    const rows = await this.q(manager)(
+      `SELECT ${ACCOUNT_COLUMNS} FROM account WHERE username = $1${lock ? ' FOR UPDATE' : ''}`,
+      [username],
+    );
+    return rows[0];
+  }
+
+  async findAccount(id: string, manager?: EntityManager, lock = false): Promise<AccountRow | undefined> {
+    const rows = await this.q(manager)(
+      `SELECT ${ACCOUNT_COLUMNS} FROM account WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async findAccountByOidc(issuer: string, subject: string): Promise<AccountRow | undefined> {
+    const rows = await this.q()(
+      `SELECT ${ACCOUNT_COLUMNS} FROM account WHERE oidc_issuer = $1 AND oidc_subject = $2`,
+      [issuer, subject],
+    );
+    return rows[0];
+  }
+
+  async linkOidc(manager: EntityManager, accountId: string, issuer: string, subject: string): Promise<void> {
+    await this.q(manager)(`UPDATE account SET oidc_issuer = $2, oidc_subject = $3 WHERE id = $1`, [
+      accountId,
+      issuer,
+      subject,
+    ]);
+  }
+
+  /** Accounts, optionally only those holding a grant of one of `branchIds` (branch admins see their own). */
+  async listAccounts(branchIds: string[] | 'ALL', first: number, afterId?: string): Promise<AccountRow[]> {
+    const params: unknown[] = [afterId ?? null, first];
+    let scope = 'TRUE';
+    if (branchIds !== 'ALL') {
+      params.push(branchIds);
+      scope = `EXISTS (SELECT 1 FROM role_grant g WHERE g.account_id = a.id AND g.branch_id = ANY($3::uuid[]))`;
+    }
+    return this.q()(
+      `SELECT ${ACCOUNT_COLUMNS} FROM account a
+        WHERE ($1::uuid IS NULL OR a.id > $1::uuid) AND ${scope}
+        ORDER BY a.id LIMIT $2`,
+      params,
+    );
+  }
+
+  async insertAccount(
+    manager: EntityManager,
+    account: Pick<
+      AccountRow,
+      'username' | 'displayName' | 'passwordHash' | 'mustChangePassword' | 'memberId'
+    >,
+  ): Promise<string> {
+    const id = uuidv7();
+    await this.q(manager)(
+      `INSERT INTO account (id, username, display_name, password_hash, must_change_password, member_id)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        id,
+        account.username,
+        account.displayName,
+        account.passwordHash,
+        account.mustChangePassword,
+        account.memberId,
+      ],
+    );
+    return id;
+  }
+
+  async setPassword(
+    manager: EntityManager,
+    accountId: string,
+    hash: string,
+    mustChange: boolean,
+  ): Promise<void> {
+    await this.q(manager)(
+      `UPDATE account SET password_hash = $2, must_change_password = $3, failed_logins = 0, locked_until = NULL
+        WHERE id = $1`,
+      [accountId, hash, mustChange],
+    );
+  }
+
+  async setStatus(manager: EntityManager, accountId: string, status: 'ACTIVE' | 'DISABLED'): Promise<void> {
+    await this.q(manager)(`UPDATE account SET status = $2 WHERE id = $1`, [accountId, status]);
+  }
+
+  async setMember(manager: EntityManager, accountId: string, memberId: string | null): Promise<void> {
+    await this.q(manager)(`UPDATE account SET member_id = $2 WHERE id = $1`, [accountId, memberId]);
+  }
+
+  async recordFailedLogin(
+    manager: EntityManager,
+    accountId: string,
+    lockedUntil: Date | null,
+  ): Promise<void> {
+    await this.q(manager)(
+      `UPDATE account SET failed_logins = failed_logins + 1, locked_until = $2 WHERE id = $1`,
+      [accountId, lockedUntil],
+    );
+  }
+
+  async recordLogin(manager: EntityManager, accountId: string): Promise<void> {
+    await this.q(manager)(
+      `UPDATE account SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE id = $1`,
+      [accountId],
+    );
+  }
+
+  async recentAddressFailures(address: string, sinceSeconds: number): Promise<number> {
+    const [row] = await this.q()(
+      `SELECT count(*)::int AS n FROM login_failure WHERE address = $1 AND at > now() - make_interval(secs => $2)`,
+      [address, sinceSeconds],
+    );
+    return (row as { n: number }).n;
+  }
+
+  async recordAddressFailure(address: string, keepSeconds: number): Promise<void> {
+    await this.q()(`DELETE FROM login_failure WHERE at < now() - make_interval(secs => $1)`, [keepSeconds]);
+    await this.q()(`INSERT INTO login_failure (address) VALUES ($1)`, [address]);
+  }
+
+  async grantsOf(accountId: string, manager?: EntityManager): Promise<Grant[]> {
+    const rows: { role: Role; branchId: string | null }[] = await this.q(manager)(
+      `SELECT role, branch_id AS "branchId" FROM role_grant WHERE account_id = $1 ORDER BY role, branch_id NULLS FIRST`,
+      [accountId],
+    );
+    return rows;
+  }
+
+  async addGrant(
+    manager: EntityManager,
+    accountId: string,
+    grant: Grant,
+    grantedBy: string | null,
+  ): Promise<boolean> {
+    const rows = await this.q(manager)(
+      `INSERT INTO role_grant (account_id, role, branch_id, granted_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING role`,
+      [accountId, grant.role, grant.branchId, grantedBy],
+    );
+    return rows.length > 0;
+  }
+
+  async removeGrant(manager: EntityManager, accountId: string, grant: Grant): Promise<boolean> {
+    const rows = await this.q(manager)(
+      `DELETE FROM role_grant WHERE account_id = $1 AND role = $2 AND branch_id IS NOT DISTINCT FROM $3 RETURNING role`,
+      [accountId, grant.role, grant.branchId],
+    );
+    return rows.length > 0;
+  }
+
+  async insertRefreshToken(
+    manager: EntityManager,
+    token: { id: string; accountId: string; familyId: string; hash: Buffer; expiresAt: Date },
+  ): Promise<void> {
+    await this.q(manager)(
+      `INSERT INTO refresh_token (id, account_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+      [token.id, token.accountId, token.familyId, token.hash, token.expiresAt],
+    );
+  }
+
+  async findRefreshToken(manager: EntityManager, hash: Buffer): Promise<RefreshTokenRow | undefined> {
+    const rows = await this.q(manager)(
+      `SELECT id, account_id AS "accountId", family_id AS "familyId", expires_at AS "expiresAt",
+              rotated_at AS "rotatedAt", revoked_at AS "revokedAt"
+         FROM refresh_token WHERE token_hash = $1 FOR UPDATE`,
+      [hash],
+    );
+    return rows[0];
+  }
+
+  async markRotated(manager: EntityManager, id: string): Promise<void> {
+    await this.q(manager)(`UPDATE refresh_token SET rotated_at = now() WHERE id = $1`, [id]);
+  }
+
+  async revokeFamily(manager: EntityManager, familyId: string): Promise<void> {
+    await this.q(manager)(
+      `UPDATE refresh_token SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`,
+      [familyId],
+    );
+  }
+
+  async revokeAllOf(manager: EntityManager, accountId: string): Promise<number> {
+    const rows = await this.q(manager)(
+      `UPDATE refresh_token SET revoked_at = now() WHERE account_id = $1 AND revoked_at IS NULL RETURNING id`,
+      [accountId],
+    );
+    return rows.length;
+  }
+
+  async signingKeys(): Promise<{ kid: string; privateJwk: JWK; createdAt: Date; retiredAt: Date | null }[]> {
+    return this.q()(
+      `SELECT kid, private_jwk AS "privateJwk", created_at AS "createdAt", retired_at AS "retiredAt"
+         FROM signing_key ORDER BY created_at`,
+    );
+  }
+
+  /** Adds a key and retires the current one, in one transaction (several gateways may race: the lock decides). */
+  async rotateSigningKey(kid: string, privateJwk: JWK, onlyIfNone: boolean): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`LOCK TABLE signing_key IN SHARE ROW EXCLUSIVE MODE`);
+      if (onlyIfNone) {
+        const [row] = await manager.query(
+          `SELECT count(*)::int AS n FROM signing_key WHERE retired_at IS NULL`,
+        );
+        if (row.n > 0) return false;
+      }
+      await manager.query(`UPDATE signing_key SET retired_at = now() WHERE retired_at IS NULL`);
+      await manager.query(`INSERT INTO signing_key (kid, private_jwk) VALUES ($1, $2)`, [kid, privateJwk]);
+      return true;
+    });
+  }
+
+  async insertApiKey(
+    manager: EntityManager,
+    key: Omit<ApiKeyRow, 'createdAt' | 'lastUsedAt' | 'revokedAt'>,
+  ): Promise<void> {
+    await this.q(manager)(
+      `INSERT INTO api_key (id, prefix, secret_hash, label, scopes, expires_at, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [key.id, key.prefix, key.secretHash, key.label, key.scopes, key.expiresAt, key.createdBy],
+    );
+  }
+
+  async findApiKeyByPrefix(prefix: string): Promise<ApiKeyRow | undefined> {
+    const rows = await this.q()(`SELECT ${API_KEY_COLUMNS} FROM api_key WHERE prefix = $1`, [prefix]);
+    return rows[0];
+  }
+
+  async findApiKey(id: string, manager?: EntityManager): Promise<ApiKeyRow | undefined> {
+    const rows = await this.q(manager)(`SELECT ${API_KEY_COLUMNS} FROM api_key WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  async listApiKeys(): Promise<ApiKeyRow[]> {
+    return this.q()(`SELECT ${API_KEY_COLUMNS} FROM api_key ORDER BY id DESC`);
+  }
+
+  async revokeApiKey(manager: EntityManager, id: string): Promise<boolean> {
+    const rows = await this.q(manager)(
+      `UPDATE api_key SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+      [id],
+    );
+    return rows.length > 0;
+  }
+
+  async touchApiKey(id: string): Promise<void> {
+    await this.q()(`UPDATE api_key SET last_used_at = now() WHERE id = $1`, [id]);
+  }
+
+  async insertAudit(event: AuditEventInput, manager?: EntityManager): Promise<void> {
+    await this.q(manager)(
+      `INSERT INTO audit_event (id, action, outcome, actor_id, actor_name, address, entity, entity_id, branch_id, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        uuidv7(),
+        event.action,
+        event.outcome,
+        event.actorId ?? null,
+        event.actorName ?? null,
+        event.address ?? null,
+        event.entity ?? null,
+        event.entityId ?? null,
+        event.branchId ?? null,
+        event.details ?? {},
+      ],
+    );
+  }
+
+  /** Newest first, keyset-paginated on the (time-ordered) id. */
+  async listAudit(filter: AuditFilter, first: number, beforeId?: string): Promise<AuditEventRow[]> {
+    return this.q()(
+      `SELECT id, at, action, outcome, actor_id AS "actorId", actor_name AS "actorName", address, entity,
+              entity_id AS "entityId", branch_id AS "branchId", details
+         FROM audit_event
+        WHERE ($1::text IS NULL OR action = $1) AND ($2::text IS NULL OR actor_id = $2)
+          AND ($3::text IS NULL OR outcome = $3) AND ($4::timestamptz IS NULL OR at >= $4)
+          AND ($5::timestamptz IS NULL OR at < $5) AND ($6::uuid IS NULL OR id < $6::uuid)
+        ORDER BY id DESC LIMIT $7`,
+      [
+        filter.action ?? null,
+        filter.actorId ?? null,
+        filter.outcome ?? null,
+        filter.from ?? null,
+        filter.to ?? null,
+        beforeId ?? null,
+        first,
+      ],
+    );
+  }
+}

@@ -1,0 +1,103 @@
+import type { DataSource } from 'typeorm';
+import { createDataSource, migrate } from '@unionfed/persistence';
+import { createTestDatabase } from '@unionfed/testing';
+import { AuditLog } from '../src/application/audit-log';
+import { IdentityService } from '../src/application/identity.service';
+import { SigningKeys } from '../src/application/signing-keys';
+import { IdentityRepository } from '../src/infrastructure/identity.repository';
+import { GATEWAY_MIGRATIONS } from '../src/infrastructure/migrations';
+
+describe('the gateway identity store (real PostgreSQL)', () => {
+  let dataSource: DataSource;
+  let drop: () => Promise<void>;
+  let identity: IdentityService;
+  let keys: SigningKeys;
+  const caller = {
+    principal: { kind: 'anonymous', subject: '', name: '', grants: [], scopes: [] } as never,
+    address: '10.0.0.1',
+  };
+
+  beforeAll(async () => {
+    const database = await createTestDatabase('identity');
+    dataSource = createDataSource({
+      url: database.url,
+      entities: [],
+      migrations: GATEWAY_MIGRATIONS,
+      applicationName: 'identity-test',
+    });
+    await migrate(dataSource);
+    drop = async () => {
+      await dataSource.destroy();
+      await database.drop();
+    };
+    const repository = new IdentityRepository(dataSource);
+    keys = new SigningKeys(repository);
+    await keys.load();
+    identity = new IdentityService(repository, keys, new AuditLog(repository));
+  });
+
+  afterAll(async () => {
+    await drop?.();
+  });
+
+  it('creates the HQ admin once, with a one-time password printed once, when no password is configured', async () => {
+    const printed: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    try {
+      await Promise.all([identity.ensureInitialAdmin({}), identity.ensureInitialAdmin({})]);
+      await identity.ensureInitialAdmin({});
+    } finally {
+      write.mockRestore();
+    }
+    const accounts = await dataSource.query(`SELECT username, must_change_password FROM account`);
+    expect(accounts).toEqual([{ username: 'admin', must_change_password: true }]);
+    const announcements = printed.filter((line) => line.includes('one-time password'));
+    expect(announcements).toHaveLength(1);
+    const password = /one-time password "([^"]+)"/.exec(announcements[0])![1];
+    const session = await identity.login('admin', password, caller);
+    // until it is changed the session carries no role at all
+    expect(session.account.mustChangePassword).toBe(true);
+    expect(JSON.parse(Buffer.from(session.accessToken.split('.')[1], 'base64url').toString()).grants).toEqual(
+      [],
+    );
+    const [grant] = await dataSource.query(`SELECT role, branch_id FROM role_grant`);
+    expect(grant).toEqual({ role: 'ADMIN', branch_id: null });
+  });
+
+  it('stores passwords and refresh tokens only as hashes', async () => {
+    const session = await identity.login('admin', (await resetAdmin()).password, caller);
+    const dump =
+      JSON.stringify(await dataSource.query(`SELECT * FROM account`)) +
+      JSON.stringify(await dataSource.query(`SELECT * FROM refresh_token`));
+    expect(dump).not.toContain(session.refreshToken);
+    expect(dump).toMatch(/\$argon2id\$/);
+  });
+
+  it('throttles an address after many failed sign-ins, even for accounts that do not exist', async () => {
+    const address = { ...caller, address: '10.9.9.9' };
+    for (let i = 0; i < 20; i++)
+      await expect(identity.login(`nobody${i}`, 'wrong-password-1', address)).rejects.toMatchObject({
+        reason: 'BAD_CREDENTIALS',
+      });
+    await expect(identity.login('admin', 'whatever-password-2', address)).rejects.toMatchObject({
+      reason: 'ADDRESS_THROTTLED',
+    });
+    // another address is not affected
+    await expect(identity.login('admin', 'wrong-password-3', caller)).rejects.toMatchObject({
+      reason: 'BAD_CREDENTIALS',
+    });
+  });
+
+  async function resetAdmin(): Promise<{ password: string }> {
+    const password = 'Tongxin-9527-Gonghui';
+    const argon2 = await import('argon2');
+    await dataSource.query(
+      `UPDATE account SET password_hash = $1, must_change_password = false, failed_logins = 0, locked_until = NULL WHERE username = 'admin'`,
+      [await argon2.hash(password)],
+    );
+    return { password };
+  }
+});

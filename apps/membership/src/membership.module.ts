@@ -1,5 +1,6 @@
 import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 import { Module } from '@nestjs/common';
+import type { Member } from './domain/member';
 import { ServiceCoreModule } from '@unionfed/service-kit';
 import { subgraphModule } from '@unionfed/graphql-kit';
 import { MEMBERSHIP_ENTITIES } from './infrastructure/entities';
@@ -12,6 +13,15 @@ import {
   MemberResolver,
   MembershipRootResolver,
 } from './graphql/membership.resolver';
+import { StructureRepository } from './infrastructure/structure.repository';
+import { StructureCommands } from './application/structure.commands';
+import {
+  BranchStructureResolver,
+  CommitteeAppointmentResolver,
+  MemberGroupResolver,
+  StructureRootResolver,
+  UnionGroupResolver,
+} from './graphql/structure.resolver';
 
 @Module({
   imports: [
@@ -20,7 +30,10 @@ import {
       entities: MEMBERSHIP_ENTITIES,
       migrations: MEMBERSHIP_MIGRATIONS,
     }),
-    subgraphModule({ typePaths: SUBGRAPH_TYPE_PATHS }),
+    subgraphModule({
+      typePaths: SUBGRAPH_TYPE_PATHS,
+      entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
+    }),
   ],
   providers: [
     MembershipRepository,
@@ -29,6 +42,13 @@ import {
     CampusResolver,
     BranchResolver,
     MemberResolver,
+    StructureRepository,
+    StructureCommands,
+    StructureRootResolver,
+    CommitteeAppointmentResolver,
+    UnionGroupResolver,
+    BranchStructureResolver,
+    MemberGroupResolver,
   ],
 })
 export class MembershipModule {}

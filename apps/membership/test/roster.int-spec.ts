@@ -1,5 +1,6 @@
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { MembershipRepository } from '../src/infrastructure/membership.repository';
+import { Reach } from '@unionfed/auth';
 import { rosterCriteria } from '../src/domain/roster';
 
 describe('roster queries and statistics (real PostgreSQL)', () => {
@@ -8,8 +9,10 @@ describe('roster queries and statistics (real PostgreSQL)', () => {
   let cs: string;
   let math: string;
   const today = '2026-11-22';
-  const names = async (input: Parameters<typeof rosterCriteria>[0]) =>
-    (await repository.roster(rosterCriteria(input, today), 100)).rows.map((m) => m.name).sort();
+  const names = async (input: Parameters<typeof rosterCriteria>[0], reach = Reach.EVERYTHING) =>
+    (await repository.roster(rosterCriteria(input, today), 100, undefined, reach)).rows
+      .map((m) => m.name)
+      .sort();
 
   beforeAll(async () => {
     database = await membershipDatabase('roster');
@@ -104,13 +107,25 @@ describe('roster queries and statistics (real PostgreSQL)', () => {
   });
 
   it('lists upcoming birthdays of active members, today included, soonest first', async () => {
-    const soon = await repository.upcomingBirthdays(today, 7);
+    const soon = await repository.upcomingBirthdays(today, 7, undefined, Reach.EVERYTHING);
     expect(soon.map((b) => [b.member.name, b.date, b.turning])).toEqual([
       ['钱中年', '2026-11-22', 46],
       ['赵青年', '2026-11-25', 31],
     ]);
     // a leap-day birthday is greeted on 28 February in a common year; retirees are not on the list
-    const spring = await repository.upcomingBirthdays('2027-02-20', 10);
+    const spring = await repository.upcomingBirthdays('2027-02-20', 10, undefined, Reach.EVERYTHING);
     expect(spring.map((b) => [b.member.name, b.date])).toEqual([['周合同', '2027-02-28']]);
+  });
+
+  it("narrows the roster and the birthday list to the caller's reach in the query itself", async () => {
+    expect(await names({}, Reach.of([math]))).toEqual(['周合同', '李退休']);
+    expect(await names({ category: 'TEACHER' }, Reach.of([math]))).toEqual([]);
+    const self = (await repository.findMemberByStaffNumber(`S-${'赵'.codePointAt(0)}-3`))!;
+    expect(await names({}, Reach.of([], self.id))).toEqual(['赵青年']);
+    expect(await names({}, Reach.NOTHING)).toEqual([]);
+    const page = await repository.roster(rosterCriteria({}, today), 1, undefined, Reach.of([math]));
+    expect(page.totalCount).toBe(2);
+    const birthdays = await repository.upcomingBirthdays(today, 7, undefined, Reach.of([math]));
+    expect(birthdays).toEqual([]);
   });
 });

@@ -1,6 +1,14 @@
 import {
+  BranchDissolvedSchema,
+  BranchMergedSchema,
   BranchOpenedSchema,
   BranchUpdatedSchema,
+  CommitteeRoleAssignedSchema,
+  CommitteeRoleEndedSchema,
+  MemberGroupChangedSchema,
+  UnionGroupDissolvedSchema,
+  UnionGroupFormedSchema,
+  UnionGroupRenamedSchema,
   MemberDeceasedSchema,
   MemberJoinedSchema,
   MemberProfileUpdatedSchema,
@@ -13,9 +21,15 @@ import { defineEvent, defineTopic } from './registry';
 export const MEMBERSHIP_TOPICS = {
   branch: defineTopic('membership', 'branch'),
   member: defineTopic('membership', 'member'),
+  group: defineTopic('membership', 'group'),
+  committee: defineTopic('membership', 'committee'),
 } as const;
 
-const { branch, member } = MEMBERSHIP_TOPICS;
+const { branch, member, group, committee } = MEMBERSHIP_TOPICS;
+
+/** The key of the federation's own (校工会) committee, which belongs to no branch. */
+export const FEDERATION_COMMITTEE_KEY = 'federation';
+const committeeKey = (e: { committeeBranchId: string }) => e.committeeBranchId || FEDERATION_COMMITTEE_KEY;
 
 export const MembershipEvents = {
   BranchOpened: defineEvent(
@@ -27,6 +41,19 @@ export const MembershipEvents = {
   BranchUpdated: defineEvent(
     branch,
     BranchUpdatedSchema,
+    (e) => e.branchId,
+    (e) => e.branchId,
+  ),
+  // keyed by the branch that merged away (its last event); the target's new state follows as BranchUpdated
+  BranchMerged: defineEvent(
+    branch,
+    BranchMergedSchema,
+    (e) => e.sourceBranchId,
+    (e) => e.sourceBranchId,
+  ),
+  BranchDissolved: defineEvent(
+    branch,
+    BranchDissolvedSchema,
     (e) => e.branchId,
     (e) => e.branchId,
   ),
@@ -66,5 +93,42 @@ export const MembershipEvents = {
     MemberDeceasedSchema,
     (e) => e.memberId,
     (e) => e.branchId,
+  ),
+  MemberGroupChanged: defineEvent(
+    member,
+    MemberGroupChangedSchema,
+    (e) => e.memberId,
+    (e) => e.branchId,
+  ),
+  UnionGroupFormed: defineEvent(
+    group,
+    UnionGroupFormedSchema,
+    (e) => e.groupId,
+    (e) => e.branchId,
+  ),
+  UnionGroupRenamed: defineEvent(
+    group,
+    UnionGroupRenamedSchema,
+    (e) => e.groupId,
+    (e) => e.branchId,
+  ),
+  UnionGroupDissolved: defineEvent(
+    group,
+    UnionGroupDissolvedSchema,
+    (e) => e.groupId,
+    (e) => e.branchId,
+  ),
+  // keyed by committee so that an appointment's end and its successor's start stay in order
+  CommitteeRoleAssigned: defineEvent(
+    committee,
+    CommitteeRoleAssignedSchema,
+    committeeKey,
+    (e) => e.committeeBranchId || undefined,
+  ),
+  CommitteeRoleEnded: defineEvent(
+    committee,
+    CommitteeRoleEndedSchema,
+    committeeKey,
+    (e) => e.committeeBranchId || undefined,
   ),
 } as const;

@@ -7,6 +7,8 @@ import {
   dlqTopicOf,
   MemberJoinedSchema,
   Gender,
+  CommitteeRole,
+  FEDERATION_COMMITTEE_KEY,
   type MemberJoined,
 } from './index';
 
@@ -30,6 +32,34 @@ describe('event registry', () => {
     expect(encoded).toMatchObject({ key: 'm-1', branchId: 'b-1', topic: 'unionfed.membership.member.v1' });
     const decoded = EVENT_REGISTRY.decode(encoded.type, encoded.payload);
     expect((decoded?.message as MemberJoined).profile?.name).toBe('张三');
+  });
+
+  it('keys committee events by committee: the branch, or "federation" for the HQ committee', () => {
+    const branchCommittee = encodeEvent(MembershipEvents.CommitteeRoleAssigned, {
+      appointmentId: 'a-1',
+      committeeBranchId: 'b-1',
+      memberId: 'm-1',
+      role: CommitteeRole.CHAIR,
+    });
+    expect(branchCommittee).toMatchObject({
+      key: 'b-1',
+      branchId: 'b-1',
+      topic: 'unionfed.membership.committee.v1',
+    });
+    const hqCommittee = encodeEvent(MembershipEvents.CommitteeRoleEnded, {
+      appointmentId: 'a-2',
+      memberId: 'm-2',
+    });
+    expect(hqCommittee.key).toBe(FEDERATION_COMMITTEE_KEY);
+    expect(hqCommittee.branchId).toBeUndefined();
+  });
+
+  it('keys a merge by the branch that merged away', () => {
+    const merged = encodeEvent(MembershipEvents.BranchMerged, {
+      sourceBranchId: 'b-old',
+      targetBranchId: 'b-new',
+    });
+    expect(merged).toMatchObject({ key: 'b-old', topic: 'unionfed.membership.branch.v1' });
   });
 
   it('decodes bytes that carry fields it does not know (a newer producer)', () => {

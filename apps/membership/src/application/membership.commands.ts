@@ -14,6 +14,7 @@ import {
 import { openBranch, openCampus, type Branch, type Campus } from '../domain/structure';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { branchOpened, memberJoined, memberStatusChanged, memberTransferred } from '../infrastructure/events';
+import { closeAppointmentsOnLeaving } from './structure.commands';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -121,6 +122,8 @@ export class MembershipCommands {
         memberStatusChanged(changed, change, history.effectiveOn, reason),
         context,
       );
+      // a member who is no longer active holds no committee role (主席, 委员, 组长 …) from that day on
+      await closeAppointmentsOnLeaving(manager, this.outbox, member, change, history.effectiveOn, context);
       return changed;
     });
   }
@@ -139,6 +142,15 @@ export class MembershipCommands {
       const { member: moved, history } = transfer(member, to, input);
       await this.repository.recordChange(manager, moved, { id: uuidv7(), ...history });
       await this.outbox.add(manager, memberTransferred(moved, member.branchId, history.effectiveOn), context);
+      // nor a role on the committee of the branch they left
+      await closeAppointmentsOnLeaving(
+        manager,
+        this.outbox,
+        member,
+        'TRANSFERRED',
+        history.effectiveOn,
+        context,
+      );
       return moved;
     });
   }

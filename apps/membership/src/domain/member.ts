@@ -33,7 +33,8 @@ export type HistoryDetails = Record<string, string | number | boolean | null>;
 export interface MemberHistoryEntry {
   id: string;
   memberId: string;
-  change: 'JOINED' | 'PROFILE_UPDATED' | 'TRANSFERRED' | 'RETIRED' | 'WITHDRAWN' | 'DECEASED';
+  change:
+    'JOINED' | 'PROFILE_UPDATED' | 'TRANSFERRED' | 'RETIRED' | 'WITHDRAWN' | 'DECEASED' | 'GROUP_CHANGED';
   branchId: string;
   effectiveOn: string;
   details: HistoryDetails;

@@ -14,6 +14,8 @@ const BAND_YEARS: Record<AgeBand, [number, number | undefined]> = {
 
 export interface RosterInput {
   branchId?: string | null;
+  /** 工会小组 */
+  groupId?: string | null;
   status?: string | null;
   category?: string | null;
   gender?: string | null;
@@ -26,6 +28,7 @@ export interface RosterInput {
 /** What the roster query filters on, checked and normalised; ages become a range of birth dates. */
 export interface RosterCriteria {
   branchId?: string;
+  groupId?: string;
   status?: string;
   category?: string;
   gender?: string;
@@ -65,6 +68,7 @@ function oneOf(
 export function rosterCriteria(input: RosterInput, today: string): RosterCriteria {
   const criteria: RosterCriteria = {
     branchId: input.branchId ?? undefined,
+    groupId: input.groupId ?? undefined,
     status: oneOf(MEMBER_STATUSES, input.status, 'status'),
     category: oneOf(MEMBER_CATEGORIES, input.category, 'category'),
     gender: oneOf(GENDERS, input.gender, 'gender'),

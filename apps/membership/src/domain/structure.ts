@@ -22,6 +22,10 @@ export interface Branch {
   /** staff of the unit, members or not: the denominator of the join rate (入会率) */
   staffHeadcount: number;
   status: BranchStatus;
+  /** MERGED: the branch it merged into */
+  mergedIntoId?: string | null;
+  /** MERGED or DISSOLVED: the day it closed (YYYY-MM-DD) */
+  closedOn?: string | null;
 }
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$/;

@@ -9,6 +9,7 @@ import {
   Resolver,
 } from '@nestjs/graphql';
 import { isUuid } from '@unionfed/persistence';
+import { CurrentReach, Reach } from '@unionfed/auth';
 import { InvalidInputError, NotFoundError, todayInShanghai } from '@unionfed/domain-kit';
 import { decodeCursor, pageSize, toConnection } from '@unionfed/graphql-kit';
 import type { OutboxContext } from '@unionfed/messaging';
@@ -54,26 +55,32 @@ export class MembershipRootResolver {
   }
 
   @Query('member')
-  async member(@Args('id') id: string): Promise<Member | undefined> {
-    return existingId(id) ? this.repository.findMember(id) : undefined;
+  async member(@Args('id') id: string, @CurrentReach() reach: Reach): Promise<Member | undefined> {
+    return reached(existingId(id) ? await this.repository.findMember(id) : undefined, reach);
   }
 
   @Query('memberByStaffNumber')
-  memberByStaffNumber(@Args('staffNumber') staffNumber: string): Promise<Member | undefined> {
-    return this.repository.findMemberByStaffNumber(staffNumber.trim().toUpperCase());
+  async memberByStaffNumber(
+    @Args('staffNumber') staffNumber: string,
+    @CurrentReach() reach: Reach,
+  ): Promise<Member | undefined> {
+    return reached(await this.repository.findMemberByStaffNumber(staffNumber.trim().toUpperCase()), reach);
   }
 
   @Query('members')
   members(
+    @CurrentReach() reach: Reach,
     @Args('filter') filter?: RosterInput,
     @Args('first') first?: number,
     @Args('after') after?: string,
   ) {
-    return roster(this.repository, filter ?? {}, first, after);
+    return roster(this.repository, reach, filter ?? {}, first, after);
   }
 
   @Query('membershipStatistics')
-  async membershipStatistics(@Args('branchId') branchId?: string) {
+  async membershipStatistics(@CurrentReach() reach: Reach, @Args('branchId') branchId?: string) {
+    if (branchId) reach.assertBranch(branchId);
+    else reach.assertFederation();
     if (branchId && !(existingId(branchId) && (await this.repository.findBranch(branchId))))
       throw new NotFoundError('Branch', branchId);
     const stats = await this.repository.statistics(branchId, todayInShanghai());
@@ -85,12 +92,17 @@ export class MembershipRootResolver {
   }
 
   @Query('upcomingBirthdays')
-  upcomingBirthdays(@Args('days') days = 30, @Args('branchId') branchId?: string) {
+  upcomingBirthdays(
+    @CurrentReach() reach: Reach,
+    @Args('days') days = 30,
+    @Args('branchId') branchId?: string,
+  ) {
     if (!Number.isInteger(days) || days < 1 || days > 366) {
       throw new InvalidInputError('days must be 1–366', 'INVALID_DAYS', { field: 'days' });
     }
+    if (branchId) reach.assertBranch(branchId);
     if (branchId && !existingId(branchId)) return [];
-    return this.repository.upcomingBirthdays(todayInShanghai(), days, branchId);
+    return this.repository.upcomingBirthdays(todayInShanghai(), days, branchId, reach);
   }
 
   @Mutation('openCampus')
@@ -111,60 +123,94 @@ export class MembershipRootResolver {
   @Mutation('admitMember')
   admitMember(
     @Args('input') input: AdmitMemberInput & { branchId: string },
+    @CurrentReach() reach: Reach,
     @Context() ctx: RequestContext,
   ): Promise<Member> {
+    reach.assertBranch(input.branchId);
     if (!existingId(input.branchId)) throw new NotFoundError('Branch', input.branchId);
     return this.commands.admitMember(input, outboxContext(ctx));
   }
 
   @Mutation('transferMember')
-  transferMember(
+  async transferMember(
     @Args('input') input: { memberId: string; toBranchId: string; effectiveOn?: string | null },
+    @CurrentReach() reach: Reach,
     @Context() ctx: RequestContext,
   ): Promise<Member> {
-    if (!existingId(input.memberId)) throw new NotFoundError('Member', input.memberId);
+    await this.assertMemberReached(input.memberId, reach);
     if (!existingId(input.toBranchId)) throw new NotFoundError('Branch', input.toBranchId);
     return this.commands.transfer(input.memberId, input, outboxContext(ctx));
   }
 
   @Mutation('retireMember')
-  retireMember(@Args('input') input: StatusChangeInput, @Context() ctx: RequestContext): Promise<Member> {
-    return this.changeStatus(input, 'RETIRED', ctx);
+  retireMember(
+    @Args('input') input: StatusChangeInput,
+    @CurrentReach() reach: Reach,
+    @Context() ctx: RequestContext,
+  ): Promise<Member> {
+    return this.changeStatus(input, 'RETIRED', reach, ctx);
   }
 
   @Mutation('withdrawMember')
-  withdrawMember(@Args('input') input: StatusChangeInput, @Context() ctx: RequestContext): Promise<Member> {
-    return this.changeStatus(input, 'WITHDRAWN', ctx);
+  withdrawMember(
+    @Args('input') input: StatusChangeInput,
+    @CurrentReach() reach: Reach,
+    @Context() ctx: RequestContext,
+  ): Promise<Member> {
+    return this.changeStatus(input, 'WITHDRAWN', reach, ctx);
   }
 
   @Mutation('recordMemberDeath')
   recordMemberDeath(
     @Args('input') input: StatusChangeInput,
+    @CurrentReach() reach: Reach,
     @Context() ctx: RequestContext,
   ): Promise<Member> {
-    return this.changeStatus(input, 'DECEASED', ctx);
+    return this.changeStatus(input, 'DECEASED', reach, ctx);
   }
 
-  private changeStatus(
+  private async changeStatus(
     input: StatusChangeInput,
     change: 'RETIRED' | 'WITHDRAWN' | 'DECEASED',
+    reach: Reach,
     ctx: RequestContext,
   ): Promise<Member> {
-    if (!existingId(input.memberId)) throw new NotFoundError('Member', input.memberId);
+    await this.assertMemberReached(input.memberId, reach);
     return this.commands.changeStatus(input.memberId, change, input, outboxContext(ctx));
   }
+
+  /** A branch officer may change only members of their own branch (checked before anything is written). */
+  private async assertMemberReached(memberId: string, reach: Reach): Promise<void> {
+    const member = existingId(memberId) ? await this.repository.findMember(memberId) : undefined;
+    if (!member) throw new NotFoundError('Member', memberId);
+    reach.assertMember(member.id, member.branchId);
+  }
+}
+
+/** A member record the caller reaches, FORBIDDEN for one of another branch, undefined when there is none. */
+function reached(member: Member | undefined, reach: Reach): Member | undefined {
+  if (member) reach.assertMember(member.id, member.branchId);
+  return member;
 }
 
 type StatusChangeInput = { memberId: string; effectiveOn?: string | null; reason?: string | null };
 
-async function roster(repository: MembershipRepository, filter: RosterInput, first?: number, after?: string) {
+async function roster(
+  repository: MembershipRepository,
+  reach: Reach,
+  filter: RosterInput,
+  first?: number,
+  after?: string,
+) {
   const size = pageSize(first);
   const afterId = after ? decodeCursor(after) : undefined;
   const criteria = rosterCriteria(filter, todayInShanghai());
+  // asking for another branch is refused (and audited); without a branch the list is narrowed to the reach in SQL
+  if (criteria.branchId) reach.assertBranch(criteria.branchId);
   if ((criteria.branchId && !existingId(criteria.branchId)) || (afterId && !existingId(afterId))) {
     return toConnection<Member>([], size, 0, (m) => m.id);
   }
-  const page = await repository.roster(criteria, size, afterId);
+  const page = await repository.roster(criteria, size, afterId, reach);
   return toConnection(page.rows, size, page.totalCount, (m) => m.id);
 }
 
@@ -206,11 +252,12 @@ export class BranchResolver {
   @ResolveField('members')
   members(
     @Parent() branch: Branch,
+    @CurrentReach() reach: Reach,
     @Args('filter') filter?: RosterInput,
     @Args('first') first?: number,
     @Args('after') after?: string,
   ) {
-    return roster(this.repository, { ...filter, branchId: branch.id }, first, after);
+    return roster(this.repository, reach, { ...filter, branchId: branch.id }, first, after);
   }
 }
 

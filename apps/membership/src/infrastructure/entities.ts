@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { HistoryDetails } from '../domain/member';
+import { STRUCTURE_ENTITIES } from './structure.entities';
 
 @Entity('campus')
 export class CampusEntity {
@@ -18,6 +19,8 @@ export class BranchEntity {
   @Column('text') kind!: string;
   @Column({ name: 'staff_headcount', type: 'integer' }) staffHeadcount!: number;
   @Column('text') status!: string;
+  @Column({ name: 'merged_into_id', type: 'uuid', nullable: true }) mergedIntoId!: string | null;
+  @Column({ name: 'closed_on', type: 'date', nullable: true }) closedOn!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 
@@ -51,4 +54,10 @@ export class MemberHistoryEntity {
   @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
 }
 
-export const MEMBERSHIP_ENTITIES = [CampusEntity, BranchEntity, MemberEntity, MemberHistoryEntity];
+export const MEMBERSHIP_ENTITIES = [
+  CampusEntity,
+  BranchEntity,
+  MemberEntity,
+  MemberHistoryEntity,
+  ...STRUCTURE_ENTITIES,
+];

@@ -27,23 +27,36 @@ export function branchOpened(branch: Branch, openedAt: Date): EncodedEvent {
 
 const date = (iso: string | undefined) => (iso ? create(DateSchema, { iso }) : undefined);
 
+/** The member's profile as other services may keep it. */
+const profileOf = (member: Member) => ({
+  staffNumber: member.staffNumber,
+  memberNumber: member.memberNumber,
+  name: member.name,
+  gender: PbGender[member.gender],
+  birthDate: date(member.birthDate),
+  category: PbMemberCategory[member.category],
+  title: member.title ?? '',
+  phone: member.phone ?? '',
+  email: member.email ?? '',
+});
+
 export function memberJoined(member: Member): EncodedEvent {
   return encodeEvent(MembershipEvents.MemberJoined, {
     memberId: member.id,
     branchId: member.branchId,
     groupId: member.groupId ?? '',
     joinedOn: date(member.joinedOn),
-    profile: {
-      staffNumber: member.staffNumber,
-      memberNumber: member.memberNumber,
-      name: member.name,
-      gender: PbGender[member.gender],
-      birthDate: date(member.birthDate),
-      category: PbMemberCategory[member.category],
-      title: member.title ?? '',
-      phone: member.phone ?? '',
-      email: member.email ?? '',
-    },
+    profile: profileOf(member),
+  });
+}
+
+/** The member's profile changed (e.g. by a roster import): carries the whole new profile. */
+export function memberProfileUpdated(member: Member, effectiveOn: string): EncodedEvent {
+  return encodeEvent(MembershipEvents.MemberProfileUpdated, {
+    memberId: member.id,
+    branchId: member.branchId,
+    profile: profileOf(member),
+    effectiveOn: date(effectiveOn),
   });
 }
 

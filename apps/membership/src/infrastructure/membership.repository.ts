@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { Brackets, DataSource, In, type EntityManager } from 'typeorm';
+import type { Reach } from '@unionfed/auth';
+import { isUuid } from '@unionfed/persistence';
 import type { Branch, Campus } from '../domain/structure';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import { AGE_BANDS, rosterCriteria, type RosterCriteria } from '../domain/roster';
 import { BranchEntity, CampusEntity, MemberEntity, MemberHistoryEntity } from './entities';
 
-const toMember = (e: MemberEntity): Member => ({
+export const toMember = (e: MemberEntity): Member => ({
   id: e.id,
   memberNumber: e.memberNumber,
   staffNumber: e.staffNumber,
@@ -22,7 +24,7 @@ const toMember = (e: MemberEntity): Member => ({
   status: e.status as Member['status'],
 });
 
-const toBranch = (e: BranchEntity): Branch => ({
+export const toBranch = (e: BranchEntity): Branch => ({
   ...e,
   kind: e.kind as Branch['kind'],
   status: e.status as Branch['status'],
@@ -135,10 +137,26 @@ export class MembershipRepository {
   }
 
   /** A page of the roster in admission order (UUIDv7 ids), after `afterId`, fetching one extra row. */
-  async roster(criteria: RosterCriteria, size: number, afterId?: string): Promise<RosterPage> {
+  async roster(
+    criteria: RosterCriteria,
+    size: number,
+    afterId: string | undefined,
+    reach: Reach,
+  ): Promise<RosterPage> {
     const base = this.dataSource.manager.createQueryBuilder(MemberEntity, 'm');
     const c = criteria;
+    if (!reach.all) {
+      base.andWhere(
+        new Brackets((scope) => {
+          scope.where('m.branch_id = ANY(:reachBranchIds)', { reachBranchIds: [...reach.branchIds] });
+          if (reach.ownMemberId) scope.orWhere('m.id = :reachMemberId', { reachMemberId: reach.ownMemberId });
+        }),
+      );
+    }
     if (c.branchId) base.andWhere('m.branch_id = :branchId', { branchId: c.branchId });
+    // a group id that is no UUID matches no group (rather than failing the cast)
+    if (c.groupId)
+      base.andWhere(isUuid(c.groupId) ? 'm.group_id = :groupId' : 'FALSE', { groupId: c.groupId });
     if (c.status) base.andWhere('m.status = :status', { status: c.status });
     if (c.category) base.andWhere('m.category = :category', { category: c.category });
     if (c.gender) base.andWhere('m.gender = :gender', { gender: c.gender });
@@ -205,8 +223,11 @@ export class MembershipRepository {
   async upcomingBirthdays(
     today: string,
     days: number,
-    branchId?: string,
+    branchId: string | undefined,
+    reach: Reach,
   ): Promise<{ member: Member; date: string; turning: number }[]> {
+    const params: unknown[] = [today, days, branchId ?? null];
+    const inReach = reach.sqlCondition('m.branch_id', params, 'm.id');
     const rows: { id: string; next: string; turning: number }[] = await this.dataSource.query(
       `SELECT m.id, n.next::text AS next, date_part('year', age(n.next, m.birth_date))::int AS turning
          FROM member m
@@ -215,9 +236,10 @@ export class MembershipRepository {
           SELECT (m.birth_date + ((date_part('year', age($1::date - 1, m.birth_date)) + 1)::int * interval '1 year'))::date AS next
         ) n
         WHERE m.status = 'ACTIVE' AND m.birth_date IS NOT NULL AND ($3::uuid IS NULL OR m.branch_id = $3::uuid)
+          AND ${inReach}
           AND n.next BETWEEN $1::date AND $1::date + ($2::int - 1)
         ORDER BY n.next, m.id`,
-      [today, days, branchId ?? null],
+      params,
     );
     if (rows.length === 0) return [];
     const members = new Map(

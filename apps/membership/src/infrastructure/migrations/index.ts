@@ -1,3 +1,9 @@
 import { MembershipSchema1763800000100 } from './1763800000100-membership-schema';
+import { FederationStructure1763800000300 } from './1763800000300-federation-structure';
+import { RosterImport1763800000400 } from './1763800000400-roster-import';
 
-export const MEMBERSHIP_MIGRATIONS = [MembershipSchema1763800000100];
+export const MEMBERSHIP_MIGRATIONS = [
+  MembershipSchema1763800000100,
+  FederationStructure1763800000300,
+  RosterImport1763800000400,
+];

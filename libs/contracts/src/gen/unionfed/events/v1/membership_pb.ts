@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file unionfed/events/v1/membership.proto.
  */
 export const file_unionfed_events_v1_membership: GenFile = /*@__PURE__*/
-  fileDesc("CiN1bmlvbmZlZC9ldmVudHMvdjEvbWVtYmVyc2hpcC5wcm90bxISdW5pb25mZWQuZXZlbnRzLnYxIsYBCgxCcmFuY2hPcGVuZWQSEQoJYnJhbmNoX2lkGAEgASgJEhEKCWNhbXB1c19pZBgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBG5hbWUYBCABKAkSLAoEa2luZBgFIAEoDjIeLnVuaW9uZmVkLmV2ZW50cy52MS5CcmFuY2hLaW5kEhcKD3N0YWZmX2hlYWRjb3VudBgGIAEoBRItCglvcGVuZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsoBCg1CcmFuY2hVcGRhdGVkEhEKCWJyYW5jaF9pZBgBIAEoCRIRCgljYW1wdXNfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEiwKBGtpbmQYBSABKA4yHi51bmlvbmZlZC5ldmVudHMudjEuQnJhbmNoS2luZBIXCg9zdGFmZl9oZWFkY291bnQYBiABKAUSMAoGc3RhdHVzGAcgASgOMiAudW5pb25mZWQuZXZlbnRzLnYxLkJyYW5jaFN0YXR1cyKHAgoNTWVtYmVyUHJvZmlsZRIUCgxzdGFmZl9udW1iZXIYASABKAkSFQoNbWVtYmVyX251bWJlchgCIAEoCRIMCgRuYW1lGAMgASgJEioKBmdlbmRlchgEIAEoDjIaLnVuaW9uZmVkLmV2ZW50cy52MS5HZW5kZXISLAoKYmlydGhfZGF0ZRgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEjQKCGNhdGVnb3J5GAYgASgOMiIudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlckNhdGVnb3J5Eg0KBXRpdGxlGAcgASgJEg0KBXBob25lGAggASgJEg0KBWVtYWlsGAkgASgJIqcBCgxNZW1iZXJKb2luZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIyCgdwcm9maWxlGAQgASgLMiEudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlclByb2ZpbGUSKwoJam9pbmVkX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUioAEKFE1lbWJlclByb2ZpbGVVcGRhdGVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSMgoHcHJvZmlsZRgDIAEoCzIhLnVuaW9uZmVkLmV2ZW50cy52MS5NZW1iZXJQcm9maWxlEi4KDGVmZmVjdGl2ZV9vbhgEIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIpkBChFNZW1iZXJUcmFuc2ZlcnJlZBIRCgltZW1iZXJfaWQYASABKAkSFgoOZnJvbV9icmFuY2hfaWQYAiABKAkSFAoMdG9fYnJhbmNoX2lkGAMgASgJEhMKC3RvX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlImUKDU1lbWJlclJldGlyZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSJ2Cg5NZW1iZXJXaXRoZHJldxIRCgltZW1iZXJfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEi4KDGVmZmVjdGl2ZV9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg4KBnJlYXNvbhgEIAEoCSJmCg5NZW1iZXJEZWNlYXNlZBIRCgltZW1iZXJfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEi4KDGVmZmVjdGl2ZV9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlKpgBCgpCcmFuY2hLaW5kEhsKF0JSQU5DSF9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQlJBTkNIX0tJTkRfQ09MTEVHRRABEh4KGkJSQU5DSF9LSU5EX0FETUlOSVNUUkFUSU9OEAISGgoWQlJBTkNIX0tJTkRfQUZGSUxJQVRFRBADEhgKFEJSQU5DSF9LSU5EX1JFVElSRUVTEAQqfgoMQnJhbmNoU3RhdHVzEh0KGUJSQU5DSF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRCUkFOQ0hfU1RBVFVTX0FDVElWRRABEhgKFEJSQU5DSF9TVEFUVVNfTUVSR0VEEAISGwoXQlJBTkNIX1NUQVRVU19ESVNTT0xWRUQQAypECgZHZW5kZXISFgoSR0VOREVSX1VOU1BFQ0lGSUVEEAASDwoLR0VOREVSX01BTEUQARIRCg1HRU5ERVJfRkVNQUxFEAIqqQEKDk1lbWJlckNhdGVnb3J5Eh8KG01FTUJFUl9DQVRFR09SWV9VTlNQRUNJRklFRBAAEhsKF01FTUJFUl9DQVRFR09SWV9URUFDSEVSEAESHgoaTUVNQkVSX0NBVEVHT1JZX01BTkFHRU1FTlQQAhIbChdNRU1CRVJfQ0FURUdPUllfU1VQUE9SVBADEhwKGE1FTUJFUl9DQVRFR09SWV9DT05UUkFDVBAEKr4BCgxNZW1iZXJTdGF0dXMSHQoZTUVNQkVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE1FTUJFUl9TVEFUVVNfQUNUSVZFEAESGQoVTUVNQkVSX1NUQVRVU19SRVRJUkVEEAISIQodTUVNQkVSX1NUQVRVU19UUkFOU0ZFUlJFRF9PVVQQAxIbChdNRU1CRVJfU1RBVFVTX1dJVEhEUkFXThAEEhoKFk1FTUJFUl9TVEFUVVNfREVDRUFTRUQQBWIGcHJvdG8z", [file_google_protobuf_timestamp, file_unionfed_events_v1_common]);
+  fileDesc("CiN1bmlvbmZlZC9ldmVudHMvdjEvbWVtYmVyc2hpcC5wcm90bxISdW5pb25mZWQuZXZlbnRzLnYxIsYBCgxCcmFuY2hPcGVuZWQSEQoJYnJhbmNoX2lkGAEgASgJEhEKCWNhbXB1c19pZBgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBG5hbWUYBCABKAkSLAoEa2luZBgFIAEoDjIeLnVuaW9uZmVkLmV2ZW50cy52MS5CcmFuY2hLaW5kEhcKD3N0YWZmX2hlYWRjb3VudBgGIAEoBRItCglvcGVuZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsoBCg1CcmFuY2hVcGRhdGVkEhEKCWJyYW5jaF9pZBgBIAEoCRIRCgljYW1wdXNfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEiwKBGtpbmQYBSABKA4yHi51bmlvbmZlZC5ldmVudHMudjEuQnJhbmNoS2luZBIXCg9zdGFmZl9oZWFkY291bnQYBiABKAUSMAoGc3RhdHVzGAcgASgOMiAudW5pb25mZWQuZXZlbnRzLnYxLkJyYW5jaFN0YXR1cyKHAgoNTWVtYmVyUHJvZmlsZRIUCgxzdGFmZl9udW1iZXIYASABKAkSFQoNbWVtYmVyX251bWJlchgCIAEoCRIMCgRuYW1lGAMgASgJEioKBmdlbmRlchgEIAEoDjIaLnVuaW9uZmVkLmV2ZW50cy52MS5HZW5kZXISLAoKYmlydGhfZGF0ZRgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEjQKCGNhdGVnb3J5GAYgASgOMiIudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlckNhdGVnb3J5Eg0KBXRpdGxlGAcgASgJEg0KBXBob25lGAggASgJEg0KBWVtYWlsGAkgASgJIqcBCgxNZW1iZXJKb2luZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIyCgdwcm9maWxlGAQgASgLMiEudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlclByb2ZpbGUSKwoJam9pbmVkX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUioAEKFE1lbWJlclByb2ZpbGVVcGRhdGVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSMgoHcHJvZmlsZRgDIAEoCzIhLnVuaW9uZmVkLmV2ZW50cy52MS5NZW1iZXJQcm9maWxlEi4KDGVmZmVjdGl2ZV9vbhgEIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIq8BChFNZW1iZXJUcmFuc2ZlcnJlZBIRCgltZW1iZXJfaWQYASABKAkSFgoOZnJvbV9icmFuY2hfaWQYAiABKAkSFAoMdG9fYnJhbmNoX2lkGAMgASgJEhMKC3RvX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEhQKDGJyYW5jaF9tZXJnZRgGIAEoCCJlCg1NZW1iZXJSZXRpcmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZWZmZWN0aXZlX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUidgoOTWVtYmVyV2l0aGRyZXcSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIOCgZyZWFzb24YBCABKAkiZgoOTWVtYmVyRGVjZWFzZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSKoAQoMQnJhbmNoTWVyZ2VkEhgKEHNvdXJjZV9icmFuY2hfaWQYASABKAkSGAoQdGFyZ2V0X2JyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIVCg1tb3ZlZF9tZW1iZXJzGAQgASgFEh0KFW1vdmVkX3N0YWZmX2hlYWRjb3VudBgFIAEoBSJkCg9CcmFuY2hEaXNzb2x2ZWQSEQoJYnJhbmNoX2lkGAEgASgJEi4KDGVmZmVjdGl2ZV9vbhgCIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg4KBnJlYXNvbhgDIAEoCSKMAQoQVW5pb25Hcm91cEZvcm1lZBIQCghncm91cF9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIYChBsZWFkZXJfbWVtYmVyX2lkGAQgASgJEisKCWZvcm1lZF9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIkYKEVVuaW9uR3JvdXBSZW5hbWVkEhAKCGdyb3VwX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIMCgRuYW1lGAMgASgJImoKE1VuaW9uR3JvdXBEaXNzb2x2ZWQSEAoIZ3JvdXBfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEi4KDGRpc3NvbHZlZF9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIpMBChJNZW1iZXJHcm91cENoYW5nZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIVCg1mcm9tX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIvoBChVDb21taXR0ZWVSb2xlQXNzaWduZWQSFgoOYXBwb2ludG1lbnRfaWQYASABKAkSGwoTY29tbWl0dGVlX2JyYW5jaF9pZBgCIAEoCRIRCgltZW1iZXJfaWQYAyABKAkSLwoEcm9sZRgEIAEoDjIhLnVuaW9uZmVkLmV2ZW50cy52MS5Db21taXR0ZWVSb2xlEhAKCGdyb3VwX2lkGAUgASgJEisKCXN0YXJ0c19vbhgGIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEikKB2VuZHNfb24YByABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSLaAQoSQ29tbWl0dGVlUm9sZUVuZGVkEhYKDmFwcG9pbnRtZW50X2lkGAEgASgJEhsKE2NvbW1pdHRlZV9icmFuY2hfaWQYAiABKAkSEQoJbWVtYmVyX2lkGAMgASgJEi8KBHJvbGUYBCABKA4yIS51bmlvbmZlZC5ldmVudHMudjEuQ29tbWl0dGVlUm9sZRIQCghncm91cF9pZBgFIAEoCRIpCgdlbmRzX29uGAYgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDgoGcmVhc29uGAcgASgJKpgBCgpCcmFuY2hLaW5kEhsKF0JSQU5DSF9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQlJBTkNIX0tJTkRfQ09MTEVHRRABEh4KGkJSQU5DSF9LSU5EX0FETUlOSVNUUkFUSU9OEAISGgoWQlJBTkNIX0tJTkRfQUZGSUxJQVRFRBADEhgKFEJSQU5DSF9LSU5EX1JFVElSRUVTEAQqfgoMQnJhbmNoU3RhdHVzEh0KGUJSQU5DSF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRCUkFOQ0hfU1RBVFVTX0FDVElWRRABEhgKFEJSQU5DSF9TVEFUVVNfTUVSR0VEEAISGwoXQlJBTkNIX1NUQVRVU19ESVNTT0xWRUQQAyrvAQoNQ29tbWl0dGVlUm9sZRIeChpDT01NSVRURUVfUk9MRV9VTlNQRUNJRklFRBAAEhgKFENPTU1JVFRFRV9ST0xFX0NIQUlSEAESHQoZQ09NTUlUVEVFX1JPTEVfVklDRV9DSEFJUhACEhwKGENPTU1JVFRFRV9ST0xFX0NPTU1JVFRFRRADEiIKHkNPTU1JVFRFRV9ST0xFX1dPTUVOX0NPTU1JVFRFRRAEEiIKHkNPTU1JVFRFRV9ST0xFX0FVRElUX0NPTU1JVFRFRRAFEh8KG0NPTU1JVFRFRV9ST0xFX0dST1VQX0xFQURFUhAGKkQKBkdlbmRlchIWChJHRU5ERVJfVU5TUEVDSUZJRUQQABIPCgtHRU5ERVJfTUFMRRABEhEKDUdFTkRFUl9GRU1BTEUQAiqpAQoOTWVtYmVyQ2F0ZWdvcnkSHwobTUVNQkVSX0NBVEVHT1JZX1VOU1BFQ0lGSUVEEAASGwoXTUVNQkVSX0NBVEVHT1JZX1RFQUNIRVIQARIeChpNRU1CRVJfQ0FURUdPUllfTUFOQUdFTUVOVBACEhsKF01FTUJFUl9DQVRFR09SWV9TVVBQT1JUEAMSHAoYTUVNQkVSX0NBVEVHT1JZX0NPTlRSQUNUEAQqvgEKDE1lbWJlclN0YXR1cxIdChlNRU1CRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUTUVNQkVSX1NUQVRVU19BQ1RJVkUQARIZChVNRU1CRVJfU1RBVFVTX1JFVElSRUQQAhIhCh1NRU1CRVJfU1RBVFVTX1RSQU5TRkVSUkVEX09VVBADEhsKF01FTUJFUl9TVEFUVVNfV0lUSERSQVdOEAQSGgoWTUVNQkVSX1NUQVRVU19ERUNFQVNFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp, file_unionfed_events_v1_common]);
 
 /**
  * A 分工会 was opened in the federation.
@@ -276,6 +276,13 @@ export type MemberTransferred = Message<"unionfed.events.v1.MemberTransferred"> 
    * @generated from field: unionfed.events.v1.Date effective_on = 5;
    */
   effectiveOn?: Date | undefined;
+
+  /**
+   * the transfer is one of a branch merge's (BranchMerged), not the member's own move
+   *
+   * @generated from field: bool branch_merge = 6;
+   */
+  branchMerge: boolean;
 };
 
 /**
@@ -378,6 +385,312 @@ export const MemberDeceasedSchema: GenMessage<MemberDeceased> = /*@__PURE__*/
   messageDesc(file_unionfed_events_v1_membership, 8);
 
 /**
+ * 分工会合并: the source branch merged into the target. Its active members moved (one MemberTransferred each, with
+ * branch_merge set), its union groups were dissolved and its committee appointments ended; it is now MERGED and
+ * its staff headcount moved to the target (whose new state follows as BranchUpdated).
+ *
+ * @generated from message unionfed.events.v1.BranchMerged
+ */
+export type BranchMerged = Message<"unionfed.events.v1.BranchMerged"> & {
+  /**
+   * @generated from field: string source_branch_id = 1;
+   */
+  sourceBranchId: string;
+
+  /**
+   * @generated from field: string target_branch_id = 2;
+   */
+  targetBranchId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.Date effective_on = 3;
+   */
+  effectiveOn?: Date | undefined;
+
+  /**
+   * @generated from field: int32 moved_members = 4;
+   */
+  movedMembers: number;
+
+  /**
+   * @generated from field: int32 moved_staff_headcount = 5;
+   */
+  movedStaffHeadcount: number;
+};
+
+/**
+ * Describes the message unionfed.events.v1.BranchMerged.
+ * Use `create(BranchMergedSchema)` to create a new message.
+ */
+export const BranchMergedSchema: GenMessage<BranchMerged> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 9);
+
+/**
+ * 撤销: a branch without active members was dissolved; status DISSOLVED.
+ *
+ * @generated from message unionfed.events.v1.BranchDissolved
+ */
+export type BranchDissolved = Message<"unionfed.events.v1.BranchDissolved"> & {
+  /**
+   * @generated from field: string branch_id = 1;
+   */
+  branchId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.Date effective_on = 2;
+   */
+  effectiveOn?: Date | undefined;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message unionfed.events.v1.BranchDissolved.
+ * Use `create(BranchDissolvedSchema)` to create a new message.
+ */
+export const BranchDissolvedSchema: GenMessage<BranchDissolved> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 10);
+
+/**
+ * 工会小组: a union group was formed inside a branch, with its leader (组长).
+ *
+ * @generated from message unionfed.events.v1.UnionGroupFormed
+ */
+export type UnionGroupFormed = Message<"unionfed.events.v1.UnionGroupFormed"> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: string branch_id = 2;
+   */
+  branchId: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string leader_member_id = 4;
+   */
+  leaderMemberId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.Date formed_on = 5;
+   */
+  formedOn?: Date | undefined;
+};
+
+/**
+ * Describes the message unionfed.events.v1.UnionGroupFormed.
+ * Use `create(UnionGroupFormedSchema)` to create a new message.
+ */
+export const UnionGroupFormedSchema: GenMessage<UnionGroupFormed> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 11);
+
+/**
+ * @generated from message unionfed.events.v1.UnionGroupRenamed
+ */
+export type UnionGroupRenamed = Message<"unionfed.events.v1.UnionGroupRenamed"> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: string branch_id = 2;
+   */
+  branchId: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message unionfed.events.v1.UnionGroupRenamed.
+ * Use `create(UnionGroupRenamedSchema)` to create a new message.
+ */
+export const UnionGroupRenamedSchema: GenMessage<UnionGroupRenamed> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 12);
+
+/**
+ * The group was dissolved; its members were taken out of it (one MemberGroupChanged each).
+ *
+ * @generated from message unionfed.events.v1.UnionGroupDissolved
+ */
+export type UnionGroupDissolved = Message<"unionfed.events.v1.UnionGroupDissolved"> & {
+  /**
+   * @generated from field: string group_id = 1;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: string branch_id = 2;
+   */
+  branchId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.Date dissolved_on = 3;
+   */
+  dissolvedOn?: Date | undefined;
+};
+
+/**
+ * Describes the message unionfed.events.v1.UnionGroupDissolved.
+ * Use `create(UnionGroupDissolvedSchema)` to create a new message.
+ */
+export const UnionGroupDissolvedSchema: GenMessage<UnionGroupDissolved> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 13);
+
+/**
+ * A member was put into a union group of their branch, moved to another, or taken out (group_id empty).
+ *
+ * @generated from message unionfed.events.v1.MemberGroupChanged
+ */
+export type MemberGroupChanged = Message<"unionfed.events.v1.MemberGroupChanged"> & {
+  /**
+   * @generated from field: string member_id = 1;
+   */
+  memberId: string;
+
+  /**
+   * @generated from field: string branch_id = 2;
+   */
+  branchId: string;
+
+  /**
+   * @generated from field: string group_id = 3;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: string from_group_id = 4;
+   */
+  fromGroupId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.Date effective_on = 5;
+   */
+  effectiveOn?: Date | undefined;
+};
+
+/**
+ * Describes the message unionfed.events.v1.MemberGroupChanged.
+ * Use `create(MemberGroupChangedSchema)` to create a new message.
+ */
+export const MemberGroupChangedSchema: GenMessage<MemberGroupChanged> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 14);
+
+/**
+ * A member was appointed to a committee role for a term (ends_on absent: open-ended).
+ *
+ * @generated from message unionfed.events.v1.CommitteeRoleAssigned
+ */
+export type CommitteeRoleAssigned = Message<"unionfed.events.v1.CommitteeRoleAssigned"> & {
+  /**
+   * @generated from field: string appointment_id = 1;
+   */
+  appointmentId: string;
+
+  /**
+   * the branch whose committee it is; empty for the federation's (校工会) committee
+   *
+   * @generated from field: string committee_branch_id = 2;
+   */
+  committeeBranchId: string;
+
+  /**
+   * @generated from field: string member_id = 3;
+   */
+  memberId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.CommitteeRole role = 4;
+   */
+  role: CommitteeRole;
+
+  /**
+   * GROUP_LEADER only: the union group led
+   *
+   * @generated from field: string group_id = 5;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.Date starts_on = 6;
+   */
+  startsOn?: Date | undefined;
+
+  /**
+   * @generated from field: unionfed.events.v1.Date ends_on = 7;
+   */
+  endsOn?: Date | undefined;
+};
+
+/**
+ * Describes the message unionfed.events.v1.CommitteeRoleAssigned.
+ * Use `create(CommitteeRoleAssignedSchema)` to create a new message.
+ */
+export const CommitteeRoleAssignedSchema: GenMessage<CommitteeRoleAssigned> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 15);
+
+/**
+ * A committee appointment ended (ends_on: the last day in office).
+ *
+ * @generated from message unionfed.events.v1.CommitteeRoleEnded
+ */
+export type CommitteeRoleEnded = Message<"unionfed.events.v1.CommitteeRoleEnded"> & {
+  /**
+   * @generated from field: string appointment_id = 1;
+   */
+  appointmentId: string;
+
+  /**
+   * @generated from field: string committee_branch_id = 2;
+   */
+  committeeBranchId: string;
+
+  /**
+   * @generated from field: string member_id = 3;
+   */
+  memberId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.CommitteeRole role = 4;
+   */
+  role: CommitteeRole;
+
+  /**
+   * @generated from field: string group_id = 5;
+   */
+  groupId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.Date ends_on = 6;
+   */
+  endsOn?: Date | undefined;
+
+  /**
+   * @generated from field: string reason = 7;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message unionfed.events.v1.CommitteeRoleEnded.
+ * Use `create(CommitteeRoleEndedSchema)` to create a new message.
+ */
+export const CommitteeRoleEndedSchema: GenMessage<CommitteeRoleEnded> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 16);
+
+/**
  * @generated from enum unionfed.events.v1.BranchKind
  */
 export enum BranchKind {
@@ -445,6 +758,66 @@ export const BranchStatusSchema: GenEnum<BranchStatus> = /*@__PURE__*/
   enumDesc(file_unionfed_events_v1_membership, 1);
 
 /**
+ * 委员会 roles, each held for a term.
+ *
+ * @generated from enum unionfed.events.v1.CommitteeRole
+ */
+export enum CommitteeRole {
+  /**
+   * @generated from enum value: COMMITTEE_ROLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * 主席
+   *
+   * @generated from enum value: COMMITTEE_ROLE_CHAIR = 1;
+   */
+  CHAIR = 1,
+
+  /**
+   * 副主席
+   *
+   * @generated from enum value: COMMITTEE_ROLE_VICE_CHAIR = 2;
+   */
+  VICE_CHAIR = 2,
+
+  /**
+   * 委员
+   *
+   * @generated from enum value: COMMITTEE_ROLE_COMMITTEE = 3;
+   */
+  COMMITTEE = 3,
+
+  /**
+   * 女工委员
+   *
+   * @generated from enum value: COMMITTEE_ROLE_WOMEN_COMMITTEE = 4;
+   */
+  WOMEN_COMMITTEE = 4,
+
+  /**
+   * 经审委员
+   *
+   * @generated from enum value: COMMITTEE_ROLE_AUDIT_COMMITTEE = 5;
+   */
+  AUDIT_COMMITTEE = 5,
+
+  /**
+   * 工会小组组长 (of one union group)
+   *
+   * @generated from enum value: COMMITTEE_ROLE_GROUP_LEADER = 6;
+   */
+  GROUP_LEADER = 6,
+}
+
+/**
+ * Describes the enum unionfed.events.v1.CommitteeRole.
+ */
+export const CommitteeRoleSchema: GenEnum<CommitteeRole> = /*@__PURE__*/
+  enumDesc(file_unionfed_events_v1_membership, 2);
+
+/**
  * @generated from enum unionfed.events.v1.Gender
  */
 export enum Gender {
@@ -468,7 +841,7 @@ export enum Gender {
  * Describes the enum unionfed.events.v1.Gender.
  */
 export const GenderSchema: GenEnum<Gender> = /*@__PURE__*/
-  enumDesc(file_unionfed_events_v1_membership, 2);
+  enumDesc(file_unionfed_events_v1_membership, 3);
 
 /**
  * @generated from enum unionfed.events.v1.MemberCategory
@@ -504,7 +877,7 @@ export enum MemberCategory {
  * Describes the enum unionfed.events.v1.MemberCategory.
  */
 export const MemberCategorySchema: GenEnum<MemberCategory> = /*@__PURE__*/
-  enumDesc(file_unionfed_events_v1_membership, 3);
+  enumDesc(file_unionfed_events_v1_membership, 4);
 
 /**
  * @generated from enum unionfed.events.v1.MemberStatus
@@ -545,5 +918,5 @@ export enum MemberStatus {
  * Describes the enum unionfed.events.v1.MemberStatus.
  */
 export const MemberStatusSchema: GenEnum<MemberStatus> = /*@__PURE__*/
-  enumDesc(file_unionfed_events_v1_membership, 4);
+  enumDesc(file_unionfed_events_v1_membership, 5);
 

@@ -7,25 +7,37 @@
  *     previous one finished), and records Date.now() after COMMIT returned; an `OutboxRelay` runs with
  *     `start()` (LISTEN/NOTIFY wake-up, polling fallback) and the services' producer (RELIABLE_PRODUCER).
  *   consumer side (a child process — `node dist/tools/bench/e2e-latency.js consumer` — with its own event loop,
- *     database B): a kafkajs consumer with the services' settings + `EventDispatcher`, whose handler upserts one
- *     projection row; Date.now() is recorded when `dispatch` resolved, i.e. after the inbox transaction
- *     committed. The timings come back over the IPC channel at the end.
+ *     database B): consuming as the services' `EventConsumerServer` does — kafkajs `eachBatch` with
+ *     `eachBatchAutoResolve: false` and the services' settings, each partition batch adapted by `eventBatchOf`
+ *     and handed to `EventDispatcher.dispatchBatch` (transactions of up to UNIONFED_CONSUMER_BATCH_SIZE, 500:
+ *     one bulk inbox insert + the handler's projection upsert per event, commit, then the offsets resolved).
+ *     An event's time is Date.now() when its transaction's offsets are resolved — dispatchBatch resolves them
+ *     right after that COMMIT, through the batch's `resolveOffset`, which the bench wraps as EventConsumerServer
+ *     does — and, for comparison, when `dispatchBatch` returned. The timings come back over IPC at the end.
  *
- * Latency = consumer commit − producer commit, per event id, over all events of the measured period. Real
- * Kafka in between, a fresh 3-partition topic, distinct members (key = member id).
+ * Latency = consumer (batch transaction) commit − producer commit, per event id, over all events of the
+ * measured period. Real Kafka in between, a fresh 3-partition topic, distinct members (key = member id).
  *
  * The first BENCH_WARMUP_S seconds (5) run the same pipeline at the same rate before the measured period (a
  * freshly started broker and cold JIT would otherwise dominate the first seconds); they are shown on their own
  * row and not counted. BENCH_WARMUP_S=0 measures from a cold start.
  *
  * Env: BENCH_RATE (500 events/s), BENCH_DURATION_S (60), BENCH_WARMUP_S (5), BENCH_WINDOW_S (10: the
- * per-window table).
+ * per-window table), UNIONFED_CONSUMER_BATCH_SIZE (as in the services: 500).
  * Goals: p50 ≤ 50 ms, p99 ≤ 250 ms.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { KafkaMessage } from 'kafkajs';
-import { createKafka, Outbox, OutboxRelay, RELIABLE_PRODUCER } from '@unionfed/messaging';
+import {
+  consumerBatchSizeFromEnv,
+  createKafka,
+  eventBatchOf,
+  Outbox,
+  OutboxRelay,
+  RELIABLE_PRODUCER,
+  type EventBatch,
+} from '@unionfed/messaging';
 import { inTransaction, migrate } from '@unionfed/persistence';
 import {
   BENCH_SOURCE,
@@ -71,9 +83,18 @@ type FromConsumer =
   | { type: 'ready' }
   | {
       type: 'result';
+      /** the events' ids, each once (a redelivered event keeps its first commit), in commit order */
       ids: string[];
+      /** per id: Date.now() when its batch transaction's offsets were resolved, right after its COMMIT */
       committedAt: number[];
+      /** per id: Date.now() when the `dispatchBatch` call that carried it returned */
+      returnedAt: number[];
       counts: Record<string, number>;
+      /** eachBatch calls with messages, and the inbox transactions they were applied in */
+      batches: number;
+      transactions: number;
+      maxPerTransaction: number;
+      batchSize: number;
       cpuMs: number;
       complete: boolean;
     };
@@ -109,9 +130,12 @@ if (process.argv[2] === 'consumer') {
       ['producer side', 'this process: paced writer + OutboxRelay.start() (LISTEN/NOTIFY), database A'],
       [
         'consumer side',
-        `child process: kafkajs consumer (partitionsConsumedConcurrently ${SERVICE_PARTITIONS_CONSUMED_CONCURRENTLY}) + EventDispatcher/inbox, database B`,
+        `child process, as the services' EventConsumerServer: kafkajs eachBatch (partitionsConsumedConcurrently ${SERVICE_PARTITIONS_CONSUMED_CONCURRENTLY}, eachBatchAutoResolve false) → EventDispatcher.dispatchBatch, ≤ ${consumerBatchSizeFromEnv()} events per inbox transaction, database B`,
       ],
-      ['clock', 'Date.now() after the producer COMMIT and after the consumer inbox COMMIT (same machine)'],
+      [
+        'clock',
+        'Date.now() after the producer COMMIT and after the consumer batch COMMIT (offsets resolved; same machine)',
+      ],
     ]);
 
     const kafka = createKafka(`bench-e2e-producer-${process.pid}`, ctx.infra.kafkaBrokers);
@@ -200,6 +224,7 @@ if (process.argv[2] === 'consumer') {
     }
     const latencies: number[] = [];
     const warmupLatencies: number[] = [];
+    const untilReturned: number[] = [];
     const byWindow = new Map<number, number[]>();
     let unknown = 0;
     result.ids.forEach((id, i) => {
@@ -209,6 +234,7 @@ if (process.argv[2] === 'consumer') {
       const latency = result.committedAt[i] - producedAt;
       if (index < warmup) return void warmupLatencies.push(latency);
       latencies.push(latency);
+      untilReturned.push(result.returnedAt[i] - producedAt);
       const window = Math.floor((index - warmup) / rate / WINDOW_S);
       const values = byWindow.get(window) ?? [];
       values.push(latency);
@@ -220,6 +246,17 @@ if (process.argv[2] === 'consumer') {
       );
     }
     const inTopic = await topicMessageCount(admin, topic);
+    const { applied = 0, duplicate = 0, ...others } = result.counts;
+    if (
+      relay.publishedCount !== total ||
+      inTopic !== total ||
+      applied !== total ||
+      Object.values(others).some((n) => n > 0)
+    ) {
+      throw new Error(
+        `counts do not add up: ${total} written, ${relay.publishedCount} relayed, ${inTopic} on the topic, consumer ${JSON.stringify(result.counts)}`,
+      );
+    }
 
     const all = sorted(latencies);
     const p = (q: number) => percentile(all, q);
@@ -247,6 +284,15 @@ if (process.argv[2] === 'consumer') {
           `${fmtNumber(total)} = ${fmtNumber(relay.publishedCount)} = ${fmtNumber(result.counts.applied ?? 0)}`,
         ],
         ['messages on the topic', fmtNumber(inTopic)],
+        [
+          'consumer: eachBatch calls / inbox transactions',
+          `${fmtNumber(result.batches)} / ${fmtNumber(result.transactions)}`,
+        ],
+        [
+          'events per transaction: mean / max (limit)',
+          `${(result.ids.length / result.transactions).toFixed(1)} / ${result.maxPerTransaction} (${result.batchSize})`,
+        ],
+        ...(duplicate > 0 ? [['redelivered (inbox duplicates)', fmtNumber(duplicate)]] : []),
         ['target rate (measured phase)', `${fmtNumber(rate)} events/s × ${durationS} s`],
         ['achieved write rate', `${fmtNumber(achievedRate)} events/s (${fmtSeconds(writeMs)})`],
         ['writer: max schedule lag / max in flight', `${maxScheduleLagMs.toFixed(1)} ms / ${maxInFlight}`],
@@ -259,7 +305,7 @@ if (process.argv[2] === 'consumer') {
     console.log();
     printTable(
       [
-        'latency, producer commit → consumer commit (ms)',
+        'latency, producer commit → consumer batch commit (ms)',
         'events',
         'min',
         'p50',
@@ -271,6 +317,7 @@ if (process.argv[2] === 'consumer') {
       [
         row(`all measured events (${durationS} s)`, latencies),
         ...(warmupLatencies.length ? [row(`warm-up (${warmupS} s, not counted)`, warmupLatencies)] : []),
+        row(`measured, until dispatchBatch returned (not the figure)`, untilReturned),
       ],
     );
     console.log();
@@ -341,7 +388,7 @@ function startConsumer(config: ConsumerConfig) {
   };
 }
 
-/** The consuming service, in its own process. */
+/** The consuming service, in its own process, consuming as EventConsumerServer (libs/messaging nest.ts) does. */
 async function consumerSide(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_E2E_CONSUMER ?? '') as ConsumerConfig;
   const send = (message: FromConsumer) =>
@@ -351,12 +398,20 @@ async function consumerSide(): Promise<void> {
 
   const dataSource = openMessagingDataSource(config.databaseUrl, 'e2e-consumer', { projection: true });
   await migrate(dataSource);
-  const dispatcher = projectionDispatcher(dataSource);
+  const batchSize = consumerBatchSizeFromEnv(); // what the services' dispatchers use by default
+  const dispatcher = projectionDispatcher(dataSource, { batchSize });
   const kafka = createKafka(`bench-e2e-consumer-${process.pid}`, config.brokers);
   const consumer = kafka.consumer(serviceConsumerConfig(config.groupId));
 
   const ids: string[] = [];
   const committedAt: number[] = [];
+  const returnedAt: number[] = [];
+  const seen = new Set<string>();
+  let batches = 0;
+  let transactions = 0;
+  let maxPerTransaction = 0;
+  /** eachBatch calls under way (up to partitionsConsumedConcurrently) */
+  let running = 0;
   let expected = Infinity;
   let finishing: Promise<void> | undefined;
   let drainTimer: NodeJS.Timeout | undefined;
@@ -368,7 +423,12 @@ async function consumerSide(): Promise<void> {
         type: 'result',
         ids,
         committedAt,
+        returnedAt,
         counts: { ...dispatcher.counts },
+        batches,
+        transactions,
+        maxPerTransaction,
+        batchSize,
         cpuMs: (cpu.user + cpu.system) / 1000,
         complete,
       });
@@ -377,12 +437,14 @@ async function consumerSide(): Promise<void> {
       process.disconnect?.();
       process.exit(0);
     })());
+  // done once every expected event has committed and no batch call is still on its way out
+  const finishIfDone = () => ids.length >= expected && running === 0 && void finish(true);
 
   process.on('message', (message: ToConsumer) => {
     if (message.type !== 'expect') return;
     expected = message.count;
-    if (ids.length >= expected) void finish(true);
-    else drainTimer = setTimeout(() => void finish(false), DRAIN_TIMEOUT_MS);
+    finishIfDone();
+    if (!finishing) drainTimer = setTimeout(() => void finish(false), DRAIN_TIMEOUT_MS);
   });
   process.on('disconnect', () => !finishing && process.exit(1)); // the producer side is gone
   process.on('SIGTERM', () => {
@@ -402,13 +464,45 @@ async function consumerSide(): Promise<void> {
   await consumer.subscribe({ topic: config.topic, fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: SERVICE_PARTITIONS_CONSUMED_CONCURRENTLY,
-    eachMessage: async ({ topic, partition, message }) => {
-      const outcome = await dispatcher.dispatch(message, topic, partition);
-      const at = Date.now(); // the inbox transaction (effect + inbox row) has committed
-      if (outcome !== 'applied') return;
-      ids.push(ceId(message));
-      committedAt.push(at);
-      if (ids.length >= expected) void finish(true);
+    eachBatchAutoResolve: false,
+    eachBatch: async (payload) => {
+      // as EventConsumerServer.handleBatch: the kafkajs payload adapted by eventBatchOf, its resolveOffset
+      // wrapped, handed to dispatchBatch — which resolves each transaction's offsets right after its COMMIT
+      const batch = eventBatchOf(payload);
+      const { messages } = batch;
+      if (messages.length === 0) return;
+      batches += 1;
+      running += 1;
+      const mine: number[] = []; // indexes into ids of the events this call committed
+      let next = 0; // messages[0, next) are resolved
+      const timed: EventBatch = {
+        ...batch,
+        resolveOffset: (offset) => {
+          const at = Date.now(); // the transaction of the messages up to `offset` has committed
+          const upTo = BigInt(offset);
+          const from = next;
+          for (; next < messages.length && BigInt(messages[next].offset) <= upTo; next++) {
+            const id = ceId(messages[next]);
+            if (seen.has(id)) continue; // delivered again: its first commit is its time
+            seen.add(id);
+            mine.push(ids.length);
+            ids.push(id);
+            committedAt.push(at);
+            returnedAt.push(NaN);
+          }
+          transactions += 1;
+          maxPerTransaction = Math.max(maxPerTransaction, next - from);
+          batch.resolveOffset(offset);
+        },
+      };
+      try {
+        await dispatcher.dispatchBatch(timed);
+      } finally {
+        const at = Date.now();
+        for (const i of mine) returnedAt[i] = at;
+        running -= 1;
+      }
+      finishIfDone();
     },
   });
 }

@@ -21,6 +21,7 @@ import {
 } from '@unionfed/service-kit';
 import { AuditLog } from './application/audit-log';
 import { GatewayCoreModule } from './gateway-core.module';
+import { CampusSsoModule } from './campus-sso.module';
 import { GatewayAuthenticator, type RequestIdentity, type IncomingRequest } from './application/gateway-auth';
 import { IdentityService } from './application/identity.service';
 import { SigningKeys } from './application/signing-keys';
@@ -113,6 +114,7 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
 @Module({
   imports: [
     GatewayCoreModule,
+    CampusSsoModule,
     TypeOrmModule.forRootAsync({
       useFactory: () => ({}),
       dataSourceFactory: async () => {

@@ -91,6 +91,67 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     });
   });
 
+  it('changes nothing — no audit entry, no ended sessions — when a role the account does not hold is revoked', async () => {
+    const hq = {
+      ...caller,
+      principal: {
+        kind: 'user',
+        subject: '0190a000-0000-7000-8000-0000000000aa',
+        name: 'hq',
+        grants: [{ role: 'ADMIN', branchId: null }],
+        scopes: [],
+      } as never,
+    };
+    const { account } = await identity.createAccount(hq, {
+      username: 'clerk',
+      displayName: '干事',
+      grants: [{ role: 'VIEWER' }],
+    });
+    await identity.sessionFor(account.id, caller, 'oidc');
+    const audits = async () =>
+      (await dataSource.query(`SELECT count(*)::int AS n FROM audit_event WHERE action = 'ROLE_REVOKED'`))[0]
+        .n;
+    const live = async () =>
+      (
+        await dataSource.query(
+          `SELECT count(*)::int AS n FROM refresh_token WHERE account_id = $1 AND revoked_at IS NULL`,
+          [account.id],
+        )
+      )[0].n;
+    expect(await live()).toBe(1);
+    await identity.revokeRole(hq, account.id, { role: 'FINANCE_CASHIER' });
+    expect(await audits()).toBe(0);
+    expect(await live()).toBe(1);
+    await identity.revokeRole(hq, account.id, { role: 'VIEWER' });
+    expect(await audits()).toBe(1);
+    expect(await live()).toBe(0);
+  });
+
+  it('retires an unused one-time password when the account signs in through campus SSO', async () => {
+    const hq = {
+      ...caller,
+      principal: {
+        kind: 'user',
+        subject: '0190a000-0000-7000-8000-0000000000aa',
+        name: 'hq',
+        grants: [{ role: 'ADMIN', branchId: null }],
+        scopes: [],
+      } as never,
+    };
+    const { account, oneTimePassword } = await identity.createAccount(hq, {
+      username: 'sso.user',
+      displayName: '单点',
+      grants: [{ role: 'VIEWER' }],
+    });
+    const session = await identity.sessionFor(account.id, caller, 'oidc');
+    expect(JSON.parse(Buffer.from(session.accessToken.split('.')[1], 'base64url').toString()).grants).toEqual(
+      ['VIEWER'],
+    );
+    await expect(identity.login('sso.user', oneTimePassword, caller)).rejects.toMatchObject({
+      reason: 'BAD_CREDENTIALS',
+    });
+  });
+
   async function resetAdmin(): Promise<{ password: string }> {
     const password = 'Tongxin-9527-Gonghui';
     const argon2 = await import('argon2');

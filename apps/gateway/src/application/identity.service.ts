@@ -214,6 +214,12 @@ export class IdentityService {
       throw new UnauthenticatedError('This account is disabled (账号已停用)', 'ACCOUNT_DISABLED');
     const session = await this.repository.dataSource.transaction(async (manager) => {
       await this.repository.recordLogin(manager, account.id);
+      // signing in through SSO proves who it is: an unused one-time password is retired, not forced to be changed
+      if (account.mustChangePassword) {
+        await this.repository.retireOneTimePassword(manager, account.id);
+        account.mustChangePassword = false;
+        account.passwordHash = null;
+      }
       return this.openSession(manager, account, uuidv7());
     });
     await this.audit.record({

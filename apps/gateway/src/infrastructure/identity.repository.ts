@@ -66,6 +66,18 @@ export interface AuditFilter {
   to?: Date;
 }
 
+/** TypeORM answers an UPDATE/DELETE with RETURNING as [rows, affected]; an INSERT with the rows. */
+function affectedRows(result: unknown): number {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  )
+    return result[1];
+  return Array.isArray(result) ? result.length : 0;
+}
+
 const ACCOUNT_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash",
   must_change_password AS "mustChangePassword", status, member_id AS "memberId", failed_logins AS "failedLogins",
   locked_until AS "lockedUntil", last_login_at AS "lastLoginAt", created_at AS "createdAt"`;
@@ -176,6 +188,14 @@ export class IdentityRepository {
     );
   }
 
+  /** An account signing in through campus SSO no longer needs the one-time password it was created with. */
+  async retireOneTimePassword(manager: EntityManager, accountId: string): Promise<void> {
+    await this.q(manager)(
+      `UPDATE account SET password_hash = NULL, must_change_password = false WHERE id = $1 AND must_change_password`,
+      [accountId],
+    );
+  }
+
   async setStatus(manager: EntityManager, accountId: string, status: 'ACTIVE' | 'DISABLED'): Promise<void> {
     await this.q(manager)(`UPDATE account SET status = $2 WHERE id = $1`, [accountId, status]);
   }
@@ -238,11 +258,11 @@ export class IdentityRepository {
   }
 
   async removeGrant(manager: EntityManager, accountId: string, grant: Grant): Promise<boolean> {
-    const rows = await this.q(manager)(
+    const result = await this.q(manager)(
       `DELETE FROM role_grant WHERE account_id = $1 AND role = $2 AND branch_id IS NOT DISTINCT FROM $3 RETURNING role`,
       [accountId, grant.role, grant.branchId],
     );
-    return rows.length > 0;
+    return affectedRows(result) > 0;
   }
 
   async insertRefreshToken(
@@ -277,11 +297,11 @@ export class IdentityRepository {
   }
 
   async revokeAllOf(manager: EntityManager, accountId: string): Promise<number> {
-    const rows = await this.q(manager)(
+    const result = await this.q(manager)(
       `UPDATE refresh_token SET revoked_at = now() WHERE account_id = $1 AND revoked_at IS NULL RETURNING id`,
       [accountId],
     );
-    return rows.length;
+    return affectedRows(result);
   }
 
   async signingKeys(): Promise<{ kid: string; privateJwk: JWK; createdAt: Date; retiredAt: Date | null }[]> {
@@ -333,11 +353,11 @@ export class IdentityRepository {
   }
 
   async revokeApiKey(manager: EntityManager, id: string): Promise<boolean> {
-    const rows = await this.q(manager)(
+    const result = await this.q(manager)(
       `UPDATE api_key SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
       [id],
     );
-    return rows.length > 0;
+    return affectedRows(result) > 0;
   }
 
   async touchApiKey(id: string): Promise<void> {

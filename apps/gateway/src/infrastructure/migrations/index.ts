@@ -1,3 +1,4 @@
 import { IdentitySchema1763900000100 } from './1763900000100-identity-schema';
+import { OidcLogin1763900000300 } from './1763900000300-oidc-login';
 
-export const GATEWAY_MIGRATIONS = [IdentitySchema1763900000100];
+export const GATEWAY_MIGRATIONS = [IdentitySchema1763900000100, OidcLogin1763900000300];

@@ -5,7 +5,9 @@ export * from './principal';
 export * from './reach';
 export * from './enforce';
 export * from './tokens';
+export * from './token-cache';
 export * from './context';
+export * from './auth-switch';
 export * from './nest';
 
 /** The @access directive (SDL), included in every subgraph's schema. */

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { UnauthenticatedError } from '@unionfed/domain-kit';
 import type { Principal } from './principal';
 import { isRole, type Grant } from './roles';
+import { VerifiedTokenCache } from './token-cache';
 
 export const TOKEN_ISSUER = 'unionfed';
 export const TOKEN_AUDIENCE = 'unionfed';
@@ -102,6 +103,8 @@ export interface TokenVerifierOptions {
   jwksUrl?: string;
   /** or the keys themselves (tests, air-gapped deployments) */
   jwks?: JSONWebKeySet;
+  /** verified tokens remembered until they expire, least recently used out first (default 10,000; 0: none) */
+  cacheSize?: number;
 }
 
 /** A remote key set is fetched again for an unknown key id at most this often. */
@@ -111,9 +114,12 @@ const JWKS_COOLDOWN_MS = 1_000;
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
   private readonly remote: boolean;
+  /** a session sends the same token for its lifetime: its signature is checked once per process */
+  readonly cache: VerifiedTokenCache;
 
   constructor(options: TokenVerifierOptions) {
     this.remote = !options.jwks;
+    this.cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
     if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
     else if (options.jwksUrl)
       this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: JWKS_COOLDOWN_MS });
@@ -133,6 +139,8 @@ export class TokenVerifier {
 
   /** The principal a bearer token stands for; UnauthenticatedError for anything not exactly right. */
   async verify(token: string): Promise<Principal> {
+    const cached = this.cache.get(token);
+    if (cached) return cached;
     let payload: AccessClaims;
     try {
       try {
@@ -156,7 +164,7 @@ export class TokenVerifier {
     if ((payload.typ !== 'user' && payload.typ !== 'integration') || !Array.isArray(payload.grants)) {
       throw new UnauthenticatedError('Malformed access token', 'TOKEN_INVALID');
     }
-    return {
+    const principal: Principal = {
       kind: payload.typ,
       subject: payload.sub as string,
       name: typeof payload.name === 'string' ? payload.name : '',
@@ -165,6 +173,7 @@ export class TokenVerifier {
       scopes: Array.isArray(payload.scp) ? payload.scp.filter((s) => typeof s === 'string') : [],
       tokenId: payload.jti,
     };
+    return this.cache.set(token, principal, (payload.exp as number) * 1000);
   }
 }
 

@@ -23,6 +23,8 @@ export interface RelayOptions {
 
 /** First key of the two-key advisory locks the relays take on message keys (a constant of this platform). */
 const KEY_LOCK_SPACE = 7_302_001;
+/** Rows (× the batch size) whose keys a claim may try to lock: bounds the locks one claim can take. */
+const CLAIM_WINDOW = 2;
 
 interface BatchResult {
   /** rows published, or -1 when Kafka refused the batch */
@@ -190,15 +192,20 @@ export class OutboxRelay {
       // transaction ends. Keys another relay is publishing are skipped (SKIP LOCKED over keys), so several relays
       // share the work and a key's events are never published out of order. FOR UPDATE re-checks each row, so a
       // row another relay published meanwhile is not sent twice.
+      // The key locks are tried only on a window of the queue's first rows (in seq order, taken before any lock):
+      // with the lock in the scan's filter, a plan that sorts after filtering (chosen when a burst of writes has
+      // outrun the table's statistics) would lock the key of every row in the backlog — with a bulk import's
+      // 100,000 distinct keys, more locks than the server has room for ("out of shared memory").
       const rows: OutboxRow[] = await runner.query(
-        `SELECT seq, id, topic, message_key, payload, headers
-           FROM outbox
-          WHERE published_at IS NULL AND seq > $2
-            AND pg_try_advisory_xact_lock(${KEY_LOCK_SPACE}, hashtext(message_key))
-          ORDER BY seq
+        `SELECT o.seq, o.id, o.topic, o.message_key, o.payload, o.headers
+           FROM (SELECT seq FROM outbox WHERE published_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3) AS window_
+           JOIN outbox o ON o.seq = window_.seq
+          WHERE o.published_at IS NULL
+            AND pg_try_advisory_xact_lock(${KEY_LOCK_SPACE}, hashtext(o.message_key))
+          ORDER BY o.seq
           LIMIT $1
-            FOR UPDATE SKIP LOCKED`,
-        [this.batchSize, afterSeq],
+            FOR UPDATE OF o SKIP LOCKED`,
+        [this.batchSize, afterSeq, this.batchSize * CLAIM_WINDOW],
       );
       const claimed = { claimed: rows.length, lastSeq: rows.at(-1)?.seq ?? afterSeq };
       if (rows.length === 0) {

@@ -29,6 +29,7 @@ import { identitySchema } from './graphql/identity.schema';
 import { authenticationGate } from './graphql/authentication-gate.plugin';
 import { gatewayLimits, type RateLimit } from './limits';
 import { JwksController } from './graphql/jwks.controller';
+import { RosterFilesController } from './roster-files.controller';
 import { GATEWAY_MIGRATIONS } from './infrastructure/migrations';
 
 /** Headers the gateway passes on to every subgraph as they came (credentials are forwarded as verified). */
@@ -196,7 +197,7 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
       },
     }),
   ],
-  controllers: [HealthController, MetricsController, JwksController],
+  controllers: [HealthController, MetricsController, JwksController, RosterFilesController],
   providers: [ProcessMetrics],
 })
 export class GatewayModule {}

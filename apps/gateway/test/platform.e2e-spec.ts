@@ -276,4 +276,38 @@ describe('the platform end to end, through the gateway (separate processes, real
       }
     });
   });
+
+  it('imports a roster file uploaded through the gateway, and exports the branch roster back', async () => {
+    const gateway = t.platform.service('gateway').baseUrl;
+    const staffNumber = staff();
+    const csv = `姓名,工号,性别,人员类别,出生日期,分工会代码\n林小雨,${staffNumber},女,专任教师,1990-05-04,E2E-CS\n`;
+    const upload = await fetch(`${gateway}/uploads/roster?mode=apply&onInvalid=skip`, {
+      method: 'POST',
+      headers: { ...t.admin.headers, 'content-type': 'text/csv', 'x-file-name': 'roster.csv' },
+      body: csv,
+    });
+    expect(upload.status).toBe(202);
+    const { jobId } = (await upload.json()) as { jobId: string };
+    await eventually(async () => {
+      const { rosterImport } = await graphqlData<{
+        rosterImport: { status: string; created: number; invalid: number };
+      }>(
+        t.gatewayUrl,
+        'query($id: ID!) { rosterImport(id: $id) { status created invalid } }',
+        { id: jobId },
+        t.admin.headers,
+      );
+      expect(rosterImport).toEqual({ status: 'SUCCEEDED', created: 1, invalid: 0 });
+    });
+    const exported = await fetch(`${gateway}/downloads/roster?format=csv&branchId=${branchId}`, {
+      headers: t.admin.headers,
+    });
+    expect(exported.status).toBe(200);
+    const text = await exported.text();
+    expect(text).toContain(staffNumber);
+    expect(text).toContain('林小雨');
+    // without credentials nothing is read or written
+    const anonymous = await fetch(`${gateway}/downloads/roster?format=csv`);
+    expect(anonymous.status).toBe(401);
+  });
 });

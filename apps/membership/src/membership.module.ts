@@ -22,6 +22,11 @@ import {
   StructureRootResolver,
   UnionGroupResolver,
 } from './graphql/structure.resolver';
+import { RosterImportRepository } from './infrastructure/roster-import.repository';
+import { RosterImports } from './application/roster-import';
+import { RosterExport } from './application/roster-export';
+import { RosterImportResolver } from './graphql/roster-import.resolver';
+import { RosterFilesController } from './http/roster-files.controller';
 
 @Module({
   imports: [
@@ -49,6 +54,11 @@ import {
     UnionGroupResolver,
     BranchStructureResolver,
     MemberGroupResolver,
+    RosterImportRepository,
+    RosterImports,
+    RosterExport,
+    RosterImportResolver,
   ],
+  controllers: [RosterFilesController],
 })
 export class MembershipModule {}

@@ -1,4 +1,8 @@
 import { join } from 'node:path';
 
 /** The SDL files of this subgraph: the app serves them and the supergraph is composed from them. */
-export const SUBGRAPH_TYPE_PATHS = [join(__dirname, 'schema.graphql'), join(__dirname, 'structure.graphql')];
+export const SUBGRAPH_TYPE_PATHS = [
+  join(__dirname, 'schema.graphql'),
+  join(__dirname, 'structure.graphql'),
+  join(__dirname, 'roster-import.graphql'),
+];

@@ -1,0 +1,397 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { Controller, Get, Logger, Post, Req, Res } from '@nestjs/common';
+import {
+  AUTH_OFF,
+  authenticate,
+  authenticationSwitchedOff,
+  decide,
+  verifierFromEnvironment,
+  type AccessPolicy,
+  type Principal,
+  type Reach,
+  type TokenVerifier,
+} from '@unionfed/auth';
+import { DomainError, InvalidInputError, todayInShanghai } from '@unionfed/domain-kit';
+import { isTraceparent } from '@unionfed/messaging';
+import { isUuid } from '@unionfed/persistence';
+import { RosterImports, UPLOAD_DIRECTORY } from '../application/roster-import';
+import { RosterExport, type ExportFormat } from '../application/roster-export';
+import { rosterCriteria } from '../domain/roster';
+import { parseMapping, RosterFileError } from '../domain/roster-import';
+
+/** Who may upload and download rosters: the same as the GraphQL roster's writers, within their branches. */
+export const ROSTER_FILES_POLICY: AccessPolicy = {
+  roles: ['ADMIN', 'MEMBERSHIP_OFFICER'],
+  scope: 'BRANCH',
+  integration: false,
+};
+
+/** An upload larger than this is refused (413) as it streams in; 100,000 rows of CSV are about 12 MB. */
+export function maxUploadBytes(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.UNIONFED_ROSTER_MAX_BYTES ?? 32 * 1024 * 1024);
+}
+
+const FORM_TYPES = ['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data'];
+
+/** An error in the caller's terms: a status, a code, a reason, a message in English and in Chinese. */
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly reason: string,
+    message: string,
+    readonly messageZh: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_OF_KIND: Record<DomainError['kind'], number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+};
+
+const ZH_OF_KIND: Record<DomainError['kind'], string> = {
+  BAD_USER_INPUT: '请求参数不正确',
+  UNAUTHENTICATED: '请先登录（登录已过期时请重新登录）',
+  FORBIDDEN: '您没有权限访问这些数据',
+  NOT_FOUND: '找不到请求的数据',
+  CONFLICT: '与现有数据冲突',
+};
+
+/**
+ * 花名册文件: the roster's file endpoints, beside the GraphQL subgraph (files are not GraphQL's strength).
+ *
+ *   POST /roster/imports?mode=dry-run|apply&onInvalid=skip|abort[&mapping=<json>][&fileName=…]
+ *        the raw CSV or XLSX as the body (any content type but form encodings); streamed to a temporary file
+ *        with a size cap, then a job is queued: 202 {jobId}. Progress: GraphQL `rosterImport(id)`.
+ *   GET  /roster/export?format=xlsx|csv[&branchId&status&category&gender&ageBand&joinedFrom&joinedTo&birthMonth]
+ *        the roster with the GraphQL roster's filters, within the caller's reach, streamed (Chinese headers).
+ *
+ * Both authenticate the caller themselves (the bearer token, verified as the subgraph verifies it) and answer
+ * 401/403/400/413 with a JSON error — never a stack trace.
+ */
+@Controller('roster')
+export class RosterFilesController {
+  private readonly logger = new Logger('RosterFiles');
+  private readonly audit = new Logger('Audit');
+  private verifier?: TokenVerifier;
+  /** UNIONFED_AUTH=off (benchmarks; refused in production), as in the subgraph beside it */
+  private readonly authOff = authenticationSwitchedOff('the roster file endpoints', (message) =>
+    this.logger.warn(message),
+  );
+
+  constructor(
+    private readonly imports: RosterImports,
+    private readonly exporter: RosterExport,
+  ) {}
+
+  @Post('imports')
+  async upload(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    await this.answer(req, res, async () => {
+      const { principal, reach } = await this.caller(req, 'POST /roster/imports');
+      const url = requestUrl(req);
+      const mode = choice(url, 'mode', { 'dry-run': 'DRY_RUN', apply: 'APPLY' } as const, 'dry-run');
+      const onInvalid = choice(url, 'onInvalid', { skip: 'SKIP', abort: 'ABORT' } as const, 'skip');
+      const mapping = parseMapping(url.searchParams.get('mapping') ?? headerOf(req, 'x-roster-mapping'));
+      // form and JSON bodies are read by the framework's body parsers before this runs; a file is sent raw
+      const type = (headerOf(req, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
+      if (FORM_TYPES.includes(type) || req.readableEnded) {
+        throw new HttpFailure(
+          415,
+          'BAD_USER_INPUT',
+          'UNSUPPORTED_MEDIA_TYPE',
+          'send the file itself as the body, as text/csv, application/octet-stream or the XLSX type (not a form)',
+          '请直接以文件内容作为请求体上传（text/csv、application/octet-stream 或 XLSX 类型），不要用表单编码',
+        );
+      }
+      const max = maxUploadBytes();
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
+      await mkdir(UPLOAD_DIRECTORY, { recursive: true, mode: 0o700 });
+      const filePath = join(UPLOAD_DIRECTORY, `${randomUUID()}.upload`);
+      let bytes: number;
+      try {
+        bytes = await receive(req, filePath, max);
+      } catch (error) {
+        await rm(filePath, { force: true });
+        throw error;
+      }
+      if (bytes === 0) {
+        await rm(filePath, { force: true });
+        throw new HttpFailure(400, 'BAD_USER_INPUT', 'EMPTY_FILE', 'the upload is empty', '上传的文件是空的');
+      }
+      const traceparent = headerOf(req, 'traceparent');
+      const job = await this.imports.submit({
+        filePath,
+        fileName: fileNameOf(req, url),
+        fileBytes: bytes,
+        mode,
+        onInvalid,
+        mapping,
+        startedBy: { subject: principal.subject, name: principal.name },
+        reach,
+        traceparent: isTraceparent(traceparent) ? traceparent : undefined,
+      });
+      this.audit.log({
+        msg: 'roster import queued',
+        action: 'ROSTER_IMPORT',
+        actor: principal.subject,
+        actorName: principal.name,
+        jobId: job.id,
+        mode,
+        onInvalid,
+        bytes,
+      });
+      sendJson(res, 202, { jobId: job.id, status: job.status, mode, onInvalid });
+    });
+  }
+
+  @Get('export')
+  async export(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    await this.answer(req, res, async () => {
+      const { principal, reach } = await this.caller(req, 'GET /roster/export');
+      const url = requestUrl(req);
+      const format = choice(url, 'format', { xlsx: 'xlsx', csv: 'csv' } as const, 'xlsx') as ExportFormat;
+      const param = (name: string) => url.searchParams.get(name) || undefined;
+      const birthMonth = param('birthMonth');
+      const criteria = rosterCriteria(
+        {
+          branchId: param('branchId'),
+          status: param('status'),
+          category: param('category'),
+          gender: param('gender'),
+          ageBand: param('ageBand'),
+          joinedFrom: param('joinedFrom'),
+          joinedTo: param('joinedTo'),
+          birthMonth: birthMonth === undefined ? undefined : Number(birthMonth),
+        },
+        todayInShanghai(),
+      );
+      if (criteria.branchId) {
+        if (!isUuid(criteria.branchId)) {
+          throw new InvalidInputError('branchId is not a branch id', 'INVALID_ID', { field: 'branchId' });
+        }
+        reach.assertBranch(criteria.branchId);
+      }
+      const date = todayInShanghai().replace(/-/g, '');
+      res.statusCode = 200;
+      res.setHeader(
+        'content-type',
+        format === 'csv'
+          ? 'text/csv; charset=utf-8'
+          : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      );
+      res.setHeader(
+        'content-disposition',
+        `attachment; filename="roster-${date}.${format}"; filename*=UTF-8''${encodeURIComponent(`花名册-${date}.${format}`)}`,
+      );
+      res.setHeader('cache-control', 'no-store');
+      const rows = await this.exporter.write(criteria, reach, format, res);
+      if (!res.writableEnded) res.end();
+      this.audit.log({
+        msg: 'roster exported',
+        action: 'ROSTER_EXPORT',
+        actor: principal.subject,
+        actorName: principal.name,
+        format,
+        rows,
+      });
+    });
+  }
+
+  /** The caller, from the bearer token; 401 without a valid one, 403 without a role that may use the files. */
+  private async caller(
+    req: IncomingMessage,
+    action: string,
+  ): Promise<{ principal: Principal; reach: Reach }> {
+    this.verifier ??= verifierFromEnvironment();
+    const { principal, authError } = this.authOff
+      ? AUTH_OFF
+      : await authenticate(this.verifier, req.headers.authorization);
+    if (authError) throw authError;
+    const decision = decide(principal, ROSTER_FILES_POLICY);
+    if (!decision.allowed) {
+      this.audit.warn({
+        msg: 'access refused',
+        action: 'ACCESS_REFUSED',
+        code: decision.code,
+        field: action,
+        reason: decision.reason,
+        actor: principal.subject || 'anonymous',
+        actorName: principal.name,
+      });
+      if (decision.code === 'UNAUTHENTICATED') {
+        throw new HttpFailure(401, 'UNAUTHENTICATED', 'SIGN_IN', decision.reason, '请先登录', {
+          'www-authenticate': 'Bearer',
+        });
+      }
+      throw new HttpFailure(
+        403,
+        'FORBIDDEN',
+        'ROLE_MISSING',
+        'Only administrators and membership officers may import or export rosters',
+        '只有管理员和组织委员可以导入或导出花名册',
+      );
+    }
+    return { principal, reach: decision.reach };
+  }
+
+  /** Runs a handler and turns whatever it throws into a JSON error (the stack trace stays in the log). */
+  private async answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    handler: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await handler();
+    } catch (error) {
+      const failure = asFailure(error);
+      if (failure.status >= 500) {
+        this.logger.error(`${req.method} ${req.url}: ${(error as Error)?.stack ?? String(error)}`);
+      }
+      if (res.headersSent) {
+        res.destroy(); // mid-stream: the download is cut short rather than ending as if complete
+        return;
+      }
+      for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
+      sendJson(res, failure.status, {
+        error: {
+          code: failure.code,
+          reason: failure.reason,
+          message: failure.message,
+          messageZh: failure.messageZh,
+          ...(error instanceof DomainError ? safeDetails(error) : {}),
+        },
+      });
+    }
+  }
+}
+
+function asFailure(error: unknown): HttpFailure {
+  if (error instanceof HttpFailure) return error;
+  if (error instanceof RosterFileError) {
+    return new HttpFailure(400, error.kind, error.reason, error.message, error.messageZh);
+  }
+  if (error instanceof DomainError) {
+    return new HttpFailure(
+      STATUS_OF_KIND[error.kind],
+      error.kind,
+      error.reason,
+      error.message,
+      ZH_OF_KIND[error.kind],
+      error.kind === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {},
+    );
+  }
+  return new HttpFailure(500, 'INTERNAL_SERVER_ERROR', 'INTERNAL', 'Internal server error', '服务器内部错误');
+}
+
+/** Details a domain error carries that are safe to show (field names, ids), never more. */
+function safeDetails(error: DomainError): Record<string, unknown> {
+  const { field, branchId } = error.details as { field?: unknown; branchId?: unknown };
+  return {
+    ...(typeof field === 'string' ? { field } : {}),
+    ...(typeof branchId === 'string' ? { branchId } : {}),
+  };
+}
+
+function tooLarge(max: number): HttpFailure {
+  const size = max >= 1024 * 1024 ? `${Math.round(max / 1024 / 1024)} MB` : `${Math.ceil(max / 1024)} KB`;
+  return new HttpFailure(
+    413,
+    'BAD_USER_INPUT',
+    'FILE_TOO_LARGE',
+    `the file is larger than ${size}: split it`,
+    `文件超过 ${size}，请分成几个文件上传`,
+    { connection: 'close' },
+  );
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+function requestUrl(req: IncomingMessage): URL {
+  return new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://localhost');
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function choice<T extends string>(url: URL, name: string, values: Record<string, T>, fallback: string): T {
+  const value = url.searchParams.get(name) ?? fallback;
+  const chosen = values[value.toLowerCase()];
+  if (!chosen) {
+    throw new HttpFailure(
+      400,
+      'BAD_USER_INPUT',
+      `INVALID_${name.toUpperCase()}`,
+      `${name} must be one of ${Object.keys(values).join(', ')}`,
+      `参数 ${name} 应为 ${Object.keys(values).join('、')} 之一`,
+    );
+  }
+  return chosen;
+}
+
+/** The file's name from ?fileName= or an X-File-Name header (URI-encoded, for Chinese names); for the record. */
+function fileNameOf(req: IncomingMessage, url: URL): string | null {
+  const raw = url.searchParams.get('fileName') ?? headerOf(req, 'x-file-name');
+  if (!raw) return null;
+  let name = raw;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    // kept as sent
+  }
+  return name.replace(/[\u0000-\u001f]/g, '').slice(0, 255) || null;
+}
+
+/**
+ * Streams the request body into a file, at most `max` bytes. Beyond, the rest of the body is read and dropped
+ * (so that the 413 reaches the caller) and the promise rejects.
+ */
+function receive(req: IncomingMessage, path: string, max: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    let bytes = 0;
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      file.destroy();
+      req.resume(); // drain what is still coming, unread
+      reject(error);
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      bytes += chunk.length;
+      if (bytes > max) return fail(tooLarge(max));
+      if (!file.write(chunk)) {
+        req.pause();
+        file.once('drain', () => req.resume());
+      }
+    });
+    req.on('end', () => {
+      if (!failed) file.end(() => resolve(bytes));
+    });
+    req.on('error', fail);
+    req.on('aborted', () =>
+      fail(new HttpFailure(400, 'BAD_USER_INPUT', 'UPLOAD_ABORTED', 'the upload was cut off', '上传中断')),
+    );
+    file.on('error', fail);
+  });
+}

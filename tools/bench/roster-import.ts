@@ -1,0 +1,292 @@
+/**
+ * Roster import (花名册导入) end to end against a raw PostgreSQL COPY of the same rows, same run.
+ *
+ *   import  a CSV of N generated members across B branches (Chinese names, 男/女, 专任教师…, branch codes) goes
+ *           through `RosterImports` as the upload endpoint hands it over (APPLY, skip invalid): scanned, every row
+ *           checked by the member rules, members inserted, a JOINED history entry each, a MemberJoined event
+ *           each in the outbox — in batches, one transaction each. An `OutboxRelay` runs meanwhile (started as
+ *           the service starts it: LISTEN/NOTIFY) and publishes the events to Kafka. Timed from the submission
+ *           to the job's end ("import"), and to the last event acknowledged by Kafka ("with events").
+ *   copy    `COPY … FROM '<the same CSV>' (FORMAT csv, HEADER)` into an equivalent table: the member table's
+ *           columns as the CSV has them, its keys (uuid primary key with a default, unique member number from a
+ *           sequence, unique staff number) and its branch index. Server-side COPY: the rawest bulk load there is.
+ * Each measurement gets a fresh database; checked afterwards: N members, N history entries, N outbox rows
+ * published, N more messages on the member topic (import), N rows (copy). Measurements alternate import/copy,
+ * R times.
+ *
+ * Env: BENCH_MEMBERS (100000), BENCH_BRANCHES (50), BENCH_REPEATS (3).
+ * Goals: import ≥ 25 % of COPY's rows/s (ratio of the medians); the whole import with its events published
+ * < 60 s (every run).
+ */
+import { chmod, copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import type { Admin } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { Reach } from '@unionfed/auth';
+import { MEMBERSHIP_TOPICS } from '@unionfed/contracts';
+import {
+  createKafka,
+  ensureTopics,
+  MESSAGING_MIGRATIONS,
+  Outbox,
+  OutboxRelay,
+  RELIABLE_PRODUCER,
+} from '@unionfed/messaging';
+import { createDataSource, migrate } from '@unionfed/persistence';
+import { MembershipCommands } from '../../apps/membership/src/application/membership.commands';
+import { RosterImports } from '../../apps/membership/src/application/roster-import';
+import { MEMBERSHIP_ENTITIES } from '../../apps/membership/src/infrastructure/entities';
+import { MembershipRepository } from '../../apps/membership/src/infrastructure/membership.repository';
+import { MEMBERSHIP_MIGRATIONS } from '../../apps/membership/src/infrastructure/migrations';
+import { RosterImportRepository } from '../../apps/membership/src/infrastructure/roster-import.repository';
+import {
+  type BenchContext,
+  connectedAdmin,
+  count,
+  envInt,
+  fmtNumber,
+  fmtSeconds,
+  freshDatabase,
+  printMachineInfo,
+  printTable,
+  runBench,
+  sleep,
+  summary,
+  topicMessageCount,
+  verdict,
+} from './lib';
+import { generateRoster, ROSTER_CSV_HEADER, type GeneratedRoster } from './roster-data';
+
+const GOAL_RATIO = 0.25;
+const GOAL_WHOLE_MS = 60_000;
+
+interface Measurement {
+  kind: 'import' | 'copy';
+  run: string;
+  rows: number;
+  ms: number;
+  /** import: until the last event was acknowledged by Kafka */
+  withEventsMs?: number;
+}
+
+const members = Math.max(1, envInt('BENCH_MEMBERS', 100_000));
+const branchCount = Math.max(1, envInt('BENCH_BRANCHES', 50));
+const repeats = Math.max(1, envInt('BENCH_REPEATS', 3));
+
+runBench('Roster import (CSV → members, history, outbox → Kafka) vs PostgreSQL COPY', async (ctx) => {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-roster-'));
+  ctx.defer(() => rm(dir, { recursive: true, force: true }));
+  await chmod(dir, 0o755); // the PostgreSQL server (possibly another OS user) reads the CSV for COPY
+  const roster = generateRoster(members, branchCount);
+  const csvPath = join(dir, 'roster.csv');
+  await writeFile(csvPath, roster.csv, { mode: 0o644 });
+  const { size } = await stat(csvPath);
+
+  const kafka = createKafka(`bench-roster-${process.pid}`, ctx.infra.kafkaBrokers);
+  await ensureTopics(kafka, [MEMBERSHIP_TOPICS.member, MEMBERSHIP_TOPICS.branch]);
+  const admin = await connectedAdmin(ctx, kafka);
+  const producer = kafka.producer(RELIABLE_PRODUCER);
+  await producer.connect();
+  ctx.defer(() => producer.disconnect());
+
+  await printMachineInfo(ctx, [
+    [
+      'roster',
+      `${fmtNumber(members)} members, ${branchCount} branches, CSV ${(size / 2 ** 20).toFixed(1)} MiB (UTF-8)`,
+    ],
+    ['import', 'RosterImports: APPLY, skip invalid; scan + apply passes; relay running (LISTEN/NOTIFY)'],
+    ['copy', 'server-side COPY FROM the same file into an equivalent table (keys, defaults, branch index)'],
+    ['repeats', `${repeats} × (import, copy)`],
+  ]);
+
+  const results: Measurement[] = [];
+  for (let r = 1; r <= repeats; r++) {
+    const run = `${r}/${repeats}`;
+    const imported = { ...(await importOnce(ctx, admin, producer, roster, csvPath, dir)), run };
+    results.push(imported);
+    console.log(
+      `  ${run} import ${fmtNumber(members)} rows in ${fmtSeconds(imported.ms)} = ${fmtNumber(perSecond(imported))} rows/s; ` +
+        `events published after ${fmtSeconds(imported.withEventsMs!)}`,
+    );
+    const copied = { ...(await copyOnce(ctx, csvPath)), run };
+    results.push(copied);
+    console.log(
+      `  ${run} copy   ${fmtNumber(members)} rows in ${fmtSeconds(copied.ms)} = ${fmtNumber(perSecond(copied))} rows/s`,
+    );
+  }
+
+  console.log();
+  printTable(
+    ['run', 'path', 'rows', 'seconds', 'rows/s', 'with events s'],
+    results.map((m) => [
+      m.run,
+      m.kind,
+      m.rows,
+      (m.ms / 1000).toFixed(2),
+      Math.round(perSecond(m)),
+      m.withEventsMs === undefined ? '' : (m.withEventsMs / 1000).toFixed(2),
+    ]),
+  );
+  console.log();
+  const imports = results.filter((m) => m.kind === 'import');
+  const importRates = summary(imports.map(perSecond));
+  const copyRates = summary(results.filter((m) => m.kind === 'copy').map(perSecond));
+  const whole = summary(imports.map((m) => m.withEventsMs! / 1000));
+  printTable(
+    ['', 'min', 'median', 'max'],
+    [
+      [
+        'import rows/s',
+        Math.round(importRates.min),
+        Math.round(importRates.median),
+        Math.round(importRates.max),
+      ],
+      ['COPY rows/s', Math.round(copyRates.min), Math.round(copyRates.median), Math.round(copyRates.max)],
+      ['import + events published, s', whole.min.toFixed(2), whole.median.toFixed(2), whole.max.toFixed(2)],
+    ],
+  );
+  const ratio = importRates.median / copyRates.median;
+  console.log(`\nimport / COPY (medians): ${(ratio * 100).toFixed(1)} %`);
+  console.log(
+    verdict(
+      ratio >= GOAL_RATIO,
+      `import ≥ ${GOAL_RATIO * 100} % of COPY's rows/s (${(ratio * 100).toFixed(1)} %)`,
+    ),
+  );
+  console.log(
+    verdict(
+      whole.max * 1000 < GOAL_WHOLE_MS,
+      `whole import with events published < ${GOAL_WHOLE_MS / 1000} s in every run (slowest ${whole.max.toFixed(1)} s)`,
+    ),
+  );
+});
+
+const perSecond = (m: Measurement) => m.rows / (m.ms / 1000);
+
+/** A fresh membership database with the campus and branches of the generated roster, their events published. */
+async function membershipDatabase(
+  ctx: BenchContext,
+  roster: GeneratedRoster,
+): Promise<{ dataSource: DataSource; url: string; drop(): Promise<void> }> {
+  const db = await freshDatabase(ctx, 'roster');
+  const dataSource = createDataSource({
+    url: db.url,
+    entities: MEMBERSHIP_ENTITIES,
+    migrations: [...MESSAGING_MIGRATIONS, ...MEMBERSHIP_MIGRATIONS],
+    applicationName: 'bench-roster',
+  });
+  await migrate(dataSource);
+  const commands = new MembershipCommands(
+    dataSource,
+    new MembershipRepository(dataSource),
+    new Outbox('/unionfed/membership'),
+  );
+  const campus = await commands.openCampus({ code: 'MAIN', name: '本部校区' });
+  for (const branch of roster.branches) {
+    await commands.openBranch({ campusId: campus.id, ...branch, kind: 'COLLEGE', staffHeadcount: 2000 });
+  }
+  return {
+    dataSource,
+    url: db.url,
+    drop: async () => {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await db.drop();
+    },
+  };
+}
+
+async function importOnce(
+  ctx: BenchContext,
+  admin: Admin,
+  producer: ReturnType<ReturnType<typeof createKafka>['producer']>,
+  roster: GeneratedRoster,
+  csvPath: string,
+  dir: string,
+): Promise<Omit<Measurement, 'run'>> {
+  const { dataSource, url, drop } = await membershipDatabase(ctx, roster);
+  const relay = new OutboxRelay(dataSource, producer, {
+    databaseUrl: url,
+    log: (level, message, fields) =>
+      level !== 'info' &&
+      process.stderr.write(`[relay ${level}] ${message} ${fields ? JSON.stringify(fields) : ''}\n`),
+  });
+  const unpublished = () => count(dataSource, `SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`);
+  await relay.wake(); // the branches' events, before the clock starts
+  if ((await unpublished()) !== 0) throw new Error('the branches’ events were not published');
+  const topic = MEMBERSHIP_TOPICS.member.name;
+  const messagesBefore = await topicMessageCount(admin, topic);
+  await relay.start();
+  const repository = new MembershipRepository(dataSource);
+  const jobs = new RosterImportRepository(dataSource);
+  const imports = new RosterImports(dataSource, jobs, repository, new Outbox('/unionfed/membership'));
+  const upload = join(dir, `upload-${Date.now()}.csv`);
+  await copyFile(csvPath, upload); // the job deletes its upload when done
+
+  const started = performance.now();
+  const submitted = await imports.submit({
+    filePath: upload,
+    fileName: 'roster.csv',
+    fileBytes: (await stat(upload)).size,
+    mode: 'APPLY',
+    onInvalid: 'SKIP',
+    mapping: {},
+    startedBy: { subject: 'bench', name: 'bench' },
+    reach: Reach.EVERYTHING,
+  });
+  await imports.whenSettled(submitted.id);
+  const ms = performance.now() - started;
+  while ((await unpublished()) > 0) await sleep(20);
+  const withEventsMs = performance.now() - started;
+  await relay.stop();
+
+  const job = (await jobs.findJob(submitted.id))!;
+  if (job.status !== 'SUCCEEDED' || job.created !== members || job.invalid !== 0) {
+    throw new Error(`the import ended ${job.status}: ${JSON.stringify(job)}`);
+  }
+  const stored = await count(dataSource, `SELECT count(*) AS n FROM member`);
+  const history = await count(dataSource, `SELECT count(*) AS n FROM member_history WHERE change = 'JOINED'`);
+  const events = await count(
+    dataSource,
+    `SELECT count(*) AS n FROM outbox WHERE topic = '${topic}' AND published_at IS NOT NULL`,
+  );
+  const onTopic = (await topicMessageCount(admin, topic)) - messagesBefore;
+  if (stored !== members || history !== members || events !== members || onTopic !== members) {
+    throw new Error(
+      `expected ${members} of each: members ${stored}, history ${history}, events ${events}, on the topic ${onTopic}`,
+    );
+  }
+  await drop();
+  return { kind: 'import', rows: members, ms, withEventsMs };
+}
+
+async function copyOnce(ctx: BenchContext, csvPath: string): Promise<Omit<Measurement, 'run'>> {
+  const db = await freshDatabase(ctx, 'roster_copy');
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await client.query(`CREATE SEQUENCE member_number_seq`);
+    await client.query(`
+      CREATE TABLE member (
+        id             UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+        member_number  TEXT NOT NULL UNIQUE DEFAULT ('M' || lpad(nextval('member_number_seq')::text, 6, '0')),
+        ${ROSTER_CSV_HEADER.map((c) => `${c.column} ${c.type}`).join(',\n        ')},
+        status         TEXT NOT NULL DEFAULT 'ACTIVE',
+        created_at     TIMESTAMPTZ NOT NULL DEFAULT now()
+      )`);
+    await client.query(`CREATE UNIQUE INDEX member_staff_number ON member (staff_number)`);
+    await client.query(`CREATE INDEX member_branch_status ON member (branch, status, id)`);
+    const columns = ROSTER_CSV_HEADER.map((c) => c.column).join(', ');
+    const started = performance.now();
+    await client.query(`COPY member (${columns}) FROM '${csvPath}' WITH (FORMAT csv, HEADER true)`);
+    const ms = performance.now() - started;
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM member`);
+    if (rows[0].n !== members) throw new Error(`COPY stored ${rows[0].n} rows, expected ${members}`);
+    return { kind: 'copy', rows: members, ms };
+  } finally {
+    await client.end();
+    await db.drop();
+  }
+}

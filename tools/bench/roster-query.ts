@@ -1,0 +1,509 @@
+/**
+ * Roster query latency (花名册查询): the filtered, paginated roster over N members, p95 with C concurrent clients,
+ * against the membership subgraph directly and through the gateway, same run, same data, same token.
+ *
+ * The compiled membership service and gateway run as processes (the launcher of `npm start`, over the bench
+ * infrastructure, fresh databases); authentication is on: the gateway signs the HQ admin in, membership verifies
+ * the token against the gateway's keys on every request. The roster is seeded through the product itself: the
+ * campus and B branches through the gateway's GraphQL, the N members by uploading a generated CSV to membership's
+ * POST /roster/imports (the import job is timed and printed, for information); its events are published before
+ * the clock starts, and the member table is VACUUM ANALYZEd (as autovacuum would have done by then).
+ *
+ * Each client walks the roster as an officer would: a filter (one of a fixed mix — a branch's active members, a
+ * branch's women teachers, federation-wide by category and gender, by age band, by joining years, by birthday
+ * month) and its first three pages (`after` = the previous page's endCursor), then the next filter. Requests
+ * ask for 20 members with their branch. Subgraph and gateway phases alternate ABBA over R rounds, each after an
+ * unreported warm-up; every answer must be a page without errors, and the two paths must answer identically.
+ *
+ * Env: BENCH_MEMBERS (100000), BENCH_BRANCHES (50), BENCH_CLIENTS (20), BENCH_ROUNDS (2), BENCH_DURATION_S (15),
+ * BENCH_WARMUP_S (3).
+ * Goal: the gateway's p95 ≤ 1.5 × the subgraph's p95 (latencies pooled over the rounds).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { isDeepStrictEqual } from 'node:util';
+import { Client } from 'pg';
+import { databaseUrlFor } from '@unionfed/infra';
+import {
+  databaseNameOf,
+  graphqlData,
+  graphqlRequest,
+  Platform,
+  preparePlatform,
+  signIn,
+  type PlatformOptions,
+} from '@unionfed/platform';
+import { SERVICES, START_ORDER } from '@unionfed/service-kit';
+import {
+  benchProfile,
+  envInt,
+  fmtNumber,
+  fmtSeconds,
+  median,
+  percentile,
+  printMachineInfo,
+  printTable,
+  runBench,
+  sleep,
+  sorted,
+  verdict,
+} from './lib';
+import { generateRoster } from './roster-data';
+
+const GOAL_RATIO = 1.5;
+const ADMIN = { username: 'admin', password: 'Bench-Password-2026' };
+const RATE_LIMIT = '1000000/1000000';
+const PAGES_PER_FILTER = 3;
+
+const members = Math.max(1, envInt('BENCH_MEMBERS', 100_000));
+const branchCount = Math.max(1, envInt('BENCH_BRANCHES', 50));
+const clients = Math.max(1, envInt('BENCH_CLIENTS', 20));
+const rounds = Math.max(1, envInt('BENCH_ROUNDS', 2));
+const durationS = Math.max(1, envInt('BENCH_DURATION_S', 15));
+const warmupS = envInt('BENCH_WARMUP_S', 3);
+
+const QUERY = `query Roster($filter: RosterFilter, $after: String) {
+  members(filter: $filter, first: 20, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id staffNumber name gender category birthDate joinedOn status branch { code name } } }
+  }
+}`;
+
+type Target = 'subgraph' | 'gateway';
+
+interface Phase {
+  round: number;
+  target: Target;
+  latencies: number[];
+  /** CPU ms per request of each process over the measured window (from /proc; empty elsewhere) */
+  cpuPerRequest: Partial<Record<CpuName, number>>;
+}
+
+type CpuName = 'membership' | 'gateway' | 'postgres';
+
+runBench('Roster query p95: membership subgraph vs through the gateway', async (ctx) => {
+  await printMachineInfo(ctx, [
+    [
+      'roster',
+      `${fmtNumber(members)} members across ${branchCount} branches, seeded by a CSV upload (import job)`,
+    ],
+    [
+      'query',
+      'members(filter, first: 20, after) { totalCount pageInfo edges { node { … branch { code name } } } }',
+    ],
+    [
+      'filters',
+      '6 kinds (branch + status, branch + category + gender, category + gender, age band, joined, month)',
+    ],
+    [
+      'load',
+      `${clients} closed-loop clients, 3 pages per filter; ${rounds} rounds × (subgraph, gateway), ABBA`,
+    ],
+    ['phases', `${durationS} s measured after ${warmupS} s warm-up (not counted)`],
+    ['auth', 'on: the HQ admin’s token, verified by the gateway and again by membership'],
+  ]);
+
+  const suffix = `_${ctx.unique('roster')}`;
+  ctx.defer(() => dropDatabases(ctx.infra.databaseUrl, suffix));
+  const options: PlatformOptions = {
+    adminDatabaseUrl: ctx.infra.databaseUrl,
+    kafkaBrokers: ctx.infra.kafkaBrokers,
+    databaseSuffix: suffix,
+    logDir: join(benchProfile().stateDir, 'logs', `roster-query${suffix}`),
+    portOffset: await freePortOffset(),
+    env: {
+      UNIONFED_ADMIN_USERNAME: ADMIN.username,
+      UNIONFED_ADMIN_PASSWORD: ADMIN.password,
+      UNIONFED_RATE_LIMIT: RATE_LIMIT,
+      UNIONFED_ANONYMOUS_RATE_LIMIT: RATE_LIMIT,
+      UNIONFED_ACCESS_TOKEN_SECONDS: String(rounds * 2 * (durationS + warmupS) + 3600),
+    },
+  };
+  await preparePlatform(options);
+  // only what the roster needs: membership and the gateway in front of it (no consumer of its events runs)
+  const platform = new Platform(options);
+  ctx.defer(() => platform.stopAll());
+  await platform.start('membership');
+  await platform.start('gateway');
+  const gatewayUrl = platform.gatewayUrl;
+  const membershipBase = platform.service('membership').baseUrl;
+  const subgraphUrl = `${membershipBase}/graphql`;
+  const admin = await signIn(gatewayUrl, ADMIN.username, ADMIN.password);
+  console.log(
+    `membership ${membershipBase}, gateway ${gatewayUrl}; signed in as ${ADMIN.username} (HQ admin)`,
+  );
+
+  // the federation's structure, then the roster through the import endpoint
+  const roster = generateRoster(members, branchCount);
+  const { openCampus } = await graphqlData<{ openCampus: { id: string } }>(
+    gatewayUrl,
+    'mutation($input: OpenCampusInput!) { openCampus(input: $input) { id } }',
+    { input: { code: 'MAIN', name: '本部校区' } },
+    admin.headers,
+  );
+  const branchIds: string[] = [];
+  for (const branch of roster.branches) {
+    const { openBranch } = await graphqlData<{ openBranch: { id: string } }>(
+      gatewayUrl,
+      'mutation($input: OpenBranchInput!) { openBranch(input: $input) { id } }',
+      { input: { campusId: openCampus.id, ...branch, kind: 'COLLEGE', staffHeadcount: 2000 } },
+      admin.headers,
+    );
+    branchIds.push(openBranch.id);
+  }
+  const importStart = performance.now();
+  const upload = await fetch(`${membershipBase}/roster/imports?mode=apply&onInvalid=abort`, {
+    method: 'POST',
+    headers: { ...admin.headers, 'content-type': 'text/csv' },
+    body: roster.csv,
+  });
+  const { jobId } = (await upload.json()) as { jobId?: string };
+  if (upload.status !== 202 || !jobId) throw new Error(`the upload was refused: ${upload.status}`);
+  const job = await waitForImport(subgraphUrl, admin.headers, jobId);
+  const importMs = performance.now() - importStart;
+  const membershipDb = databaseUrlFor(ctx.infra.databaseUrl, databaseNameOf('membership', suffix)!);
+  const published = await settle(membershipDb);
+  console.log(
+    `seeded: ${fmtNumber(job.created)} members imported in ${fmtSeconds(importMs)} (${fmtNumber(job.created / (importMs / 1000))} rows/s, ` +
+      `upload + job); events published after ${fmtSeconds(performance.now() - importStart)}; ` +
+      `${fmtNumber(published)} events in the outbox; member table vacuumed and analysed`,
+  );
+  if (job.status !== 'SUCCEEDED' || job.created !== members) {
+    throw new Error(`the seed import ended ${job.status} with ${job.created} members`);
+  }
+
+  const filters = filterMix(branchIds);
+  const urls: Record<Target, string> = { subgraph: subgraphUrl, gateway: gatewayUrl };
+  // both paths answer the same
+  for (const filter of filters) {
+    const [a, b] = await Promise.all(
+      (['subgraph', 'gateway'] as Target[]).map((t) =>
+        graphqlRequest(urls[t], QUERY, { filter }, admin.headers),
+      ),
+    );
+    if (a.errors || b.errors || !isDeepStrictEqual(a.data, b.data)) {
+      throw new Error(
+        `subgraph and gateway answer differently for ${JSON.stringify(filter)}: ${JSON.stringify([a, b]).slice(0, 400)}`,
+      );
+    }
+  }
+  const counts = await Promise.all(
+    filters.map(async (filter) => {
+      const { data } = await graphqlRequest<{ members: { totalCount: number } }>(
+        subgraphUrl,
+        QUERY,
+        { filter },
+        admin.headers,
+      );
+      return [JSON.stringify(filter).replace(/"/g, '').slice(0, 70), data!.members.totalCount] as [
+        string,
+        number,
+      ];
+    }),
+  );
+  console.log();
+  printTable(['filter', 'members'], counts);
+  console.log();
+
+  const phases: Phase[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const order: Target[] = round % 2 === 1 ? ['subgraph', 'gateway'] : ['gateway', 'subgraph'];
+    for (const target of order) {
+      const { latencies, cpu } = await drive(urls[target], admin.headers.authorization, filters, platform);
+      const cpuPerRequest: Phase['cpuPerRequest'] = {};
+      for (const [name, ms] of Object.entries(cpu)) cpuPerRequest[name as CpuName] = ms / latencies.length;
+      phases.push({ round, target, latencies, cpuPerRequest });
+      const s = sorted(latencies);
+      console.log(
+        `  round ${round} ${target.padEnd(8)}: ${fmtNumber(latencies.length / durationS)} req/s, ` +
+          `p50 ${percentile(s, 50).toFixed(1)} ms, p95 ${percentile(s, 95).toFixed(1)} ms`,
+      );
+    }
+  }
+
+  console.log();
+  printTable(
+    ['round', 'path', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms'],
+    phases.map((p) => {
+      const s = sorted(p.latencies);
+      return [
+        String(p.round),
+        p.target,
+        p.latencies.length,
+        fmtNumber(p.latencies.length / durationS),
+        percentile(s, 50).toFixed(1),
+        percentile(s, 95).toFixed(1),
+        percentile(s, 99).toFixed(1),
+      ];
+    }),
+  );
+  const pooled = (target: Target) =>
+    sorted(phases.filter((p) => p.target === target).flatMap((p) => p.latencies));
+  const p95 = (target: Target) => percentile(pooled(target), 95);
+  const perRound = Array.from({ length: rounds }, (_, i) => {
+    const of = (t: Target) =>
+      percentile(sorted(phases.find((p) => p.round === i + 1 && p.target === t)!.latencies), 95);
+    return of('gateway') / of('subgraph');
+  });
+  const ratio = p95('gateway') / p95('subgraph');
+  console.log();
+  printTable(
+    ['pooled over the rounds', 'p50 ms', 'p95 ms', 'p99 ms'],
+    (['subgraph', 'gateway'] as Target[]).map((t) => [
+      t,
+      percentile(pooled(t), 50).toFixed(1),
+      percentile(pooled(t), 95).toFixed(1),
+      percentile(pooled(t), 99).toFixed(1),
+    ]),
+  );
+  const names: CpuName[] = ['membership', 'gateway', 'postgres'];
+  if (phases.every((p) => p.cpuPerRequest.membership !== undefined)) {
+    console.log();
+    printTable(
+      ['CPU ms per request (median of rounds)', ...names],
+      (['subgraph', 'gateway'] as Target[]).map((t) => [
+        t,
+        ...names.map((name) =>
+          median(phases.filter((p) => p.target === t).map((p) => p.cpuPerRequest[name] ?? NaN)).toFixed(2),
+        ),
+      ]),
+    );
+  }
+  console.log(
+    `\ngateway p95 / subgraph p95: ${ratio.toFixed(2)} (per round: ${perRound.map((r) => r.toFixed(2)).join(', ')})`,
+  );
+  console.log(
+    verdict(ratio <= GOAL_RATIO, `gateway p95 ≤ ${GOAL_RATIO} × subgraph p95 (${ratio.toFixed(2)} ×)`),
+  );
+});
+
+/** The filters the clients cycle through: branch-scoped and federation-wide, as the dashboard sends them. */
+function filterMix(branchIds: string[]): Record<string, unknown>[] {
+  const mix: Record<string, unknown>[] = [];
+  for (let i = 0; i < 4; i++) {
+    const branchId = branchIds[(i * 7) % branchIds.length];
+    mix.push({ branchId, status: 'ACTIVE' });
+    mix.push({ branchId, category: 'TEACHER', gender: 'FEMALE' });
+  }
+  mix.push({ category: 'MANAGEMENT', gender: 'MALE' });
+  mix.push({ ageBand: 'FROM_35_TO_44' });
+  mix.push({ joinedFrom: '2010-01-01', joinedTo: '2014-12-31' });
+  mix.push({ birthMonth: 11, status: 'ACTIVE' });
+  return mix;
+}
+
+/**
+ * One phase: `clients` closed-loop clients on keep-alive connections, for warm-up + duration; requests that
+ * finish inside the measured window count. Any error (HTTP or GraphQL) fails the run.
+ */
+async function drive(
+  url: string,
+  authorization: string,
+  filters: Record<string, unknown>[],
+  platform: Platform,
+): Promise<{ latencies: number[]; cpu: Partial<Record<CpuName, number>> }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const target = new URL(url);
+  const post = (body: string) =>
+    new Promise<{ members: { pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            agent,
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+              authorization,
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString();
+              const parsed = text.startsWith('{')
+                ? (JSON.parse(text) as { data?: never; errors?: unknown[] })
+                : undefined;
+              if (res.statusCode !== 200 || !parsed?.data || parsed.errors) {
+                reject(new Error(`${url} answered ${res.statusCode}: ${text.slice(0, 300)}`));
+              } else resolve(parsed.data);
+            });
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      },
+    );
+  const begin = performance.now();
+  const measureFrom = begin + warmupS * 1000;
+  const end = measureFrom + durationS * 1000;
+  const latencies: number[] = [];
+  let cpuBefore: Map<CpuName, number> | undefined;
+  let cpuAfter: Map<CpuName, number> | undefined;
+  const startTimer = setTimeout(
+    () => (cpuBefore = processCpu(platform)),
+    Math.max(0, measureFrom - performance.now()),
+  );
+  const endTimer = setTimeout(() => (cpuAfter = processCpu(platform)), Math.max(0, end - performance.now()));
+  try {
+    await Promise.all(
+      Array.from({ length: clients }, async (_, client) => {
+        for (let n = client; performance.now() < end; n++) {
+          const filter = filters[n % filters.length];
+          let after: string | null = null;
+          for (let page = 0; page < PAGES_PER_FILTER && performance.now() < end; page++) {
+            const sent = performance.now();
+            const data = await post(JSON.stringify({ query: QUERY, variables: { filter, after } }));
+            const done = performance.now();
+            if (done >= measureFrom && done <= end) latencies.push(done - sent);
+            if (!data.members.pageInfo.hasNextPage) break;
+            after = data.members.pageInfo.endCursor;
+          }
+        }
+      }),
+    );
+  } finally {
+    clearTimeout(startTimer);
+    clearTimeout(endTimer);
+    agent.destroy();
+  }
+  await sleep(300);
+  const cpu: Partial<Record<CpuName, number>> = {};
+  for (const [name, after] of cpuAfter ?? []) {
+    const before = cpuBefore?.get(name);
+    if (before !== undefined) cpu[name] = after - before;
+  }
+  return { latencies, cpu };
+}
+
+/** CPU ms (user + system) of membership, the gateway and every PostgreSQL process, from /proc (Linux only). */
+function processCpu(platform: Platform): Map<CpuName, number> {
+  const cpu = new Map<CpuName, number>();
+  const ms = (pid: number | string): number => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in USER_HZ (100) ticks
+  };
+  try {
+    for (const name of ['membership', 'gateway'] as const) {
+      const pid = platform.service(name).child?.pid;
+      if (pid) cpu.set(name, ms(pid));
+    }
+    // the bench server's postmaster (its data directory is the bench profile's) and its children
+    const stateDir = benchProfile().stateDir;
+    const processes = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .flatMap((pid) => {
+        try {
+          if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') return [];
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const parent = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          return [{ pid, parent, postmaster: cmdline.includes(stateDir) }];
+        } catch {
+          return []; // the process ended meanwhile
+        }
+      });
+    const postmaster = processes.find((p) => p.postmaster)?.pid;
+    if (postmaster) {
+      let postgres = 0;
+      for (const p of processes) {
+        if (p.pid !== postmaster && p.parent !== postmaster) continue;
+        try {
+          postgres += ms(p.pid);
+        } catch {
+          // ended meanwhile
+        }
+      }
+      cpu.set('postgres', postgres);
+    }
+  } catch {
+    // no /proc: no per-process figures
+  }
+  return cpu;
+}
+
+interface ImportJob {
+  status: string;
+  created: number;
+  processed: number;
+  totalRows: number | null;
+}
+
+async function waitForImport(url: string, headers: Record<string, string>, id: string): Promise<ImportJob> {
+  for (let last = ''; ; await sleep(500)) {
+    const { rosterImport } = await graphqlData<{ rosterImport: ImportJob & { phase: string } }>(
+      url,
+      'query($id: ID!) { rosterImport(id: $id) { status phase created processed totalRows } }',
+      { id },
+      headers,
+    );
+    const line = `  import ${rosterImport.phase.toLowerCase()} ${fmtNumber(rosterImport.processed)}/${fmtNumber(rosterImport.totalRows ?? 0)}`;
+    if (line !== last) process.stdout.write(`${line}\n`);
+    last = line;
+    if (!['QUEUED', 'RUNNING'].includes(rosterImport.status)) return rosterImport;
+  }
+}
+
+/** Waits until membership's relay has published the import's events, then vacuums the member table. */
+async function settle(databaseUrl: string): Promise<number> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    for (const deadline = Date.now() + 300_000; ; await sleep(500)) {
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`);
+      if (rows[0].n === 0) break;
+      if (Date.now() > deadline) throw new Error(`${rows[0].n} events still unpublished after 300 s`);
+    }
+    await client.query('VACUUM ANALYZE member');
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM outbox`);
+    return rows[0].n;
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropDatabases(adminUrl: string, suffix: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (const name of START_ORDER) {
+      const database = databaseNameOf(name, suffix);
+      if (database)
+        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(database)} WITH (FORCE)`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Ports undici's fetch refuses (the Fetch standard's "bad ports") — the seed uses fetch. */
+const FETCH_BLOCKED_PORTS = new Set([
+  5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+async function freePortOffset(): Promise<number> {
+  for (let offset = 2000 + 100 * Math.floor(Math.random() * 20); offset < 20_000; offset += 100) {
+    const ports = Object.values(SERVICES).map((s) => s.port + offset);
+    if (ports.some((port) => FETCH_BLOCKED_PORTS.has(port))) continue;
+    if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) return offset;
+  }
+  throw new Error('no free ports for a bench platform');
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}

@@ -10,7 +10,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { ANONYMOUS, type Principal } from './principal';
-import { decide, Reach, type AccessPolicy } from './reach';
+import { decide, Reach, type AccessDecision, type AccessPolicy } from './reach';
 import type { Role } from './roles';
 
 /** What every subgraph's GraphQL context carries (libs/graphql-kit builds it). */
@@ -72,6 +72,25 @@ export function fieldPolicy(
   );
 }
 
+/**
+ * Decisions of one request, per policy: a page of 20 members asks the same question for every field of every
+ * row, and the answer cannot change within a request.
+ */
+const decisionsOf = new WeakMap<object, Map<AccessPolicy, AccessDecision>>();
+
+function decideOnce(
+  context: AccessContext | undefined,
+  principal: Principal,
+  policy: AccessPolicy,
+): AccessDecision {
+  if (!context || typeof context !== 'object') return decide(principal, policy);
+  let decisions = decisionsOf.get(context);
+  if (!decisions) decisionsOf.set(context, (decisions = new Map()));
+  let decision = decisions.get(policy);
+  if (!decision) decisions.set(policy, (decision = decide(principal, policy)));
+  return decision;
+}
+
 function refusal(code: 'UNAUTHENTICATED' | 'FORBIDDEN', message: string, reason: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code, reason } });
 }
@@ -129,7 +148,7 @@ export function enforceAccess(schema: GraphQLSchema, options: EnforceOptions = {
           options.onRefused?.({ principal, field: name, code: 'FORBIDDEN', reason: 'NO_POLICY' });
           throw refusal('FORBIDDEN', `${name} declares no access policy`, 'NO_POLICY');
         }
-        const decision = decide(principal, policy);
+        const decision = decideOnce(context, principal, policy);
         if (!decision.allowed) {
           options.onRefused?.({ principal, field: name, code: decision.code, reason: decision.reason });
           if (decision.code === 'UNAUTHENTICATED' && context?.authError) throw context.authError;
@@ -209,6 +228,6 @@ export function reachOf(context: AccessContext, info: GraphQLResolveInfo): Reach
   const field = info.parentType.getFields()[info.fieldName] as FieldWithPolicy | undefined;
   const policy = field?.[POLICY];
   if (!policy) return Reach.NOTHING;
-  const decision = decide(context?.principal ?? ANONYMOUS, policy);
+  const decision = decideOnce(context, context?.principal ?? ANONYMOUS, policy);
   return decision.allowed ? decision.reach : Reach.NOTHING;
 }

@@ -18,6 +18,7 @@ import { MembershipRepository } from '../infrastructure/membership.repository';
 import { joinRate, type Branch, type Campus } from '../domain/structure';
 import type { AdmitMemberInput, Member } from '../domain/member';
 import { rosterCriteria, type RosterInput } from '../domain/roster';
+import { branchLoader } from './branch-loader';
 
 interface RequestContext {
   req?: { headers?: Record<string, string | string[] | undefined> };
@@ -271,8 +272,8 @@ export class MemberResolver {
   }
 
   @ResolveField('branch')
-  branch(@Parent() member: Member): Promise<Branch | undefined> {
-    return this.repository.findBranch(member.branchId);
+  branch(@Parent() member: Member, @Context() ctx: object): Promise<Branch | undefined> {
+    return branchLoader(ctx, this.repository).load(member.branchId);
   }
 
   @ResolveField('history')

@@ -76,6 +76,13 @@ export class MembershipRepository {
     return entity ? toBranch(entity) : undefined;
   }
 
+  /** Several branches at once (ids that are not UUIDs match nothing). */
+  async findBranches(ids: string[]): Promise<Branch[]> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return [];
+    return (await this.dataSource.manager.findBy(BranchEntity, { id: In(valid) })).map(toBranch);
+  }
+
   async findBranchByCode(code: string, manager?: EntityManager): Promise<Branch | undefined> {
     const entity = await this.m(manager).findOneBy(BranchEntity, { code });
     return entity ? toBranch(entity) : undefined;

@@ -23,7 +23,6 @@
  * Goal: authentication costs ≤ 10 % of the throughput (loss = 1 − on/off, median over the rounds).
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -56,6 +55,7 @@ import {
   sorted,
   summary,
   verdict,
+  keepAliveGraphql,
 } from './lib';
 
 const GOAL_LOSS = 0.1;
@@ -393,38 +393,8 @@ async function drive(
   body: string,
   authorizations: string[],
 ): Promise<Omit<PhaseResult, 'round' | 'mode'>> {
-  const agent = new Agent({ keepAlive: true, maxSockets: authorizations.length });
-  const target = new URL(url);
-  const post = (authorization: string) =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          path: target.pathname,
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            authorization,
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString();
-            if (res.statusCode !== 200 || !text.startsWith('{"data"') || text.includes('"errors"')) {
-              reject(new Error(`${url} answered ${res.statusCode}: ${text.slice(0, 300)}`));
-            } else resolve();
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const graphql = keepAliveGraphql<unknown>(url, authorizations.length);
+  const post = (authorization: string) => graphql.post(body, authorization);
 
   const begin = performance.now();
   const measureFrom = begin + warmupS * 1000;
@@ -463,7 +433,7 @@ async function drive(
   } finally {
     clearTimeout(cpuTimer);
     clearTimeout(endTimer);
-    agent.destroy();
+    graphql.close();
   }
   const requests = latencies.length;
   const cpuMs: PhaseResult['cpuMs'] = { clients: (clientCpu.user + clientCpu.system) / 1000 };

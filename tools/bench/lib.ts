@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MessageShape } from '@bufbuild/protobuf';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { Admin, ConsumerConfig, Kafka } from 'kafkajs';
@@ -509,3 +510,47 @@ export async function printMachineInfo(ctx: BenchContext, extra: [string, string
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A load client's GraphQL POST on keep-alive connections (up to `connections` at once): `post` resolves with the
+ * `data` of a 200 answer without errors and rejects with the status and the start of the body otherwise; `close`
+ * ends the connections.
+ */
+export function keepAliveGraphql<T>(url: string, connections: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const target = new URL(url);
+  const post = (body: string, authorization: string) =>
+    new Promise<T>((resolve, reject) => {
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            const parsed = text.startsWith('{')
+              ? (JSON.parse(text) as { data?: T; errors?: unknown[] })
+              : undefined;
+            if (res.statusCode !== 200 || !parsed?.data || parsed.errors) {
+              reject(new Error(`${url} answered ${res.statusCode}: ${text.slice(0, 300)}`));
+            } else resolve(parsed.data);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  return { post, close: () => agent.destroy() };
+}

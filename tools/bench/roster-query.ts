@@ -22,7 +22,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
@@ -51,6 +50,7 @@ import {
   sleep,
   sorted,
   verdict,
+  keepAliveGraphql,
 } from './lib';
 import { generateRoster } from './roster-data';
 
@@ -316,43 +316,10 @@ async function drive(
   filters: Record<string, unknown>[],
   platform: Platform,
 ): Promise<{ latencies: number[]; cpu: Partial<Record<CpuName, number>> }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const target = new URL(url);
-  const post = (body: string) =>
-    new Promise<{ members: { pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>(
-      (resolve, reject) => {
-        const req = request(
-          {
-            agent,
-            host: target.hostname,
-            port: target.port,
-            path: target.pathname,
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(body),
-              authorization,
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => {
-              const text = Buffer.concat(chunks).toString();
-              const parsed = text.startsWith('{')
-                ? (JSON.parse(text) as { data?: never; errors?: unknown[] })
-                : undefined;
-              if (res.statusCode !== 200 || !parsed?.data || parsed.errors) {
-                reject(new Error(`${url} answered ${res.statusCode}: ${text.slice(0, 300)}`));
-              } else resolve(parsed.data);
-            });
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      },
-    );
+  const graphql = keepAliveGraphql<{
+    members: { pageInfo: { endCursor: string | null; hasNextPage: boolean } };
+  }>(url, clients);
+  const post = (body: string) => graphql.post(body, authorization);
   const begin = performance.now();
   const measureFrom = begin + warmupS * 1000;
   const end = measureFrom + durationS * 1000;
@@ -384,7 +351,7 @@ async function drive(
   } finally {
     clearTimeout(startTimer);
     clearTimeout(endTimer);
-    agent.destroy();
+    graphql.close();
   }
   await sleep(300);
   const cpu: Partial<Record<CpuName, number>> = {};

@@ -46,6 +46,14 @@ export interface Caller {
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
+/** Who did something, for the audit log. */
+const performedBy = (actor: Caller) => ({
+  actorId: actor.principal.subject,
+  actorName: actor.principal.name,
+  address: actor.address,
+});
+/** 72 random bits plus a letter and a digit, so it also meets the password rules. */
+const newOneTimePassword = () => `${randomBytes(9).toString('base64url')}9x`;
 /** A hash to compare against when the account does not exist, so both paths take the same time. */
 let decoyHash: Promise<string> | undefined;
 
@@ -402,7 +410,7 @@ export class IdentityService {
       );
     for (const grant of grants) this.checkGrantTarget(actor.principal, grant);
     if (input.memberId && !isUuid(input.memberId)) throw new NotFoundError('Member', input.memberId);
-    const oneTimePassword = `${randomBytes(9).toString('base64url')}9x`;
+    const oneTimePassword = newOneTimePassword();
     const id = await this.repository.dataSource.transaction(async (manager) => {
       if (await this.repository.findAccountByUsername(username, manager))
         throw new ConflictError(`username "${username}" is taken`, 'USERNAME_TAKEN', { field: 'username' });
@@ -419,9 +427,7 @@ export class IdentityService {
         {
           action: 'ACCOUNT_CREATED',
           outcome: 'SUCCESS',
-          actorId: actor.principal.subject,
-          actorName: actor.principal.name,
-          address: actor.address,
+          ...performedBy(actor),
           entity: 'Account',
           entityId: accountId,
           details: { username, grants },
@@ -495,9 +501,7 @@ export class IdentityService {
           {
             action,
             outcome: 'SUCCESS',
-            actorId: actor.principal.subject,
-            actorName: actor.principal.name,
-            address: actor.address,
+            ...performedBy(actor),
             entity: 'Account',
             entityId: accountId,
             branchId: grant.branchId,
@@ -528,9 +532,7 @@ export class IdentityService {
         {
           action: status === 'DISABLED' ? 'ACCOUNT_DISABLED' : 'ACCOUNT_ENABLED',
           outcome: 'SUCCESS',
-          actorId: actor.principal.subject,
-          actorName: actor.principal.name,
-          address: actor.address,
+          ...performedBy(actor),
           entity: 'Account',
           entityId: accountId,
         },
@@ -543,7 +545,7 @@ export class IdentityService {
   /** A new one-time password for an account (HQ admins), ending its sessions. */
   async resetPassword(actor: Caller, accountId: string): Promise<string> {
     if (!isUuid(accountId)) throw new NotFoundError('Account', accountId);
-    const oneTimePassword = `${randomBytes(9).toString('base64url')}9x`;
+    const oneTimePassword = newOneTimePassword();
     await this.repository.dataSource.transaction(async (manager) => {
       if (!(await this.repository.findAccount(accountId, manager, true)))
         throw new NotFoundError('Account', accountId);
@@ -553,9 +555,7 @@ export class IdentityService {
         {
           action: 'PASSWORD_RESET',
           outcome: 'SUCCESS',
-          actorId: actor.principal.subject,
-          actorName: actor.principal.name,
-          address: actor.address,
+          ...performedBy(actor),
           entity: 'Account',
           entityId: accountId,
         },
@@ -581,9 +581,7 @@ export class IdentityService {
         {
           action: 'MEMBER_LINKED',
           outcome: 'SUCCESS',
-          actorId: actor.principal.subject,
-          actorName: actor.principal.name,
-          address: actor.address,
+          ...performedBy(actor),
           entity: 'Account',
           entityId: accountId,
           details: { memberId },
@@ -630,9 +628,7 @@ export class IdentityService {
         {
           action: 'API_KEY_CREATED',
           outcome: 'SUCCESS',
-          actorId: actor.principal.subject,
-          actorName: actor.principal.name,
-          address: actor.address,
+          ...performedBy(actor),
           entity: 'ApiKey',
           entityId: id,
           details: { label, prefix, scopes: input.scopes },
@@ -652,9 +648,7 @@ export class IdentityService {
           {
             action: 'API_KEY_REVOKED',
             outcome: 'SUCCESS',
-            actorId: actor.principal.subject,
-            actorName: actor.principal.name,
-            address: actor.address,
+            ...performedBy(actor),
             entity: 'ApiKey',
             entityId: id,
           },

@@ -152,6 +152,54 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     });
   });
 
+  it('ends every session of a disabled account and refuses its sign-in; a reset password replaces the old one', async () => {
+    const hq = {
+      ...caller,
+      principal: {
+        kind: 'user',
+        subject: '0190a000-0000-7000-8000-0000000000aa',
+        name: 'hq',
+        grants: [{ role: 'ADMIN', branchId: null }],
+        scopes: [],
+      } as never,
+    };
+    const { account, oneTimePassword } = await identity.createAccount(hq, {
+      username: 'leaver',
+      displayName: '离岗',
+      grants: [{ role: 'VIEWER' }],
+    });
+    const session = await identity.login('leaver', oneTimePassword, caller);
+    await identity.setAccountStatus(hq, account.id, 'DISABLED');
+    await expect(identity.refresh(session.refreshToken, caller)).rejects.toMatchObject({
+      reason: 'REFRESH_TOKEN_REVOKED',
+    });
+    await expect(identity.login('leaver', oneTimePassword, caller)).rejects.toMatchObject({
+      reason: 'ACCOUNT_DISABLED',
+    });
+    await identity.setAccountStatus(hq, account.id, 'ACTIVE');
+    const again = await identity.login('leaver', oneTimePassword, caller);
+    const reset = await identity.resetPassword(hq, account.id);
+    await expect(identity.refresh(again.refreshToken, caller)).rejects.toMatchObject({
+      reason: 'REFRESH_TOKEN_REVOKED',
+    });
+    await expect(identity.login('leaver', oneTimePassword, caller)).rejects.toMatchObject({
+      reason: 'BAD_CREDENTIALS',
+    });
+    expect((await identity.login('leaver', reset, caller)).account.mustChangePassword).toBe(true);
+    const actions = await dataSource.query(
+      `SELECT action FROM audit_event WHERE entity_id = $1 AND action <> 'ACCOUNT_CREATED' ORDER BY id`,
+      [account.id],
+    );
+    expect(actions.map((row: { action: string }) => row.action)).toEqual([
+      'ACCOUNT_DISABLED',
+      'ACCOUNT_ENABLED',
+      'PASSWORD_RESET',
+    ]);
+    await expect(identity.resetPassword(hq, '0190a000-0000-7000-8000-0000000000ff')).rejects.toMatchObject({
+      kind: 'NOT_FOUND',
+    });
+  });
+
   async function resetAdmin(): Promise<{ password: string }> {
     const password = 'Tongxin-9527-Gonghui';
     const argon2 = await import('argon2');

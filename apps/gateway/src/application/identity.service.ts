@@ -520,71 +520,70 @@ export class IdentityService {
     accountId: string,
     status: 'ACTIVE' | 'DISABLED',
   ): Promise<AccountRow> {
-    if (!isUuid(accountId)) throw new NotFoundError('Account', accountId);
     if (accountId === actor.principal.subject && status === 'DISABLED')
       throw new ConflictError('You cannot disable your own account', 'SELF_DISABLE');
-    await this.repository.dataSource.transaction(async (manager) => {
-      if (!(await this.repository.findAccount(accountId, manager, true)))
-        throw new NotFoundError('Account', accountId);
-      await this.repository.setStatus(manager, accountId, status);
-      if (status === 'DISABLED') await this.repository.revokeAllOf(manager, accountId);
-      await this.audit.record(
-        {
-          action: status === 'DISABLED' ? 'ACCOUNT_DISABLED' : 'ACCOUNT_ENABLED',
-          outcome: 'SUCCESS',
-          ...performedBy(actor),
-          entity: 'Account',
-          entityId: accountId,
-        },
-        manager,
-      );
-    });
-    return (await this.repository.findAccount(accountId))!;
+    return this.changeAccount(
+      actor,
+      accountId,
+      status === 'DISABLED' ? 'ACCOUNT_DISABLED' : 'ACCOUNT_ENABLED',
+      async (manager) => {
+        await this.repository.setStatus(manager, accountId, status);
+        if (status === 'DISABLED') await this.repository.revokeAllOf(manager, accountId);
+      },
+    );
   }
 
   /** A new one-time password for an account (HQ admins), ending its sessions. */
   async resetPassword(actor: Caller, accountId: string): Promise<string> {
-    if (!isUuid(accountId)) throw new NotFoundError('Account', accountId);
     const oneTimePassword = newOneTimePassword();
-    await this.repository.dataSource.transaction(async (manager) => {
-      if (!(await this.repository.findAccount(accountId, manager, true)))
-        throw new NotFoundError('Account', accountId);
+    await this.changeAccount(actor, accountId, 'PASSWORD_RESET', async (manager) => {
       await this.repository.setPassword(manager, accountId, await argon2.hash(oneTimePassword), true);
       await this.repository.revokeAllOf(manager, accountId);
-      await this.audit.record(
-        {
-          action: 'PASSWORD_RESET',
-          outcome: 'SUCCESS',
-          ...performedBy(actor),
-          entity: 'Account',
-          entityId: accountId,
-        },
-        manager,
-      );
     });
     return oneTimePassword;
   }
 
   /** Links an account to a member record for self-service (HQ admins). */
   async linkMember(actor: Caller, accountId: string, memberId: string | null): Promise<AccountRow> {
-    if (!isUuid(accountId)) throw new NotFoundError('Account', accountId);
     if (memberId !== null && !isUuid(memberId)) throw new NotFoundError('Member', memberId);
+    return this.changeAccount(
+      actor,
+      accountId,
+      'MEMBER_LINKED',
+      (manager) =>
+        this.repository.setMember(manager, accountId, memberId).catch((error: { code?: string }) => {
+          if (error.code === '23505')
+            throw new ConflictError('That member is linked to another account', 'MEMBER_ALREADY_LINKED');
+          throw error;
+        }),
+      { memberId },
+    );
+  }
+
+  /**
+   * An administrative change of one account: the account locked (NOT_FOUND when there is none), the change and
+   * its audit record in one transaction; returns the account as it is afterwards.
+   */
+  private async changeAccount(
+    actor: Caller,
+    accountId: string,
+    action: string,
+    change: (manager: EntityManager) => Promise<void>,
+    details?: Record<string, unknown>,
+  ): Promise<AccountRow> {
+    if (!isUuid(accountId)) throw new NotFoundError('Account', accountId);
     await this.repository.dataSource.transaction(async (manager) => {
       if (!(await this.repository.findAccount(accountId, manager, true)))
         throw new NotFoundError('Account', accountId);
-      await this.repository.setMember(manager, accountId, memberId).catch((error: { code?: string }) => {
-        if (error.code === '23505')
-          throw new ConflictError('That member is linked to another account', 'MEMBER_ALREADY_LINKED');
-        throw error;
-      });
+      await change(manager);
       await this.audit.record(
         {
-          action: 'MEMBER_LINKED',
+          action,
           outcome: 'SUCCESS',
           ...performedBy(actor),
           entity: 'Account',
           entityId: accountId,
-          details: { memberId },
+          details,
         },
         manager,
       );

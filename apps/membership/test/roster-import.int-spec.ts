@@ -511,4 +511,58 @@ describe('roster import and export (real PostgreSQL)', () => {
       outbox: before.outbox + 4500,
     });
   });
+
+  it('plans a batch again when someone admits one of its staff numbers while it writes: no duplicate, nothing lost', async () => {
+    // the admission commits just before the batch's members are stored, after the batch read them under lock
+    class RacingRepository extends RosterImportRepository {
+      raced = false;
+      override async insertMembers(...args: Parameters<RosterImportRepository['insertMembers']>) {
+        if (!this.raced) {
+          this.raced = true;
+          await database.commands.admitMember(
+            { branchId: math, staffNumber: 'R002', name: '抢先', gender: 'MALE', category: 'MANAGEMENT' },
+            {},
+          );
+        }
+        return super.insertMembers(...args);
+      }
+    }
+    const racing = new RacingRepository(dataSource);
+    const racingImports = new RosterImports(
+      dataSource,
+      racing,
+      database.repository,
+      new Outbox('/unionfed/membership'),
+    );
+    const filePath = join(dir, `upload-${++files}`);
+    const content = `${HEADER}\nR001,甲,男,1980-01-01,CS,专任教师,2010-09-01,,,\nR002,乙,男,1981-01-01,MATH,管理,2011-09-01,,,\nR003,丙,女,1982-01-01,CS,专任教师,2012-09-01,,,\n`;
+    writeFileSync(filePath, content);
+    const submitted = await racingImports.submit({
+      filePath,
+      fileName: 'roster.csv',
+      fileBytes: Buffer.byteLength(content),
+      mode: 'APPLY',
+      onInvalid: 'SKIP',
+      mapping: {},
+      startedBy: { subject: 'officer-1', name: '组织委员' },
+      reach: Reach.EVERYTHING,
+    });
+    await racingImports.whenSettled(submitted.id);
+
+    expect(racing.raced).toBe(true);
+    expect(await racing.findJob(submitted.id)).toMatchObject({
+      status: 'SUCCEEDED',
+      created: 2,
+      updated: 1,
+      invalid: 0,
+    });
+    const stored = await dataSource.query(
+      `SELECT staff_number, name FROM member WHERE staff_number LIKE 'R00%' ORDER BY staff_number`,
+    );
+    expect(stored).toEqual([
+      { staff_number: 'R001', name: '甲' },
+      { staff_number: 'R002', name: '乙' }, // the file's name, as an update of the member admitted meanwhile
+      { staff_number: 'R003', name: '丙' },
+    ]);
+  });
 });

@@ -79,3 +79,21 @@ export class OutboxAutovacuum1763800000020 implements MigrationInterface {
     );
   }
 }
+
+/**
+ * The relay claims rows in `seq` order (outbox_unpublished) and serialises keys with advisory locks; nothing
+ * reads unpublished rows by key any more, so that index only cost every event an index entry.
+ */
+export class OutboxDropKeyIndex1763800000030 implements MigrationInterface {
+  name = 'OutboxDropKeyIndex1763800000030';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX IF EXISTS outbox_unpublished_key`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(
+      `CREATE INDEX outbox_unpublished_key ON outbox (message_key, seq) WHERE published_at IS NULL`,
+    );
+  }
+}

@@ -1,9 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import type { EncodedEvent } from '@unionfed/contracts';
-import { uuidv7 } from '@unionfed/persistence';
+import { copyRows, uuidv7 } from '@unionfed/persistence';
 import { isTraceparent, newTraceparent, toKafkaHeaders } from './envelope';
 
 export const OUTBOX_CHANNEL = 'unionfed_outbox';
+
+const OUTBOX_COLUMNS = ['id', 'topic', 'message_key', 'event_type', 'payload', 'headers'];
+/** From this many events on, a transaction's events go in with COPY (bulk writes such as a roster import). */
+const COPY_FROM_ROWS = 50;
 
 export interface OutboxContext {
   /** W3C traceparent of the request that caused the event; a new trace is started when absent */
@@ -31,11 +35,8 @@ export class Outbox {
     }
     const traceparent = isTraceparent(context.traceparent) ? context.traceparent : newTraceparent();
     const time = new Date().toISOString();
-    const ids: string[] = [];
-    const values: unknown[] = [];
-    const placeholders = list.map((event, i) => {
+    const rows = list.map((event) => {
       const id = uuidv7();
-      ids.push(id);
       const headers = toKafkaHeaders({
         id,
         type: event.type,
@@ -44,21 +45,22 @@ export class Outbox {
         traceparent,
         branchId: event.branchId,
       });
-      values.push(
-        id,
-        event.topic,
-        event.key,
-        event.type,
-        Buffer.from(event.payload),
-        JSON.stringify(headers),
-      );
-      const o = i * 6;
-      return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}::jsonb)`;
+      return [id, event.topic, event.key, event.type, event.payload, headers] as const;
     });
-    await manager.query(
-      `INSERT INTO outbox (id, topic, message_key, event_type, payload, headers) VALUES ${placeholders.join(', ')}`,
-      values,
-    );
-    return ids;
+    if (rows.length >= COPY_FROM_ROWS) {
+      await copyRows(manager, 'outbox', OUTBOX_COLUMNS, rows);
+    } else {
+      const values: unknown[] = [];
+      const placeholders = rows.map(([id, topic, key, type, payload, headers], i) => {
+        values.push(id, topic, key, type, Buffer.from(payload), JSON.stringify(headers));
+        const o = i * 6;
+        return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}::jsonb)`;
+      });
+      await manager.query(
+        `INSERT INTO outbox (${OUTBOX_COLUMNS.join(', ')}) VALUES ${placeholders.join(', ')}`,
+        values,
+      );
+    }
+    return rows.map(([id]) => id);
   }
 }

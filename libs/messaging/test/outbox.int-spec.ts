@@ -83,6 +83,37 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
     expect(await unpublished()).toBe(0);
   });
 
+  it('publishes a bulk write (stored with COPY) byte for byte, with its headers, in order per key', async () => {
+    const bytes = (n: number) => Buffer.from([0, 9, 10, 13, 92, 0xff, n % 256]);
+    const events = Array.from({ length: 300 }, (_, n) => ({
+      type: 'unionfed.test.Happened.v1',
+      topic,
+      key: `k${n % 7}`,
+      branchId: 'b\t1\\中文',
+      payload: bytes(n),
+    }));
+    const ids = await inTransaction(dataSource, (m) => outbox.add(m, events));
+    const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url });
+    await relay.wake();
+    expect(await unpublished()).toBe(0);
+
+    const received = await readTopic(topic, { until: (m) => m.length >= events.length });
+    expect(received).toHaveLength(events.length);
+    const byId = new Map(received.map((r) => [header(r.message, 'ce_id'), r.message]));
+    ids.forEach((id, n) => {
+      const message = byId.get(id)!;
+      expect(message.value).toEqual(bytes(n));
+      expect(message.key?.toString()).toBe(`k${n % 7}`);
+      expect(header(message, 'unionfed_branch_id')).toBe('b\t1\\中文');
+    });
+    for (let k = 0; k < 7; k++) {
+      const order = received
+        .filter((r) => r.message.key?.toString() === `k${k}`)
+        .map((r) => header(r.message, 'ce_id'));
+      expect(order).toEqual(ids.filter((_, n) => n % 7 === k));
+    }
+  });
+
   it('publishes nothing for a transaction that rolled back', async () => {
     await expect(
       inTransaction(dataSource, async (m) => {

@@ -1,2 +1,3 @@
 export * from './uuidv7';
 export * from './data-source';
+export * from './copy';

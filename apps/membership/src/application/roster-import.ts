@@ -509,9 +509,7 @@ class ImportRun {
       plan = this.planAgainst(batch.checked, locked);
       writes = this.build(plan, await this.jobs.nextMemberNumbers(manager, plan.admissions.length));
     }
-    if ((await this.jobs.insertMembers(manager, writes.admitted)) !== writes.admitted.length) {
-      throw new ConcurrentChange();
-    }
+    if (!(await this.jobs.insertMembers(manager, writes.admitted))) throw new ConcurrentChange();
     await this.jobs.updateMembers(manager, writes.updated);
     await this.jobs.insertHistory(manager, writes.history);
     await this.outbox.add(manager, writes.events, this.context);

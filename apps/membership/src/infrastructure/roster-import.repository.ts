@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { copyRows, type CopyValue } from '@unionfed/persistence';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import type { RowProblem } from '../domain/roster-import';
 import type { UnionGroup } from '../domain/union-group';
@@ -407,27 +408,19 @@ export class RosterImportRepository {
   }
 
   /**
-   * Inserts new members; a staff number taken meanwhile (by a concurrent admission) is skipped. Returns how many
-   * were inserted: fewer than given means the caller's picture is out of date.
+   * Inserts new members (COPY: the import's bulk path). Returns false when a staff number was taken meanwhile
+   * (by a concurrent admission): the caller's picture is out of date, and its transaction is aborted — it must
+   * roll back and plan again.
    */
-  async insertMembers(manager: EntityManager, members: readonly Member[]): Promise<number> {
-    if (members.length === 0) return 0;
-    const [{ n }] = await manager.query(
-      `WITH inserted AS (
-         INSERT INTO member (id, member_number, staff_number, name, gender, birth_date, phone, email, category,
-                             title, branch_id, group_id, joined_on, status)
-         SELECT id, member_number, staff_number, name, gender, birth_date, phone, email, category, title,
-                branch_id, group_id, joined_on, status
-           FROM json_to_recordset($1::json)
-             AS r(id uuid, member_number text, staff_number text, name text, gender text, birth_date date,
-                  phone text, email text, category text, title text, branch_id uuid, group_id uuid,
-                  joined_on date, status text)
-         ON CONFLICT (staff_number) DO NOTHING
-         RETURNING 1)
-       SELECT count(*)::int AS n FROM inserted`,
-      [JSON.stringify(members.map(memberRow))],
-    );
-    return n;
+  async insertMembers(manager: EntityManager, members: readonly Member[]): Promise<boolean> {
+    if (members.length === 0) return true;
+    try {
+      await copyRows(manager, 'member', MEMBER_COPY_COLUMNS, members.map(memberCopyRow));
+      return true;
+    } catch (error) {
+      if ((error as { code?: string; constraint?: string }).code === UNIQUE_VIOLATION) return false;
+      throw error;
+    }
   }
 
   /** Writes the changed fields of existing members (profile, branch, group); the rows are the caller's locked. */
@@ -447,25 +440,51 @@ export class RosterImportRepository {
 
   async insertHistory(manager: EntityManager, entries: readonly MemberHistoryEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await manager.query(
-      `INSERT INTO member_history (id, member_id, change, branch_id, effective_on, details)
-       SELECT id, member_id, change, branch_id, effective_on, details
-         FROM json_to_recordset($1::json)
-           AS r(id uuid, member_id uuid, change text, branch_id uuid, effective_on date, details jsonb)`,
-      [
-        JSON.stringify(
-          entries.map((e) => ({
-            id: e.id,
-            member_id: e.memberId,
-            change: e.change,
-            branch_id: e.branchId,
-            effective_on: e.effectiveOn,
-            details: e.details,
-          })),
-        ),
-      ],
+    await copyRows(
+      manager,
+      'member_history',
+      ['id', 'member_id', 'change', 'branch_id', 'effective_on', 'details'],
+      entries.map((e) => [e.id, e.memberId, e.change, e.branchId, e.effectiveOn, e.details]),
     );
   }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+const MEMBER_COPY_COLUMNS = [
+  'id',
+  'member_number',
+  'staff_number',
+  'name',
+  'gender',
+  'birth_date',
+  'phone',
+  'email',
+  'category',
+  'title',
+  'branch_id',
+  'group_id',
+  'joined_on',
+  'status',
+];
+
+function memberCopyRow(m: Member): CopyValue[] {
+  return [
+    m.id,
+    m.memberNumber,
+    m.staffNumber,
+    m.name,
+    m.gender,
+    m.birthDate,
+    m.phone,
+    m.email,
+    m.category,
+    m.title,
+    m.branchId,
+    m.groupId,
+    m.joinedOn,
+    m.status,
+  ];
 }
 
 function memberRow(m: Member) {

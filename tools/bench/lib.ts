@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { MessageShape } from '@bufbuild/protobuf';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { Agent, request } from 'node:http';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { Admin, ConsumerConfig, Kafka } from 'kafkajs';
@@ -23,6 +24,7 @@ import {
   databaseUrlFor,
   infraProfile,
   kafkaVersion,
+  runningKafka,
   startInfra,
   unionfedHome,
   type InfraProfile,
@@ -553,4 +555,61 @@ export function keepAliveGraphql<T>(url: string, connections: number) {
       req.end(body);
     });
   return { post, close: () => agent.destroy() };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CPU time of the processes a benchmark drives (Linux /proc; undefined elsewhere)
+
+/** CPU ms (user + system) a process has used so far. */
+export function processCpuMs(pid: number | string): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in USER_HZ (100) ticks
+}
+
+/**
+ * CPU ms used so far by the bench profile's PostgreSQL: its postmaster and the children alive now (a backend
+ * that has ended takes its share with it, so read this around work done on open connections).
+ */
+export function benchPostgresCpuMs(): number | undefined {
+  try {
+    const stateDir = benchProfile().stateDir;
+    const processes = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .flatMap((pid) => {
+        try {
+          if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') return [];
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const parent = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          return [{ pid, parent, postmaster: cmdline.includes(stateDir) }];
+        } catch {
+          return []; // the process ended meanwhile
+        }
+      });
+    const postmaster = processes.find((p) => p.postmaster)?.pid;
+    if (!postmaster) return undefined;
+    let total = 0;
+    for (const p of processes) {
+      if (p.pid !== postmaster && p.parent !== postmaster) continue;
+      try {
+        total += processCpuMs(p.pid);
+      } catch {
+        // ended meanwhile
+      }
+    }
+    return total;
+  } catch {
+    return undefined; // no /proc
+  }
+}
+
+/** CPU ms used so far by the bench profile's Kafka broker (when this machine runs it). */
+export function benchKafkaCpuMs(): number | undefined {
+  try {
+    const pid = runningKafka(benchProfile())?.pid;
+    return pid ? processCpuMs(pid) : undefined;
+  } catch {
+    return undefined;
+  }
 }

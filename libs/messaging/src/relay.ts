@@ -23,15 +23,23 @@ export interface RelayOptions {
 
 /** First key of the two-key advisory locks the relays take on message keys (a constant of this platform). */
 const KEY_LOCK_SPACE = 7_302_001;
-/** Rows (× the batch size) whose keys a claim may try to lock: bounds the locks one claim can take. */
-const CLAIM_WINDOW = 2;
 
 interface BatchResult {
   /** rows published, or -1 when Kafka refused the batch */
   published: number;
-  /** rows claimed and the last one's seq */
+  /** rows claimed */
   claimed: number;
-  lastSeq: string;
+  /** whether the window was full: more unpublished rows may follow it */
+  full: boolean;
+  /** where the next batch of this drain starts: after the window, or at its first row another relay holds */
+  resumeAfter: string;
+}
+
+/** A row of the claim's window: claimed (its message given), or left (its key held by another relay). */
+interface WindowRow {
+  seq: string;
+  key_taken: boolean;
+  id: string | null;
 }
 
 interface OutboxRow {
@@ -160,9 +168,10 @@ export class OutboxRelay {
   }
 
   private async drain(): Promise<void> {
-    // Within one drain the relay reads on from the last row it claimed: the queue's index still holds the entries
-    // of rows published moments ago (until vacuum), and starting from the front each time would wade through them.
-    // Rows it skipped (another relay's, or a blocked key) are picked up by the next drain, which starts over.
+    // Within one drain the relay reads on from where its last batch ended: the queue's index still holds the
+    // entries of rows published moments ago (until vacuum), and starting from the front each time would wade
+    // through them. A row whose key another relay holds is never left behind, though: the next batch starts at it
+    // again, so no later row of its key can be claimed before it.
     let after = '0';
     for (;;) {
       let batch: BatchResult;
@@ -173,8 +182,8 @@ export class OutboxRelay {
         return;
       }
       if (batch.published < 0) return; // Kafka refused: the poll timer retries after a backoff
-      if (batch.claimed < this.batchSize) return;
-      after = batch.lastSeq;
+      if (!batch.full || batch.claimed === 0) return; // the rest is held by another relay: the next poll
+      after = batch.resumeAfter;
     }
   }
 
@@ -188,26 +197,41 @@ export class OutboxRelay {
     await runner.connect();
     try {
       await runner.startTransaction();
-      // A relay takes a row only with its key: pg_try_advisory_xact_lock on the key's hash, held until this
-      // transaction ends. Keys another relay is publishing are skipped (SKIP LOCKED over keys), so several relays
-      // share the work and a key's events are never published out of order. FOR UPDATE re-checks each row, so a
-      // row another relay published meanwhile is not sent twice.
-      // The key locks are tried only on a window of the queue's first rows (in seq order, taken before any lock):
-      // with the lock in the scan's filter, a plan that sorts after filtering (chosen when a burst of writes has
-      // outrun the table's statistics) would lock the key of every row in the backlog — with a bulk import's
-      // 100,000 distinct keys, more locks than the server has room for ("out of shared memory").
-      const rows: OutboxRow[] = await runner.query(
-        `SELECT o.seq, o.id, o.topic, o.message_key, o.payload, o.headers
-           FROM (SELECT seq FROM outbox WHERE published_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3) AS window_
-           JOIN outbox o ON o.seq = window_.seq
-          WHERE o.published_at IS NULL
-            AND pg_try_advisory_xact_lock(${KEY_LOCK_SPACE}, hashtext(o.message_key))
-          ORDER BY o.seq
-          LIMIT $1
-            FOR UPDATE OF o SKIP LOCKED`,
-        [this.batchSize, afterSeq, this.batchSize * CLAIM_WINDOW],
+      // The window: the queue's next `batchSize` rows. A relay takes a row only with its key — a
+      // transaction-scoped advisory lock on the key's hash, tried ONCE per key of the window — so a key's rows in
+      // the window are all claimed or all left, and another relay holding the key (publishing its earlier rows)
+      // keeps them all. FOR UPDATE re-checks each row, so a row another relay published meanwhile is not sent
+      // twice. Each statement is materialised: the locks are tried on the window's keys only, never on the whole
+      // backlog's (a roster import leaves 100,000 distinct keys: a lock each would overflow the lock table).
+      const window: WindowRow[] = await runner.query(
+        `WITH window_ AS MATERIALIZED (
+                SELECT seq, message_key FROM outbox
+                 WHERE published_at IS NULL AND seq > $2
+                 ORDER BY seq
+                 LIMIT $1),
+              keys AS MATERIALIZED (
+                SELECT message_key FROM (SELECT DISTINCT message_key FROM window_) AS window_keys
+                 WHERE pg_try_advisory_xact_lock(${KEY_LOCK_SPACE}, hashtext(message_key))),
+              claimed AS MATERIALIZED (
+                SELECT o.seq, o.id, o.topic, o.message_key, o.payload, o.headers
+                  FROM outbox o
+                 WHERE o.seq IN (SELECT w.seq FROM window_ w JOIN keys k ON k.message_key = w.message_key)
+                   AND o.published_at IS NULL
+                   FOR UPDATE OF o SKIP LOCKED)
+         SELECT w.seq, k.message_key IS NOT NULL AS key_taken, c.id, c.topic, c.message_key, c.payload, c.headers
+           FROM window_ w
+           LEFT JOIN keys k ON k.message_key = w.message_key
+           LEFT JOIN claimed c ON c.seq = w.seq
+          ORDER BY w.seq`,
+        [this.batchSize, afterSeq],
       );
-      const claimed = { claimed: rows.length, lastSeq: rows.at(-1)?.seq ?? afterSeq };
+      const rows = window.filter((r): r is WindowRow & OutboxRow => r.id !== null);
+      const held = window.find((r) => !r.key_taken);
+      const claimed = {
+        claimed: rows.length,
+        full: window.length >= this.batchSize,
+        resumeAfter: held ? (BigInt(held.seq) - 1n).toString() : (window.at(-1)?.seq ?? afterSeq),
+      };
       if (rows.length === 0) {
         await runner.commitTransaction();
         return { published: 0, ...claimed };

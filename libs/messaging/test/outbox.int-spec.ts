@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Producer } from 'kafkajs';
 import { createDataSource, inTransaction, migrate } from '@unionfed/persistence';
@@ -192,6 +193,35 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
     for (const key of keys) expect(perKey.get(key)).toEqual(Array.from({ length: 50 }, (_, n) => n));
     expect(new Set(messages.map((m) => header(m.message, 'ce_id'))).size).toBe(400);
     expect(messages).toHaveLength(400);
+  });
+
+  it('never publishes a later event of a key before an earlier one that another relay held when it passed by', async () => {
+    // the key's first event, then many others, then its second event
+    await inTransaction(dataSource, (m) =>
+      outbox.add(m, [
+        event(topic, 'held', 1),
+        ...Array.from({ length: 1000 }, (_, n) => event(topic, `other-${n}`, 1)),
+        event(topic, 'held', 2),
+      ]),
+    );
+    // "another relay" holds the key while this relay's drain passes its first event, and lets go meanwhile
+    const other = new Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT pg_advisory_xact_lock(7302001, hashtext('held'))`);
+      const letGo = other.query(`SELECT pg_sleep(0.3)`).then(() => other.query('COMMIT'));
+      const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url, batchSize: 2 });
+      await relay.wake();
+      await letGo;
+      await relay.wake(); // whatever the first drain left
+    } finally {
+      await other.end();
+    }
+    const messages = await readTopic(topic, { until: (m) => m.length >= 1002 });
+    const held = messages.filter((m) => m.message.key?.toString() === 'held');
+    expect(held.map((m) => m.message.value?.toString())).toEqual(['held:1', 'held:2']);
+    expect(messages).toHaveLength(1002);
   });
 
   it('keeps events written while Kafka is down and publishes them once it is back', async () => {

@@ -9,7 +9,12 @@ describe('copyRows (COPY FROM STDIN, real PostgreSQL)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('copy');
-    dataSource = createDataSource({ url: database.url, entities: [], migrations: [] });
+    dataSource = createDataSource({
+      url: database.url,
+      entities: [],
+      migrations: [],
+      applicationName: 'copy-test',
+    });
     await dataSource.initialize();
     await dataSource.query(`
       CREATE TABLE sample (

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import type { Producer } from 'kafkajs';
 import { OUTBOX_CHANNEL } from './outbox';
 
@@ -24,11 +24,12 @@ export interface RelayOptions {
 /** First key of the two-key advisory locks the relays take on message keys (a constant of this platform). */
 const KEY_LOCK_SPACE = 7_302_001;
 
-interface BatchResult {
-  /** rows published, or -1 when Kafka refused the batch */
-  published: number;
-  /** rows claimed */
-  claimed: number;
+/** A batch claimed in its own (open) transaction: its rows' keys and rows are locked until it ends. */
+interface Claim {
+  runner: QueryRunner;
+  rows: OutboxRow[];
+  /** unpublished rows the window saw, claimed or not */
+  seen: number;
   /** whether the window was full: more unpublished rows may follow it */
   full: boolean;
   /** where the next batch of this drain starts: after the window, or at its first row another relay holds */
@@ -168,34 +169,57 @@ export class OutboxRelay {
   }
 
   private async drain(): Promise<void> {
+    // Two batches at a time: the next one is claimed (read, keys and rows locked) while the one before it is sent
+    // to Kafka and marked, so PostgreSQL and Kafka work at once; batches go out one after the other, in queue
+    // order. A batch holds its keys until it commits, so the one claimed meanwhile never takes a row of them.
     // Within one drain the relay reads on from where its last batch ended: the queue's index still holds the
     // entries of rows published moments ago (until vacuum), and starting from the front each time would wade
     // through them. A row whose key another relay holds is never left behind, though: the next batch starts at it
-    // again, so no later row of its key can be claimed before it.
+    // again, so no later row of its key can be claimed before it. After any failure the drain ends; the next one
+    // starts from the front.
     let after = '0';
-    for (;;) {
-      let batch: BatchResult;
-      try {
-        batch = await this.claimAndPublish(after);
-      } catch (error) {
-        this.log('error', 'outbox relay batch failed', { error: (error as Error).message });
-        return;
+    let sending: Promise<number> | undefined;
+    try {
+      for (;;) {
+        const claim = await this.claim(after);
+        const before = await (sending ?? Promise.resolve(0)).catch(async (error: unknown) => {
+          await this.abandon(claim);
+          throw error;
+        });
+        if (before < 0) {
+          await this.abandon(claim); // Kafka refused the batch before it: the poll timer retries after a backoff
+          return;
+        }
+        if (claim.rows.length === 0) {
+          await this.abandon(claim);
+          if (sending && claim.seen > 0) {
+            // its keys were the batch's just sent (few keys, many events each): claim again now they are free
+            sending = undefined;
+            continue;
+          }
+          return; // nothing, or the rest is held by another relay: the next poll
+        }
+        sending = this.publish(claim);
+        if (!claim.full) break;
+        after = claim.resumeAfter;
       }
-      if (batch.published < 0) return; // Kafka refused: the poll timer retries after a backoff
-      if (!batch.full || batch.claimed === 0) return; // the rest is held by another relay: the next poll
-      after = batch.resumeAfter;
+      await sending;
+    } catch (error) {
+      await sending?.catch(() => undefined);
+      this.log('error', 'outbox relay batch failed', { error: (error as Error).message });
     }
   }
 
   /** One batch: claim, send, mark. Returns how many rows were published, or -1 when Kafka refused. */
   async publishBatch(): Promise<number> {
-    return (await this.claimAndPublish('0')).published;
+    return this.publish(await this.claim('0'));
   }
 
-  private async claimAndPublish(afterSeq: string): Promise<BatchResult> {
+  /** Claims the next batch after `afterSeq` in a transaction of its own, left open for `publish` or `abandon`. */
+  private async claim(afterSeq: string): Promise<Claim> {
     const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
     try {
+      await runner.connect();
       await runner.startTransaction();
       // The window: the queue's next `batchSize` rows. A relay takes a row only with its key — a
       // transaction-scoped advisory lock on the key's hash, tried ONCE per key of the window — so a key's rows in
@@ -225,16 +249,33 @@ export class OutboxRelay {
           ORDER BY w.seq`,
         [this.batchSize, afterSeq],
       );
-      const rows = window.filter((r): r is WindowRow & OutboxRow => r.id !== null);
       const held = window.find((r) => !r.key_taken);
-      const claimed = {
-        claimed: rows.length,
+      return {
+        runner,
+        rows: window.filter((r): r is WindowRow & OutboxRow => r.id !== null),
+        seen: window.length,
         full: window.length >= this.batchSize,
         resumeAfter: held ? (BigInt(held.seq) - 1n).toString() : (window.at(-1)?.seq ?? afterSeq),
       };
+    } catch (error) {
+      await this.abandon({ runner });
+      throw error;
+    }
+  }
+
+  /** Ends a claim without publishing: its locks go, its rows stay for a later batch. */
+  private async abandon({ runner }: Pick<Claim, 'runner'>): Promise<void> {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    await runner.release();
+  }
+
+  /** Sends a claimed batch, marks its rows published and commits; -1 when Kafka refused it (attempts recorded). */
+  private async publish(claim: Claim): Promise<number> {
+    const { runner, rows } = claim;
+    try {
       if (rows.length === 0) {
         await runner.commitTransaction();
-        return { published: 0, ...claimed };
+        return 0;
       }
       const seqs = rows.map((r) => r.seq);
       try {
@@ -251,7 +292,7 @@ export class OutboxRelay {
           rows: rows.length,
           error: (error as Error).message,
         });
-        return { published: -1, ...claimed };
+        return -1;
       }
       await runner.query(
         `UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])`,
@@ -261,7 +302,7 @@ export class OutboxRelay {
       this.failures = 0;
       this.published += rows.length;
       this.options.observer?.published(rows.length);
-      return { published: rows.length, ...claimed };
+      return rows.length;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;

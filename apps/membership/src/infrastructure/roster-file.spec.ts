@@ -228,6 +228,16 @@ describe('reading a roster file', () => {
     ]);
   });
 
+  it('keeps the leading zeros of staff numbers stored as numbers shown with zeros (format 000000)', async () => {
+    const workbook = new Workbook();
+    const sheet = workbook.addWorksheet('花名册');
+    sheet.addRow(['工号', '姓名', '性别', '所属分工会', '人员类别']);
+    sheet.addRow([123, '陈静', '女', 'CS', '专任教师']).getCell(1).numFmt = '000000';
+    sheet.addRow([4567, '王强', '男', 'CS', '管理']); // no format: the number as it is
+    const { rows } = await read(file(Buffer.from(await workbook.xlsx.writeBuffer())));
+    expect(rows.map((r) => r.cells.staffNumber)).toEqual(['000123', '4567']);
+  });
+
   it('refuses an XLSX cell that is too long, by row and length', async () => {
     const workbook = new Workbook();
     const sheet = workbook.addWorksheet('花名册');

@@ -375,7 +375,7 @@ async function* xlsxCells(path: string): AsyncGenerator<CellRow> {
         const cells: string[] = [];
         let oversized: Map<number, number> | undefined;
         for (let column = 1; column < values.length; column++) {
-          const text = cellText(values[column]);
+          const text = cellText(values[column], row.getCell(column).numFmt);
           if (text.length > MAX_CELL_CHARS) (oversized ??= new Map()).set(column - 1, text.length);
           cells[column - 1] = text.length > MAX_CELL_CHARS ? '' : text;
         }
@@ -396,15 +396,23 @@ async function* xlsxCells(path: string): AsyncGenerator<CellRow> {
   }
 }
 
-/** A cell's value as the text a user sees: dates as YYYY-MM-DD, formulas by their result, links by their text. */
-export function cellText(value: CellValue): string {
+/**
+ * A cell's value as the text a user sees: dates as YYYY-MM-DD, formulas by their result, links by their text, and
+ * whole numbers shown with leading zeros (number format `000000`, how offices keep 工号 such as 000123) with them.
+ */
+export function cellText(value: CellValue, numFmt?: string): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number') {
+    const zeros = numFmt && /^0+$/.test(numFmt) ? numFmt.length : 0;
+    return zeros > 0 && Number.isInteger(value) && value >= 0
+      ? String(value).padStart(zeros, '0')
+      : String(value);
+  }
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : value.toISOString().slice(0, 10);
   if ('richText' in value) return value.richText.map((part) => part.text).join('');
-  if ('formula' in value || 'sharedFormula' in value) return cellText(value.result ?? null);
+  if ('formula' in value || 'sharedFormula' in value) return cellText(value.result ?? null, numFmt);
   if ('hyperlink' in value) return String(value.text ?? '');
   if ('error' in value) return value.error;
   return String(value);

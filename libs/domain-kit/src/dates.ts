@@ -16,7 +16,10 @@ export function parseIsoDate(value: string, field: string): string {
   });
 }
 
+/** made once: creating an Intl.DateTimeFormat costs far more than formatting with one */
+const SHANGHAI_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' });
+
 /** Today's date in the federation's time zone (Asia/Shanghai), as YYYY-MM-DD. */
 export function todayInShanghai(now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(now);
+  return SHANGHAI_DATE.format(now);
 }

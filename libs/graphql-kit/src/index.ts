@@ -1,3 +1,4 @@
 export * from './errors';
 export * from './subgraph';
 export * from './pagination';
+export * from './preloaded';

@@ -1,3 +1,4 @@
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { InvalidInputError } from '@unionfed/domain-kit';
 
 /** Relay-style connection cursors: opaque base64url of the sort key. */
@@ -30,14 +31,21 @@ export function pageSize(first: number | undefined | null, fallback = 20): numbe
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
+  /**
+   * The count, or a function computing it: GraphQL's default resolver calls it only when the query selects
+   * `totalCount`, so a connection can leave an expensive count to the queries that ask for it.
+   */
+  totalCount: number | (() => Promise<number>);
 }
 
-/** Builds a connection from `size + 1` fetched rows: the extra row only tells that there is a next page. */
+/**
+ * Builds a connection from `size + 1` fetched rows: the extra row only tells that there is a next page.
+ * `totalCount` may be a function (see Connection).
+ */
 export function toConnection<T>(
   rows: T[],
   size: number,
-  totalCount: number,
+  totalCount: Connection<T>['totalCount'],
   cursorOf: (row: T) => string,
 ): Connection<T> {
   const page = rows.slice(0, size);
@@ -47,4 +55,23 @@ export function toConnection<T>(
     pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null },
     totalCount,
   };
+}
+
+/**
+ * Whether the query selects the field `name` directly under the field being resolved (through inline fragments
+ * and fragment spreads too), e.g. whether a connection's `totalCount` is asked for. A selection with @skip or
+ * @include counts as selected.
+ */
+export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const seen = new Set<string>();
+  const within = (selectionSet: SelectionSetNode | undefined): boolean =>
+    selectionSet?.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === name;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return within(selection.selectionSet);
+      const fragment = info.fragments[selection.name.value];
+      if (!fragment || seen.has(selection.name.value)) return false;
+      seen.add(selection.name.value);
+      return within(fragment.selectionSet);
+    }) ?? false;
+  return info.fieldNodes.some((node) => within(node.selectionSet));
 }

@@ -1,6 +1,8 @@
 import { Logger, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import {
   ACCESS_SCHEMA_PATH,
@@ -14,6 +16,7 @@ import {
   type ForbiddenAttempt,
 } from '@unionfed/auth';
 import { createErrorFormatter } from './errors';
+import { answerPreloadedFields } from './preloaded';
 
 export interface SubgraphOptions {
   /** the subgraph's SDL file(s): the schema is written schema-first and checked in */
@@ -32,8 +35,26 @@ export function subgraphTypePaths(typePaths: string[]): string[] {
 }
 
 /**
+ * Every subgraph answer is `Cache-Control: no-store`. Apollo's cache-control plugin would come to the same
+ * answer (no subgraph declares @cacheControl hints, so every answer is uncacheable), but it does so with a hook
+ * on every field of every answer — a few hundred calls for a roster page — so it is switched off and this
+ * plugin sets the header (unless something else has set one).
+ */
+const NO_STORE: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (!response.http.headers.has('cache-control'))
+          response.http.headers.set('cache-control', 'no-store');
+      },
+    };
+  },
+};
+
+/**
  * A service's Apollo Federation 2 subgraph at /graphql. Every request's bearer token is verified here (the
  * gateway's word is not taken for it) and every field's @access policy is enforced before its resolver runs.
+ * Fields whose parent carries a preloaded value (withPreloaded) answer with it instead of calling the resolver.
  * Errors are formatted into the platform's codes; stack traces never leave the process.
  */
 export function subgraphModule(options: SubgraphOptions): DynamicModule {
@@ -60,11 +81,13 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
     playground: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginCacheControlDisabled(), NO_STORE],
     formatError: createErrorFormatter((error) =>
       logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
     ),
+    // preloaded values replace a resolver's call, never the access check around it
     transformSchema: (schema: GraphQLSchema) =>
-      enforceAccess(schema, { onRefused, entityScopes: options.entityScopes }),
+      enforceAccess(answerPreloadedFields(schema), { onRefused, entityScopes: options.entityScopes }),
     context: async ({ req }: Pick<SubgraphContext, 'req'>): Promise<SubgraphContext> => ({
       req,
       ...(authOff ? AUTH_OFF : await authenticate(verifier, req.headers.authorization)),

@@ -67,7 +67,7 @@ export class RosterExport {
     let after: string | undefined;
     let count = 0;
     for (;;) {
-      const { rows } = await this.repository.roster(criteria, PAGE, after, reach);
+      const { rows } = await this.repository.roster(criteria, PAGE, after, reach, { count: false });
       const page = rows.slice(0, PAGE);
       for (const member of page) {
         await sink.row(exportRow(member, branches.get(member.branchId), groups.get(member.groupId ?? '')));

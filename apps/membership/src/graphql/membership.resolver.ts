@@ -1,6 +1,8 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import {
   Args,
   Context,
+  Info,
   Mutation,
   Parent,
   Query,
@@ -11,7 +13,14 @@ import {
 import { isUuid } from '@unionfed/persistence';
 import { CurrentReach, Reach } from '@unionfed/auth';
 import { InvalidInputError, NotFoundError, todayInShanghai } from '@unionfed/domain-kit';
-import { decodeCursor, pageSize, toConnection } from '@unionfed/graphql-kit';
+import {
+  decodeCursor,
+  pageSize,
+  selectsField,
+  toConnection,
+  withPreloaded,
+  type Connection,
+} from '@unionfed/graphql-kit';
 import type { OutboxContext } from '@unionfed/messaging';
 import { MembershipCommands } from '../application/membership.commands';
 import { MembershipRepository } from '../infrastructure/membership.repository';
@@ -71,11 +80,12 @@ export class MembershipRootResolver {
   @Query('members')
   members(
     @CurrentReach() reach: Reach,
+    @Info() info: GraphQLResolveInfo,
     @Args('filter') filter?: RosterInput,
     @Args('first') first?: number,
     @Args('after') after?: string,
   ) {
-    return roster(this.repository, reach, filter ?? {}, first, after);
+    return roster(this.repository, reach, filter ?? {}, first, after, info);
   }
 
   @Query('membershipStatistics')
@@ -196,13 +206,19 @@ function reached(member: Member | undefined, reach: Reach): Member | undefined {
 
 type StatusChangeInput = { memberId: string; effectiveOn?: string | null; reason?: string | null };
 
+/**
+ * A roster page as a connection. The rows, their branches (preloaded: `branch` on each member answers without
+ * its resolver or a query) and — only when the query selects `totalCount` — the count come in one SQL
+ * statement. Unselected, `totalCount` is a function the default resolver would call: it counts then.
+ */
 async function roster(
   repository: MembershipRepository,
   reach: Reach,
   filter: RosterInput,
-  first?: number,
-  after?: string,
-) {
+  first: number | undefined,
+  after: string | undefined,
+  info: GraphQLResolveInfo,
+): Promise<Connection<Member>> {
   const size = pageSize(first);
   const afterId = after ? decodeCursor(after) : undefined;
   const criteria = rosterCriteria(filter, todayInShanghai());
@@ -211,8 +227,17 @@ async function roster(
   if ((criteria.branchId && !existingId(criteria.branchId)) || (afterId && !existingId(afterId))) {
     return toConnection<Member>([], size, 0, (m) => m.id);
   }
-  const page = await repository.roster(criteria, size, afterId, reach);
-  return toConnection(page.rows, size, page.totalCount, (m) => m.id);
+  const count = selectsField(info, 'totalCount');
+  const page = await repository.roster(criteria, size, afterId, reach, { count, branches: true });
+  return toConnection(
+    page.rows.map((member) => {
+      const branch = page.branches?.get(member.branchId);
+      return branch ? withPreloaded(member, { branch }) : member;
+    }),
+    size,
+    page.totalCount ?? (() => repository.rosterCount(criteria, reach)),
+    (m) => m.id,
+  );
 }
 
 @Resolver('Campus')
@@ -254,11 +279,12 @@ export class BranchResolver {
   members(
     @Parent() branch: Branch,
     @CurrentReach() reach: Reach,
+    @Info() info: GraphQLResolveInfo,
     @Args('filter') filter?: RosterInput,
     @Args('first') first?: number,
     @Args('after') after?: string,
   ) {
-    return roster(this.repository, reach, { ...filter, branchId: branch.id }, first, after);
+    return roster(this.repository, reach, { ...filter, branchId: branch.id }, first, after, info);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Brackets, DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import type { Reach } from '@unionfed/auth';
 import { isUuid } from '@unionfed/persistence';
 import type { Branch, Campus } from '../domain/structure';
@@ -41,7 +41,98 @@ export interface MembershipStatisticsRow {
 
 export interface RosterPage {
   rows: Member[];
-  totalCount: number;
+  /** every member matching the criteria (when counted) */
+  totalCount?: number;
+  /** the branches of the rows by id (when asked for) */
+  branches?: Map<string, Branch>;
+}
+
+/** The roster's columns, as the domain needs them (dates as YYYY-MM-DD text). */
+const MEMBER_COLUMNS = `m.id, m.member_number, m.staff_number, m.name, m.gender, m.birth_date::text AS birth_date,
+  m.phone, m.email, m.category, m.title, m.branch_id, m.group_id, m.joined_on::text AS joined_on, m.status`;
+const BRANCH_COLUMNS = `b.campus_id AS branch_campus_id, b.code AS branch_code, b.name AS branch_name,
+  b.kind AS branch_kind, b.staff_headcount AS branch_staff_headcount, b.status AS branch_status,
+  b.merged_into_id AS branch_merged_into_id, b.closed_on::text AS branch_closed_on`;
+
+interface RosterRow {
+  total?: number;
+  id: string;
+  member_number: string;
+  staff_number: string;
+  name: string;
+  gender: string;
+  birth_date: string | null;
+  phone: string | null;
+  email: string | null;
+  category: string;
+  title: string | null;
+  branch_id: string;
+  group_id: string | null;
+  joined_on: string;
+  status: string;
+  branch_campus_id: string;
+  branch_code: string;
+  branch_name: string;
+  branch_kind: string;
+  branch_staff_headcount: number;
+  branch_status: string;
+  branch_merged_into_id: string | null;
+  branch_closed_on: string | null;
+}
+
+const memberOfRow = (r: RosterRow): Member => ({
+  id: r.id,
+  memberNumber: r.member_number,
+  staffNumber: r.staff_number,
+  name: r.name,
+  gender: r.gender as Member['gender'],
+  birthDate: r.birth_date ?? undefined,
+  phone: r.phone ?? undefined,
+  email: r.email ?? undefined,
+  category: r.category as Member['category'],
+  title: r.title ?? undefined,
+  branchId: r.branch_id,
+  groupId: r.group_id ?? undefined,
+  joinedOn: r.joined_on,
+  status: r.status as Member['status'],
+});
+
+const branchOfRow = (r: RosterRow): Branch => ({
+  id: r.branch_id,
+  campusId: r.branch_campus_id,
+  code: r.branch_code,
+  name: r.branch_name,
+  kind: r.branch_kind as Branch['kind'],
+  staffHeadcount: r.branch_staff_headcount,
+  status: r.branch_status as Branch['status'],
+  mergedIntoId: r.branch_merged_into_id,
+  closedOn: r.branch_closed_on,
+});
+
+/**
+ * The roster criteria and the caller's reach as SQL conditions on `member m` (parameters appended to `params`);
+ * never empty.
+ */
+function rosterConditions(c: RosterCriteria, reach: Reach, params: unknown[]): string[] {
+  const where: string[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (!reach.all) where.push(reach.sqlCondition('m.branch_id', params, 'm.id'));
+  if (c.branchId) where.push(`m.branch_id = ${param(c.branchId)}`);
+  // a group id that is no UUID matches no group (rather than failing the cast)
+  if (c.groupId) where.push(isUuid(c.groupId) ? `m.group_id = ${param(c.groupId)}` : 'FALSE');
+  if (c.status) where.push(`m.status = ${param(c.status)}`);
+  if (c.category) where.push(`m.category = ${param(c.category)}`);
+  if (c.gender) where.push(`m.gender = ${param(c.gender)}`);
+  if (c.bornAfter) where.push(`m.birth_date > ${param(c.bornAfter)}`);
+  if (c.bornOnOrBefore) where.push(`m.birth_date <= ${param(c.bornOnOrBefore)}`);
+  if (c.joinedFrom) where.push(`m.joined_on >= ${param(c.joinedFrom)}`);
+  if (c.joinedTo) where.push(`m.joined_on <= ${param(c.joinedTo)}`);
+  if (c.birthMonth) where.push(`extract(month FROM m.birth_date) = ${param(c.birthMonth)}`);
+  if (where.length === 0) where.push('TRUE');
+  return where;
 }
 
 /** Membership's persistence: every write takes the caller's transaction (EntityManager). */
@@ -143,45 +234,62 @@ export class MembershipRepository {
     });
   }
 
-  /** A page of the roster in admission order (UUIDv7 ids), after `afterId`, fetching one extra row. */
+  /**
+   * A page of the roster in admission order (UUIDv7 ids), after `afterId`, fetching one extra row; narrowed to
+   * the caller's reach in the query itself. One SQL statement, no entity hydration: the rows map straight to
+   * domain members. `count` (default true) also counts every matching member in the same statement;
+   * `branches` joins each row's branch in, returned by id in `branches`.
+   */
   async roster(
     criteria: RosterCriteria,
     size: number,
     afterId: string | undefined,
     reach: Reach,
+    { count = true, branches = false }: { count?: boolean; branches?: boolean } = {},
   ): Promise<RosterPage> {
-    const base = this.dataSource.manager.createQueryBuilder(MemberEntity, 'm');
-    const c = criteria;
-    if (!reach.all) {
-      base.andWhere(
-        new Brackets((scope) => {
-          scope.where('m.branch_id = ANY(:reachBranchIds)', { reachBranchIds: [...reach.branchIds] });
-          if (reach.ownMemberId) scope.orWhere('m.id = :reachMemberId', { reachMemberId: reach.ownMemberId });
-        }),
-      );
+    const params: unknown[] = [];
+    const where = rosterConditions(criteria, reach, params);
+    const page = [...where];
+    if (afterId) {
+      params.push(afterId);
+      page.push(`m.id > $${params.length}`);
     }
-    if (c.branchId) base.andWhere('m.branch_id = :branchId', { branchId: c.branchId });
-    // a group id that is no UUID matches no group (rather than failing the cast)
-    if (c.groupId)
-      base.andWhere(isUuid(c.groupId) ? 'm.group_id = :groupId' : 'FALSE', { groupId: c.groupId });
-    if (c.status) base.andWhere('m.status = :status', { status: c.status });
-    if (c.category) base.andWhere('m.category = :category', { category: c.category });
-    if (c.gender) base.andWhere('m.gender = :gender', { gender: c.gender });
-    if (c.bornAfter) base.andWhere('m.birth_date > :bornAfter', { bornAfter: c.bornAfter });
-    if (c.bornOnOrBefore)
-      base.andWhere('m.birth_date <= :bornOnOrBefore', { bornOnOrBefore: c.bornOnOrBefore });
-    if (c.joinedFrom) base.andWhere('m.joined_on >= :joinedFrom', { joinedFrom: c.joinedFrom });
-    if (c.joinedTo) base.andWhere('m.joined_on <= :joinedTo', { joinedTo: c.joinedTo });
-    if (c.birthMonth)
-      base.andWhere('extract(month FROM m.birth_date) = :birthMonth', { birthMonth: c.birthMonth });
-    const totalCount = await base.clone().getCount();
-    const page = base
-      .clone()
-      .orderBy('m.id', 'ASC')
-      .limit(size + 1);
-    if (afterId) page.andWhere('m.id > :afterId', { afterId });
-    const rows = await page.getMany();
-    return { rows: rows.map(toMember), totalCount };
+    params.push(size + 1);
+    const limit = `$${params.length}`;
+    const pageQuery = `SELECT ${MEMBER_COLUMNS}${branches ? `, ${BRANCH_COLUMNS}` : ''}
+         FROM member m${branches ? ' JOIN branch b ON b.id = m.branch_id' : ''}
+        WHERE ${page.join(' AND ')}
+        ORDER BY m.id LIMIT ${limit}`;
+    // the count and the page in one round trip; the LEFT JOIN keeps the count when the page is empty
+    const rows: RosterRow[] = await this.dataSource.query(
+      count
+        ? `SELECT c.total, p.* FROM (SELECT count(*)::int AS total FROM member m WHERE ${where.join(' AND ')}) c
+             LEFT JOIN LATERAL (${pageQuery}) p ON TRUE
+            ORDER BY p.id`
+        : pageQuery,
+      params,
+    );
+    // counted, an empty page is one row with the count and no member
+    const pageRows = rows[0]?.id === null ? [] : rows;
+    const result: RosterPage = { rows: pageRows.map(memberOfRow), totalCount: rows[0]?.total };
+    if (branches) {
+      result.branches = new Map();
+      for (const row of pageRows) {
+        if (!result.branches.has(row.branch_id)) result.branches.set(row.branch_id, branchOfRow(row));
+      }
+    }
+    return result;
+  }
+
+  /** How many members match the roster criteria within the caller's reach. */
+  async rosterCount(criteria: RosterCriteria, reach: Reach): Promise<number> {
+    const params: unknown[] = [];
+    const where = rosterConditions(criteria, reach, params);
+    const [{ total }] = await this.dataSource.query(
+      `SELECT count(*)::int AS total FROM member m WHERE ${where.join(' AND ')}`,
+      params,
+    );
+    return total;
   }
 
   /**

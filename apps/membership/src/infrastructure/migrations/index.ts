@@ -2,10 +2,12 @@ import { MembershipSchema1763800000100 } from './1763800000100-membership-schema
 import { FederationStructure1763800000300 } from './1763800000300-federation-structure';
 import { RosterImport1763800000400 } from './1763800000400-roster-import';
 import { RosterQueryIndexes1763800000410 } from './1763800000410-roster-query-indexes';
+import { RosterCountIndexes1763800000420 } from './1763800000420-roster-count-indexes';
 
 export const MEMBERSHIP_MIGRATIONS = [
   MembershipSchema1763800000100,
   FederationStructure1763800000300,
   RosterImport1763800000400,
   RosterQueryIndexes1763800000410,
+  RosterCountIndexes1763800000420,
 ];

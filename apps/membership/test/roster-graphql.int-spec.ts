@@ -1,0 +1,258 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { Outbox } from '@unionfed/messaging';
+import { subgraphModule } from '@unionfed/graphql-kit';
+import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
+import type { Grant } from '@unionfed/auth';
+import { membershipDatabase, type MembershipDatabase } from './membership-database';
+import { SUBGRAPH_TYPE_PATHS } from '../src/graphql/subgraph';
+import { MembershipCommands } from '../src/application/membership.commands';
+import { MembershipRepository } from '../src/infrastructure/membership.repository';
+import {
+  BranchResolver,
+  CampusResolver,
+  MemberResolver,
+  MembershipRootResolver,
+} from '../src/graphql/membership.resolver';
+import type { Member } from '../src/domain/member';
+
+@Module({})
+class RosterSubgraphTestModule {}
+
+interface Page {
+  totalCount?: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { node: { id: string; name: string; branch: { code: string; name: string } } }[];
+}
+
+interface GraphqlResponse {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
+}
+
+/**
+ * The roster (`members`, `Branch.members`) served over HTTP as the app serves it — the SDL, @access enforcement,
+ * token verification — against a real database: what it answers, how many SQL statements a page costs, and that
+ * `totalCount` is counted only when asked for.
+ */
+describe('the roster through the membership subgraph (real PostgreSQL, HTTP)', () => {
+  let database: MembershipDatabase;
+  let app: INestApplication;
+  let issuer: TestIssuer;
+  let url: string;
+  let cs: string;
+  let math: string;
+  const csMembers: Member[] = [];
+  const mathMembers: Member[] = [];
+  const HQ = [hq('MEMBERSHIP_OFFICER')];
+
+  const post = async (grants: Grant[], query: string, variables: Record<string, unknown> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: await issuer.bearer(grants) },
+      body: JSON.stringify({ query, variables }),
+    });
+  const graphql = async (grants: Grant[], query: string, variables: Record<string, unknown> = {}) =>
+    (await (await post(grants, query, variables)).json()) as GraphqlResponse;
+  /** the SQL statements a request sends to the member table */
+  const statements = async <T>(work: () => Promise<T>): Promise<{ result: T; sql: string[] }> => {
+    const query = jest.spyOn(database.dataSource, 'query');
+    try {
+      const result = await work();
+      const sql = query.mock.calls.map(([text]) => String(text)).filter((text) => /\bmember\b/.test(text));
+      return { result, sql };
+    } finally {
+      query.mockRestore();
+    }
+  };
+  const ROSTER = `
+    query ($filter: RosterFilter, $first: Int, $after: String) {
+      members(filter: $filter, first: $first, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { id name branch { code name } } }
+      }
+    }`;
+  const page = (response: GraphqlResponse) => {
+    expect(response.errors).toBeUndefined();
+    return response.data!.members as Page;
+  };
+
+  beforeAll(async () => {
+    issuer = await createTestIssuer();
+    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
+    database = await membershipDatabase('roster_graphql');
+    const module: DynamicModule = {
+      module: RosterSubgraphTestModule,
+      imports: [
+        subgraphModule({
+          typePaths: SUBGRAPH_TYPE_PATHS,
+          entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
+        }),
+      ],
+      providers: [
+        { provide: DataSource, useValue: database.dataSource },
+        { provide: Outbox, useValue: new Outbox('/unionfed/membership') },
+        MembershipRepository,
+        MembershipCommands,
+        MembershipRootResolver,
+        CampusResolver,
+        BranchResolver,
+        MemberResolver,
+      ],
+    };
+    app = await NestFactory.create(module, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = `${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/graphql`;
+    const { commands } = database;
+    const campusId = (await commands.openCampus({ code: 'main', name: '本部校区' })).id;
+    const open = async (code: string, name: string) =>
+      (await commands.openBranch({ campusId, code, name, kind: 'COLLEGE', staffHeadcount: 10 })).id;
+    cs = await open('cs', '计算机学院分工会');
+    math = await open('math', '数学学院分工会');
+    let n = 0;
+    for (const [branchId, into] of [
+      [cs, csMembers],
+      [math, mathMembers],
+      [cs, csMembers],
+      [cs, csMembers],
+      [math, mathMembers],
+      [cs, csMembers],
+      [cs, csMembers],
+    ] as const) {
+      into.push(
+        await commands.admitMember({
+          branchId,
+          staffNumber: `R${++n}`,
+          name: `会员${n}`,
+          gender: n % 2 ? 'FEMALE' : 'MALE',
+          category: 'TEACHER',
+          joinedOn: '2015-09-01',
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+    delete process.env.UNIONFED_JWKS;
+  });
+
+  it('answers a page — rows, their branches and the count — with one SQL statement and no branch lookup', async () => {
+    const findBranches = jest.spyOn(MembershipRepository.prototype, 'findBranches');
+    try {
+      const { result, sql } = await statements(() => graphql(HQ, ROSTER, { first: 3 }));
+      const first = page(result);
+      const all = [...csMembers, ...mathMembers].sort((a, b) => (a.id < b.id ? -1 : 1));
+      expect(first.totalCount).toBe(7);
+      expect(first.pageInfo.hasNextPage).toBe(true);
+      expect(first.edges.map((e) => e.node)).toEqual(
+        all.slice(0, 3).map((m) => ({
+          id: m.id,
+          name: m.name,
+          branch:
+            m.branchId === cs
+              ? { code: 'CS', name: '计算机学院分工会' }
+              : { code: 'MATH', name: '数学学院分工会' },
+        })),
+      );
+      expect(sql).toHaveLength(1);
+      expect(sql[0]).toMatch(/count\(\*\)/);
+      expect(findBranches).not.toHaveBeenCalled();
+    } finally {
+      findBranches.mockRestore();
+    }
+  });
+
+  it('does not count when the query does not ask for totalCount, and counts when a fragment does', async () => {
+    const uncounted = await statements(() =>
+      graphql(HQ, 'query { members(first: 2) { edges { node { id branch { code } } } } }'),
+    );
+    expect(uncounted.result.errors).toBeUndefined();
+    expect(uncounted.sql).toHaveLength(1);
+    expect(uncounted.sql[0]).not.toMatch(/count\(/i);
+
+    const counted = await statements(() =>
+      graphql(
+        HQ,
+        'query { members(first: 2) { ...Total } } fragment Total on MemberConnection { totalCount }',
+      ),
+    );
+    expect(counted.result.data).toEqual({ members: { totalCount: 7 } });
+    expect(counted.sql).toHaveLength(1);
+  });
+
+  it('walks the roster with cursors in admission order to its end, counting every page', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const current = page(await graphql(HQ, ROSTER, { filter: { branchId: cs }, first: 2, after }));
+      expect(current.totalCount).toBe(csMembers.length);
+      seen.push(...current.edges.map((e) => e.node.id));
+      if (!current.pageInfo.hasNextPage) break;
+      after = current.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(csMembers.map((m) => m.id).sort());
+    // a page after the last member: empty, still counted
+    const beyond = page(
+      await graphql(HQ, ROSTER, {
+        filter: { branchId: cs },
+        after: seen.length ? cursorOf(seen.at(-1)!) : null,
+      }),
+    );
+    expect(beyond).toEqual({
+      totalCount: csMembers.length,
+      pageInfo: { hasNextPage: false, endCursor: null },
+      edges: [],
+    });
+    // a branch's own roster field answers the same
+    const branchRoster = await graphql(
+      HQ,
+      'query ($id: ID!) { branch(id: $id) { members(first: 10) { totalCount edges { node { id branch { code } } } } } }',
+      { id: math },
+    );
+    expect(branchRoster.data).toEqual({
+      branch: {
+        members: {
+          totalCount: 2,
+          edges: mathMembers.map((m) => ({ node: { id: m.id, branch: { code: 'MATH' } } })),
+        },
+      },
+    });
+  });
+
+  it("keeps a branch officer to their branch: narrowed in the query, refused for another branch's roster", async () => {
+    const officer = [inBranch('MEMBERSHIP_OFFICER', math)];
+    const own = page(await graphql(officer, ROSTER, { first: 10 }));
+    expect(own.totalCount).toBe(mathMembers.length);
+    expect(own.edges.map((e) => e.node.id)).toEqual(mathMembers.map((m) => m.id));
+    expect(own.edges.every((e) => e.node.branch.code === 'MATH')).toBe(true);
+    const other = await graphql(officer, ROSTER, { filter: { branchId: cs } });
+    expect(other.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'OUT_OF_SCOPE' });
+    const otherBranch = await graphql(
+      officer,
+      'query ($id: ID!) { branch(id: $id) { members { totalCount } } }',
+      {
+        id: cs,
+      },
+    );
+    expect(otherBranch.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'OUT_OF_SCOPE' });
+    // roles without the roster are refused before anything is read
+    const welfare = await graphql([hq('WELFARE_OFFICER')], ROSTER);
+    expect(welfare.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('refuses a cursor it did not give out, and answers uncacheable', async () => {
+    const response = await post(HQ, ROSTER, { after: 'not a cursor' });
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const body = (await response.json()) as GraphqlResponse;
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_CURSOR' });
+    const ok = await post(HQ, ROSTER, { first: 1 });
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+const cursorOf = (id: string) => Buffer.from(id, 'utf8').toString('base64url');

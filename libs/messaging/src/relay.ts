@@ -28,19 +28,20 @@ const KEY_LOCK_SPACE = 7_302_001;
 interface Claim {
   runner: QueryRunner;
   rows: OutboxRow[];
-  /** unpublished rows the window saw, claimed or not */
-  seen: number;
   /** whether the window was full: more unpublished rows may follow it */
   full: boolean;
   /** where the next batch of this drain starts: after the window, or at its first row another relay holds */
   resumeAfter: string;
 }
 
-/** A row of the claim's window: claimed (its message given), or left (its key held by another relay). */
-interface WindowRow {
-  seq: string;
-  key_taken: boolean;
-  id: string | null;
+/** A claimed row, with the figures of the claim's window (the same on every row). */
+interface ClaimedRow extends OutboxRow {
+  /** unpublished rows the window saw, claimed or not */
+  seen: number;
+  /** the window's last row */
+  window_end: string;
+  /** the window's first row whose key another relay holds, if any */
+  first_held: string | null;
 }
 
 interface OutboxRow {
@@ -171,7 +172,8 @@ export class OutboxRelay {
   private async drain(): Promise<void> {
     // Two batches at a time: the next one is claimed (read, keys and rows locked) while the one before it is sent
     // to Kafka and marked, so PostgreSQL and Kafka work at once; batches go out one after the other, in queue
-    // order. A batch holds its keys until it commits, so the one claimed meanwhile never takes a row of them.
+    // order. A batch holds its keys until it commits, so the one claimed meanwhile never takes a row of them —
+    // when that leaves it nothing (a few keys with many events each), the drain goes on one batch at a time.
     // Within one drain the relay reads on from where its last batch ended: the queue's index still holds the
     // entries of rows published moments ago (until vacuum), and starting from the front each time would wade
     // through them. A row whose key another relay holds is never left behind, though: the next batch starts at it
@@ -179,8 +181,16 @@ export class OutboxRelay {
     // starts from the front.
     let after = '0';
     let sending: Promise<number> | undefined;
+    // off once a claim made meanwhile found only the keys of the batch being sent (few keys, many events each):
+    // from then on this drain claims each batch after the one before it has committed
+    let overlapping = true;
     try {
       for (;;) {
+        if (!overlapping && sending) {
+          const sent = await sending;
+          sending = undefined;
+          if (sent < 0) return; // Kafka refused the batch: the poll timer retries after a backoff
+        }
         const claim = await this.claim(after);
         const before = await (sending ?? Promise.resolve(0)).catch(async (error: unknown) => {
           await this.abandon(claim);
@@ -192,9 +202,10 @@ export class OutboxRelay {
         }
         if (claim.rows.length === 0) {
           await this.abandon(claim);
-          if (sending && claim.seen > 0) {
-            // its keys were the batch's just sent (few keys, many events each): claim again now they are free
+          if (sending) {
+            // its keys were the batch's just sent: claim again now that they are free, one batch at a time
             sending = undefined;
+            overlapping = false;
             continue;
           }
           return; // nothing, or the rest is held by another relay: the next poll
@@ -227,7 +238,7 @@ export class OutboxRelay {
       // keeps them all. FOR UPDATE re-checks each row, so a row another relay published meanwhile is not sent
       // twice. Each statement is materialised: the locks are tried on the window's keys only, never on the whole
       // backlog's (a roster import leaves 100,000 distinct keys: a lock each would overflow the lock table).
-      const window: WindowRow[] = await runner.query(
+      const rows: ClaimedRow[] = await runner.query(
         `WITH window_ AS MATERIALIZED (
                 SELECT seq, message_key FROM outbox
                  WHERE published_at IS NULL AND seq > $2
@@ -235,27 +246,29 @@ export class OutboxRelay {
                  LIMIT $1),
               keys AS MATERIALIZED (
                 SELECT message_key FROM (SELECT DISTINCT message_key FROM window_) AS window_keys
-                 WHERE pg_try_advisory_xact_lock(${KEY_LOCK_SPACE}, hashtext(message_key))),
-              claimed AS MATERIALIZED (
-                SELECT o.seq, o.id, o.topic, o.message_key, o.payload, o.headers
-                  FROM outbox o
-                 WHERE o.seq IN (SELECT w.seq FROM window_ w JOIN keys k ON k.message_key = w.message_key)
-                   AND o.published_at IS NULL
-                   FOR UPDATE OF o SKIP LOCKED)
-         SELECT w.seq, k.message_key IS NOT NULL AS key_taken, c.id, c.topic, c.message_key, c.payload, c.headers
+                 WHERE pg_try_advisory_xact_lock(${KEY_LOCK_SPACE}, hashtext(message_key)))
+         SELECT o.seq, o.id, o.topic, o.message_key, o.payload, o.headers,
+                (SELECT count(*) FROM window_)::int AS seen,
+                (SELECT max(seq) FROM window_)::text AS window_end,
+                (SELECT min(w.seq) FROM window_ w
+                  WHERE NOT EXISTS (SELECT 1 FROM keys k WHERE k.message_key = w.message_key))::text AS first_held
            FROM window_ w
-           LEFT JOIN keys k ON k.message_key = w.message_key
-           LEFT JOIN claimed c ON c.seq = w.seq
-          ORDER BY w.seq`,
+           JOIN keys k ON k.message_key = w.message_key
+           JOIN outbox o ON o.seq = w.seq
+          WHERE o.published_at IS NULL
+          ORDER BY o.seq
+            FOR UPDATE OF o SKIP LOCKED`,
         [this.batchSize, afterSeq],
       );
-      const held = window.find((r) => !r.key_taken);
+      // with no row claimed the window's figures are unknown: `seen` then only says whether to look again
+      const [first] = rows;
       return {
         runner,
-        rows: window.filter((r): r is WindowRow & OutboxRow => r.id !== null),
-        seen: window.length,
-        full: window.length >= this.batchSize,
-        resumeAfter: held ? (BigInt(held.seq) - 1n).toString() : (window.at(-1)?.seq ?? afterSeq),
+        rows,
+        full: (first?.seen ?? 0) >= this.batchSize,
+        resumeAfter: first?.first_held
+          ? (BigInt(first.first_held) - 1n).toString()
+          : (first?.window_end ?? afterSeq),
       };
     } catch (error) {
       await this.abandon({ runner });

@@ -16,7 +16,8 @@
  * unreported warm-up; every answer must be a page without errors, and the two paths must answer identically.
  *
  * Env: BENCH_MEMBERS (100000), BENCH_BRANCHES (50), BENCH_CLIENTS (20), BENCH_ROUNDS (2), BENCH_DURATION_S (15),
- * BENCH_WARMUP_S (3).
+ * BENCH_WARMUP_S (3), BENCH_NODE_FLAGS (the services' Node flags instead of the launcher's, e.g. production's
+ * `--enable-source-maps`).
  * Goals: the subgraph's p95 ≤ 50 ms at 20 clients, and the gateway's p95 ≤ 1.5 × the subgraph's p95 (latencies
  * pooled over the rounds).
  */
@@ -31,6 +32,7 @@ import {
   databaseNameOf,
   graphqlData,
   graphqlRequest,
+  nodeFlagsFor,
   Platform,
   preparePlatform,
   signIn,
@@ -67,6 +69,10 @@ const clients = Math.max(1, envInt('BENCH_CLIENTS', 20));
 const rounds = Math.max(1, envInt('BENCH_ROUNDS', 2));
 const durationS = Math.max(1, envInt('BENCH_DURATION_S', 15));
 const warmupS = envInt('BENCH_WARMUP_S', 3);
+/** Node flags for the services instead of the launcher's (e.g. production's: `--enable-source-maps`) */
+const nodeFlags = process.env.BENCH_NODE_FLAGS?.trim()
+  ? process.env.BENCH_NODE_FLAGS.trim().split(/\s+/)
+  : undefined;
 
 const QUERY = `query Roster($filter: RosterFilter, $after: String) {
   members(filter: $filter, first: 20, after: $after) {
@@ -108,6 +114,13 @@ runBench('Roster query p95: membership subgraph vs through the gateway', async (
     ],
     ['phases', `${durationS} s measured after ${warmupS} s warm-up (not counted)`],
     ['auth', 'on: the HQ admin’s token, verified by the gateway and again by membership'],
+    [
+      'node flags',
+      nodeFlags
+        ? `${nodeFlags.join(' ')} (BENCH_NODE_FLAGS)`
+        : `membership ${nodeFlagsFor('membership').join(' ')}, gateway ${nodeFlagsFor('gateway').join(' ')} ` +
+          `(the launcher's, as npm start runs the services)`,
+    ],
   ]);
 
   const suffix = `_${ctx.unique('roster')}`;
@@ -118,6 +131,7 @@ runBench('Roster query p95: membership subgraph vs through the gateway', async (
     databaseSuffix: suffix,
     logDir: join(benchProfile().stateDir, 'logs', `roster-query${suffix}`),
     portOffset: await freePortOffset(),
+    nodeFlags,
     env: {
       UNIONFED_ADMIN_USERNAME: ADMIN.username,
       UNIONFED_ADMIN_PASSWORD: ADMIN.password,
@@ -212,11 +226,21 @@ runBench('Roster query p95: membership subgraph vs through the gateway', async (
   printTable(['filter', 'members'], counts);
   console.log();
 
+  const postmaster = await postmasterOf(membershipDb);
+  console.log(
+    `PostgreSQL CPU: ${postmaster ? `postmaster ${postmaster} and its children` : 'not measured (no local postmaster found)'}`,
+  );
   const phases: Phase[] = [];
   for (let round = 1; round <= rounds; round++) {
     const order: Target[] = round % 2 === 1 ? ['subgraph', 'gateway'] : ['gateway', 'subgraph'];
     for (const target of order) {
-      const { latencies, cpu } = await drive(urls[target], admin.headers.authorization, filters, platform);
+      const { latencies, cpu } = await drive(
+        urls[target],
+        admin.headers.authorization,
+        filters,
+        platform,
+        postmaster,
+      );
       const cpuPerRequest: Phase['cpuPerRequest'] = {};
       for (const [name, ms] of Object.entries(cpu)) cpuPerRequest[name as CpuName] = ms / latencies.length;
       phases.push({ round, target, latencies, cpuPerRequest });
@@ -315,6 +339,7 @@ async function drive(
   authorization: string,
   filters: Record<string, unknown>[],
   platform: Platform,
+  postmaster: string | undefined,
 ): Promise<{ latencies: number[]; cpu: Partial<Record<CpuName, number>> }> {
   const graphql = keepAliveGraphql<{
     members: { pageInfo: { endCursor: string | null; hasNextPage: boolean } };
@@ -327,10 +352,13 @@ async function drive(
   let cpuBefore: Map<CpuName, number> | undefined;
   let cpuAfter: Map<CpuName, number> | undefined;
   const startTimer = setTimeout(
-    () => (cpuBefore = processCpu(platform)),
+    () => (cpuBefore = processCpu(platform, postmaster)),
     Math.max(0, measureFrom - performance.now()),
   );
-  const endTimer = setTimeout(() => (cpuAfter = processCpu(platform)), Math.max(0, end - performance.now()));
+  const endTimer = setTimeout(
+    () => (cpuAfter = processCpu(platform, postmaster)),
+    Math.max(0, end - performance.now()),
+  );
   try {
     await Promise.all(
       Array.from({ length: clients }, async (_, client) => {
@@ -362,8 +390,11 @@ async function drive(
   return { latencies, cpu };
 }
 
-/** CPU ms (user + system) of membership, the gateway and every PostgreSQL process, from /proc (Linux only). */
-function processCpu(platform: Platform): Map<CpuName, number> {
+/**
+ * CPU ms (user + system) of membership, the gateway and every process of the PostgreSQL server the run uses (its
+ * postmaster, found as the parent of one of its backends, and the postmaster's children), from /proc (Linux only).
+ */
+function processCpu(platform: Platform, postmaster: string | undefined): Map<CpuName, number> {
   const cpu = new Map<CpuName, number>();
   const ms = (pid: number | string): number => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -375,28 +406,12 @@ function processCpu(platform: Platform): Map<CpuName, number> {
       const pid = platform.service(name).child?.pid;
       if (pid) cpu.set(name, ms(pid));
     }
-    // the bench server's postmaster (its data directory is the bench profile's) and its children
-    const stateDir = benchProfile().stateDir;
-    const processes = readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .flatMap((pid) => {
-        try {
-          if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') return [];
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          const parent = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-          return [{ pid, parent, postmaster: cmdline.includes(stateDir) }];
-        } catch {
-          return []; // the process ended meanwhile
-        }
-      });
-    const postmaster = processes.find((p) => p.postmaster)?.pid;
     if (postmaster) {
       let postgres = 0;
-      for (const p of processes) {
-        if (p.pid !== postmaster && p.parent !== postmaster) continue;
+      for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
         try {
-          postgres += ms(p.pid);
+          if (pid !== postmaster && parentPid(pid) !== postmaster) continue;
+          postgres += ms(pid);
         } catch {
           // ended meanwhile
         }
@@ -407,6 +422,30 @@ function processCpu(platform: Platform): Map<CpuName, number> {
     // no /proc: no per-process figures
   }
   return cpu;
+}
+
+function parentPid(pid: string | number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+}
+
+/**
+ * The postmaster of the PostgreSQL server at `databaseUrl` when it runs on this machine (the bench profile's,
+ * or the one DATABASE_URL points at): the parent process of a backend. Undefined without /proc or for a
+ * remote server.
+ */
+async function postmasterOf(databaseUrl: string): Promise<string | undefined> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const parent = parentPid(rows[0].pid);
+    return readFileSync(`/proc/${parent}/comm`, 'utf8').trim() === 'postgres' ? parent : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end();
+  }
 }
 
 interface ImportJob {

@@ -567,33 +567,41 @@ export function processCpuMs(pid: number | string): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in USER_HZ (100) ticks
 }
 
+/** A process's parent pid, from /proc. */
+function parentPid(pid: string | number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+}
+
 /**
- * CPU ms used so far by the bench profile's PostgreSQL: its postmaster and the children alive now (a backend
- * that has ended takes its share with it, so read this around work done on open connections).
+ * The postmaster of the PostgreSQL server at `databaseUrl` when it runs on this machine (the bench profile's,
+ * or the one DATABASE_URL points at): the parent process of a backend. Undefined without /proc or for a
+ * remote server.
  */
-export function benchPostgresCpuMs(): number | undefined {
+export async function postmasterOf(databaseUrl: string): Promise<string | undefined> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
   try {
-    const stateDir = benchProfile().stateDir;
-    const processes = readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .flatMap((pid) => {
-        try {
-          if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') return [];
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          const parent = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-          return [{ pid, parent, postmaster: cmdline.includes(stateDir) }];
-        } catch {
-          return []; // the process ended meanwhile
-        }
-      });
-    const postmaster = processes.find((p) => p.postmaster)?.pid;
-    if (!postmaster) return undefined;
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const parent = parentPid(rows[0].pid);
+    return readFileSync(`/proc/${parent}/comm`, 'utf8').trim() === 'postgres' ? parent : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * CPU ms used so far by a PostgreSQL server: its postmaster and the children alive now (a backend that has ended
+ * takes its share with it, so read this around work done on open connections). Undefined without /proc.
+ */
+export function postgresCpuMs(postmaster: string): number | undefined {
+  try {
     let total = 0;
-    for (const p of processes) {
-      if (p.pid !== postmaster && p.parent !== postmaster) continue;
+    for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
       try {
-        total += processCpuMs(p.pid);
+        if (pid === postmaster || parentPid(pid) === postmaster) total += processCpuMs(pid);
       } catch {
         // ended meanwhile
       }

@@ -47,12 +47,13 @@ import {
   connectedAdmin,
   count,
   benchKafkaCpuMs,
-  benchPostgresCpuMs,
   envInt,
   fmtNumber,
   fmtSeconds,
   freshDatabase,
   median,
+  postgresCpuMs,
+  postmasterOf,
   printMachineInfo,
   printTable,
   runBench,
@@ -83,15 +84,19 @@ interface CpuSeconds {
   kafka?: number;
 }
 
-function cpuNow(): CpuSeconds {
+function cpuNow(postmaster: string | undefined): CpuSeconds {
   const { user, system } = process.cpuUsage();
-  return { node: (user + system) / 1e6, postgres: ms(benchPostgresCpuMs()), kafka: ms(benchKafkaCpuMs()) };
+  return {
+    node: (user + system) / 1e6,
+    postgres: ms(postmaster ? postgresCpuMs(postmaster) : undefined),
+    kafka: ms(benchKafkaCpuMs()),
+  };
 }
 
 const ms = (value: number | undefined) => (value === undefined ? undefined : value / 1000);
 
-function cpuSince(before: CpuSeconds): CpuSeconds {
-  const after = cpuNow();
+function cpuSince(before: CpuSeconds, postmaster: string | undefined): CpuSeconds {
+  const after = cpuNow(postmaster);
   const minus = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : a - b);
   return {
     node: after.node - before.node,
@@ -286,7 +291,8 @@ async function importOnce(
   const upload = join(dir, `upload-${Date.now()}.csv`);
   await copyFile(csvPath, upload); // the job deletes its upload when done
 
-  const cpuBefore = cpuNow();
+  const postmaster = await postmasterOf(url);
+  const cpuBefore = cpuNow(postmaster);
   const started = performance.now();
   const submitted = await imports.submit({
     filePath: upload,
@@ -303,7 +309,7 @@ async function importOnce(
   // the relay's own count, not a query: counting the outbox every few ms would load the server it measures
   while (relay.publishedCount < publishedBefore + members) await sleep(5);
   const withEventsMs = performance.now() - started;
-  const cpu = cpuSince(cpuBefore);
+  const cpu = cpuSince(cpuBefore, postmaster);
   await relay.stop();
 
   const job = (await jobs.findJob(submitted.id))!;

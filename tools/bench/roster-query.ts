@@ -21,7 +21,6 @@
  * Goals: the subgraph's p95 ≤ 50 ms at 20 clients, and the gateway's p95 ≤ 1.5 × the subgraph's p95 (latencies
  * pooled over the rounds).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -46,7 +45,10 @@ import {
   fmtSeconds,
   median,
   percentile,
+  postgresCpuMs,
+  postmasterOf,
   printMachineInfo,
+  processCpuMs,
   printTable,
   runBench,
   sleep,
@@ -390,62 +392,20 @@ async function drive(
   return { latencies, cpu };
 }
 
-/**
- * CPU ms (user + system) of membership, the gateway and every process of the PostgreSQL server the run uses (its
- * postmaster, found as the parent of one of its backends, and the postmaster's children), from /proc (Linux only).
- */
+/** CPU ms (user + system) of membership, the gateway and the PostgreSQL server the run uses, from /proc. */
 function processCpu(platform: Platform, postmaster: string | undefined): Map<CpuName, number> {
   const cpu = new Map<CpuName, number>();
-  const ms = (pid: number | string): number => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in USER_HZ (100) ticks
-  };
   try {
     for (const name of ['membership', 'gateway'] as const) {
       const pid = platform.service(name).child?.pid;
-      if (pid) cpu.set(name, ms(pid));
-    }
-    if (postmaster) {
-      let postgres = 0;
-      for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-        try {
-          if (pid !== postmaster && parentPid(pid) !== postmaster) continue;
-          postgres += ms(pid);
-        } catch {
-          // ended meanwhile
-        }
-      }
-      cpu.set('postgres', postgres);
+      if (pid) cpu.set(name, processCpuMs(pid));
     }
   } catch {
     // no /proc: no per-process figures
   }
+  const postgres = postmaster ? postgresCpuMs(postmaster) : undefined;
+  if (postgres !== undefined) cpu.set('postgres', postgres);
   return cpu;
-}
-
-function parentPid(pid: string | number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-}
-
-/**
- * The postmaster of the PostgreSQL server at `databaseUrl` when it runs on this machine (the bench profile's,
- * or the one DATABASE_URL points at): the parent process of a backend. Undefined without /proc or for a
- * remote server.
- */
-async function postmasterOf(databaseUrl: string): Promise<string | undefined> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    const parent = parentPid(rows[0].pid);
-    return readFileSync(`/proc/${parent}/comm`, 'utf8').trim() === 'postgres' ? parent : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    await client.end();
-  }
 }
 
 interface ImportJob {

@@ -1,25 +1,10 @@
-import 'reflect-metadata';
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { DataSource } from 'typeorm';
-import { Outbox } from '@unionfed/messaging';
-import { subgraphModule } from '@unionfed/graphql-kit';
+import type { INestApplication } from '@nestjs/common';
 import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
 import type { Grant } from '@unionfed/auth';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { SUBGRAPH_TYPE_PATHS } from '../src/graphql/subgraph';
-import { MembershipCommands } from '../src/application/membership.commands';
+import { startMembershipSubgraph } from './membership-subgraph';
 import { MembershipRepository } from '../src/infrastructure/membership.repository';
-import {
-  BranchResolver,
-  CampusResolver,
-  MemberResolver,
-  MembershipRootResolver,
-} from '../src/graphql/membership.resolver';
 import type { Member } from '../src/domain/member';
-
-@Module({})
-class RosterSubgraphTestModule {}
 
 interface Page {
   totalCount?: number;
@@ -84,28 +69,7 @@ describe('the roster through the membership subgraph (real PostgreSQL, HTTP)', (
     issuer = await createTestIssuer();
     process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('roster_graphql');
-    const module: DynamicModule = {
-      module: RosterSubgraphTestModule,
-      imports: [
-        subgraphModule({
-          typePaths: SUBGRAPH_TYPE_PATHS,
-          entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
-        }),
-      ],
-      providers: [
-        { provide: DataSource, useValue: database.dataSource },
-        { provide: Outbox, useValue: new Outbox('/unionfed/membership') },
-        MembershipRepository,
-        MembershipCommands,
-        MembershipRootResolver,
-        CampusResolver,
-        BranchResolver,
-        MemberResolver,
-      ],
-    };
-    app = await NestFactory.create(module, { logger: false });
-    await app.listen(0, '127.0.0.1');
-    url = `${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/graphql`;
+    ({ app, url } = await startMembershipSubgraph(database));
     const { commands } = database;
     const campusId = (await commands.openCampus({ code: 'main', name: '本部校区' })).id;
     const open = async (code: string, name: string) =>

@@ -1,23 +1,10 @@
-import 'reflect-metadata';
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { DataSource } from 'typeorm';
-import { Outbox } from '@unionfed/messaging';
-import { subgraphModule } from '@unionfed/graphql-kit';
+import type { INestApplication } from '@nestjs/common';
 import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
 import type { Grant, Principal } from '@unionfed/auth';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { SUBGRAPH_TYPE_PATHS } from '../src/graphql/subgraph';
-import { MembershipCommands } from '../src/application/membership.commands';
+import { startMembershipSubgraph } from './membership-subgraph';
 import { StructureCommands } from '../src/application/structure.commands';
-import { MembershipRepository } from '../src/infrastructure/membership.repository';
 import { StructureRepository } from '../src/infrastructure/structure.repository';
-import {
-  BranchResolver,
-  CampusResolver,
-  MemberResolver,
-  MembershipRootResolver,
-} from '../src/graphql/membership.resolver';
 import {
   BranchStructureResolver,
   CommitteeAppointmentResolver,
@@ -26,9 +13,6 @@ import {
   UnionGroupResolver,
 } from '../src/graphql/structure.resolver';
 import type { Member } from '../src/domain/member';
-
-@Module({})
-class StructureSubgraphTestModule {}
 
 interface GraphqlResponse {
   data?: Record<string, unknown> | null;
@@ -80,35 +64,15 @@ describe('federation structure through the membership subgraph (real PostgreSQL,
     // the subgraph module reads the key set when it is created
     process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('structure_graphql');
-    const module: DynamicModule = {
-      module: StructureSubgraphTestModule,
-      imports: [
-        subgraphModule({
-          typePaths: SUBGRAPH_TYPE_PATHS,
-          entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
-        }),
-      ],
-      providers: [
-        { provide: DataSource, useValue: database.dataSource },
-        { provide: Outbox, useValue: new Outbox('/unionfed/membership') },
-        MembershipRepository,
-        MembershipCommands,
-        StructureRepository,
-        StructureCommands,
-        MembershipRootResolver,
-        CampusResolver,
-        BranchResolver,
-        MemberResolver,
-        StructureRootResolver,
-        CommitteeAppointmentResolver,
-        UnionGroupResolver,
-        BranchStructureResolver,
-        MemberGroupResolver,
-      ],
-    };
-    app = await NestFactory.create(module, { logger: false });
-    await app.listen(0, '127.0.0.1');
-    url = `${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/graphql`;
+    ({ app, url } = await startMembershipSubgraph(database, [
+      StructureRepository,
+      StructureCommands,
+      StructureRootResolver,
+      CommitteeAppointmentResolver,
+      UnionGroupResolver,
+      BranchStructureResolver,
+      MemberGroupResolver,
+    ]));
     campusId = (await database.commands.openCampus({ code: 'main', name: '本部校区' })).id;
     const open = async (code: string, staffHeadcount: number) =>
       (

@@ -23,7 +23,6 @@
  * Goal: authentication costs ≤ 10 % of the throughput (loss = 1 − on/off, median over the rounds).
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
@@ -40,10 +39,11 @@ import {
   type Platform,
   type PlatformOptions,
 } from '@unionfed/platform';
-import { DOMAIN_SERVICES, SERVICES, START_ORDER, type ServiceName } from '@unionfed/service-kit';
+import { DOMAIN_SERVICES, START_ORDER, type ServiceName } from '@unionfed/service-kit';
 import {
   benchProfile,
   envInt,
+  freePortOffset,
   fmtNumber,
   fmtSeconds,
   median,
@@ -597,29 +597,6 @@ async function dropDatabases(adminUrl: string, suffix: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** Ports fetch() refuses (the WHATWG "bad ports" in range). */
-const FETCH_BLOCKED_PORTS = new Set([
-  5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
-]);
-
-/** A port offset (from +2,000 up, clear of dev and the test platforms' usual range) at which every service port is free. */
-async function freePortOffset(): Promise<number> {
-  for (let offset = 2000 + 100 * Math.floor(Math.random() * 20); offset < 20_000; offset += 100) {
-    const ports = Object.values(SERVICES).map((s) => s.port + offset);
-    if (ports.some((port) => FETCH_BLOCKED_PORTS.has(port))) continue;
-    if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) return offset;
-  }
-  throw new Error('no free ports for a bench platform');
 }
 
 function fmtMs(ms: number): string {

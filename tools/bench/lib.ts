@@ -8,6 +8,7 @@ import type { MessageShape } from '@bufbuild/protobuf';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { Agent, request } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { Admin, ConsumerConfig, Kafka } from 'kafkajs';
@@ -38,6 +39,7 @@ import {
   type DispatcherOptions,
 } from '@unionfed/messaging';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
+import { SERVICES } from '@unionfed/service-kit';
 
 // ---------------------------------------------------------------------------------------------------------
 // configuration
@@ -620,4 +622,33 @@ export function benchKafkaCpuMs(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// a whole platform beside the others on this machine
+
+/** Ports undici's fetch refuses (the Fetch standard's "bad ports" in range): the benchmarks call services with it. */
+const FETCH_BLOCKED_PORTS = new Set([
+  5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/**
+ * A port offset (from +2,000 up, clear of dev and the test platforms' usual range) at which every service port
+ * is free and usable by fetch.
+ */
+export async function freePortOffset(): Promise<number> {
+  for (let offset = 2000 + 100 * Math.floor(Math.random() * 20); offset < 20_000; offset += 100) {
+    const ports = Object.values(SERVICES).map((s) => s.port + offset);
+    if (ports.some((port) => FETCH_BLOCKED_PORTS.has(port))) continue;
+    if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) return offset;
+  }
+  throw new Error('no free ports for a bench platform');
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }

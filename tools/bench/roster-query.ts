@@ -21,7 +21,6 @@
  * Goals: the subgraph's p95 ≤ 50 ms at 20 clients, and the gateway's p95 ≤ 1.5 × the subgraph's p95 (latencies
  * pooled over the rounds).
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
@@ -37,10 +36,11 @@ import {
   signIn,
   type PlatformOptions,
 } from '@unionfed/platform';
-import { SERVICES, START_ORDER } from '@unionfed/service-kit';
+import { START_ORDER } from '@unionfed/service-kit';
 import {
   benchProfile,
   envInt,
+  freePortOffset,
   fmtNumber,
   fmtSeconds,
   median,
@@ -460,26 +460,4 @@ async function dropDatabases(adminUrl: string, suffix: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-/** Ports undici's fetch refuses (the Fetch standard's "bad ports") — the seed uses fetch. */
-const FETCH_BLOCKED_PORTS = new Set([
-  5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
-]);
-
-async function freePortOffset(): Promise<number> {
-  for (let offset = 2000 + 100 * Math.floor(Math.random() * 20); offset < 20_000; offset += 100) {
-    const ports = Object.values(SERVICES).map((s) => s.port + offset);
-    if (ports.some((port) => FETCH_BLOCKED_PORTS.has(port))) continue;
-    if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) return offset;
-  }
-  throw new Error('no free ports for a bench platform');
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }

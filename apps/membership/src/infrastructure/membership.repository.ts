@@ -47,15 +47,15 @@ export interface RosterPage {
   branches?: Map<string, Branch>;
 }
 
-/** The roster's columns, as the domain needs them (dates as YYYY-MM-DD text). */
-const MEMBER_COLUMNS = `m.id, m.member_number, m.staff_number, m.name, m.gender, m.birth_date::text AS birth_date,
+/** A member's columns on `member m`, as `memberOfRow` reads them (dates as YYYY-MM-DD text). */
+export const MEMBER_COLUMNS = `m.id, m.member_number, m.staff_number, m.name, m.gender, m.birth_date::text AS birth_date,
   m.phone, m.email, m.category, m.title, m.branch_id, m.group_id, m.joined_on::text AS joined_on, m.status`;
 const BRANCH_COLUMNS = `b.campus_id AS branch_campus_id, b.code AS branch_code, b.name AS branch_name,
   b.kind AS branch_kind, b.staff_headcount AS branch_staff_headcount, b.status AS branch_status,
   b.merged_into_id AS branch_merged_into_id, b.closed_on::text AS branch_closed_on`;
 
-interface RosterRow {
-  total?: number;
+/** A `member` row read with MEMBER_COLUMNS. */
+export interface MemberRow {
   id: string;
   member_number: string;
   staff_number: string;
@@ -70,6 +70,10 @@ interface RosterRow {
   group_id: string | null;
   joined_on: string;
   status: string;
+}
+
+interface RosterRow extends MemberRow {
+  total?: number;
   branch_campus_id: string;
   branch_code: string;
   branch_name: string;
@@ -80,7 +84,8 @@ interface RosterRow {
   branch_closed_on: string | null;
 }
 
-const memberOfRow = (r: RosterRow): Member => ({
+/** A member row read with raw SQL, as the domain's Member (absent values undefined, not null). */
+export const memberOfRow = (r: MemberRow): Member => ({
   id: r.id,
   memberNumber: r.member_number,
   staffNumber: r.staff_number,

@@ -4,6 +4,7 @@ import { copyRows, type CopyValue } from '@unionfed/persistence';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import type { RowProblem } from '../domain/roster-import';
 import type { UnionGroup } from '../domain/union-group';
+import { MEMBER_COLUMNS, memberOfRow, type MemberRow } from './membership.repository';
 
 export type ImportMode = 'DRY_RUN' | 'APPLY';
 export type OnInvalid = 'SKIP' | 'ABORT';
@@ -80,17 +81,6 @@ function visibleTo(viewer: JobViewer, params: unknown[]): string {
 
 export interface StoredProblem extends RowProblem {
   seq: number;
-}
-
-const MEMBER_COLUMNS = `
-  id, member_number AS "memberNumber", staff_number AS "staffNumber", name, gender, birth_date::text AS "birthDate",
-  phone, email, category, title, branch_id AS "branchId", group_id AS "groupId", joined_on::text AS "joinedOn", status`;
-
-/** A member row read with raw SQL, as the domain's Member (absent values undefined, not null). */
-function toMember(row: Record<string, string | null>): Member {
-  const member: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) if (value !== null) member[key] = value;
-  return member as unknown as Member;
 }
 
 /**
@@ -344,11 +334,11 @@ export class RosterImportRepository {
     lock = false,
   ): Promise<Map<string, Member>> {
     if (staffNumbers.length === 0) return new Map();
-    const rows: Record<string, string | null>[] = await this.q(manager).query(
-      `SELECT ${MEMBER_COLUMNS} FROM member WHERE staff_number = ANY($1::text[]) ${lock ? 'FOR UPDATE' : ''}`,
+    const rows: MemberRow[] = await this.q(manager).query(
+      `SELECT ${MEMBER_COLUMNS} FROM member m WHERE m.staff_number = ANY($1::text[]) ${lock ? 'FOR UPDATE' : ''}`,
       [staffNumbers],
     );
-    return new Map(rows.map((row) => [row.staffNumber as string, toMember(row)]));
+    return new Map(rows.map((row) => [row.staff_number, memberOfRow(row)]));
   }
 
   /** Every active union group (工会小组), for the 工会小组 column. */

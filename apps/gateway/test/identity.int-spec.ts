@@ -16,6 +16,17 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     principal: { kind: 'anonymous', subject: '', name: '', grants: [], scopes: [] } as never,
     address: '10.0.0.1',
   };
+  /** an HQ admin making administrative changes */
+  const hq = {
+    ...caller,
+    principal: {
+      kind: 'user',
+      subject: '0190a000-0000-7000-8000-0000000000aa',
+      name: 'hq',
+      grants: [{ role: 'ADMIN', branchId: null }],
+      scopes: [],
+    } as never,
+  };
 
   beforeAll(async () => {
     const database = await createTestDatabase('identity');
@@ -92,16 +103,6 @@ describe('the gateway identity store (real PostgreSQL)', () => {
   });
 
   it('changes nothing — no audit entry, no ended sessions — when a role the account does not hold is revoked', async () => {
-    const hq = {
-      ...caller,
-      principal: {
-        kind: 'user',
-        subject: '0190a000-0000-7000-8000-0000000000aa',
-        name: 'hq',
-        grants: [{ role: 'ADMIN', branchId: null }],
-        scopes: [],
-      } as never,
-    };
     const { account } = await identity.createAccount(hq, {
       username: 'clerk',
       displayName: '干事',
@@ -128,16 +129,6 @@ describe('the gateway identity store (real PostgreSQL)', () => {
   });
 
   it('retires an unused one-time password when the account signs in through campus SSO', async () => {
-    const hq = {
-      ...caller,
-      principal: {
-        kind: 'user',
-        subject: '0190a000-0000-7000-8000-0000000000aa',
-        name: 'hq',
-        grants: [{ role: 'ADMIN', branchId: null }],
-        scopes: [],
-      } as never,
-    };
     const { account, oneTimePassword } = await identity.createAccount(hq, {
       username: 'sso.user',
       displayName: '单点',
@@ -153,16 +144,6 @@ describe('the gateway identity store (real PostgreSQL)', () => {
   });
 
   it('ends every session of a disabled account and refuses its sign-in; a reset password replaces the old one', async () => {
-    const hq = {
-      ...caller,
-      principal: {
-        kind: 'user',
-        subject: '0190a000-0000-7000-8000-0000000000aa',
-        name: 'hq',
-        grants: [{ role: 'ADMIN', branchId: null }],
-        scopes: [],
-      } as never,
-    };
     const { account, oneTimePassword } = await identity.createAccount(hq, {
       username: 'leaver',
       displayName: '离岗',

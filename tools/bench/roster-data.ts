@@ -4,7 +4,7 @@
  * half the rows and by full name on the other half. Deterministic (a seeded PRNG): the same file every run.
  */
 
-/** The CSV's columns: header, and the column (and type) of the COPY baseline's equivalent table. */
+/** The CSV's columns: header, and the column (and type) of the lean COPY reference's table. */
 export const ROSTER_CSV_HEADER = [
   { zh: '工号', column: 'staff_number', type: 'TEXT NOT NULL' },
   { zh: '姓名', column: 'name', type: 'TEXT NOT NULL' },

@@ -441,7 +441,8 @@ export class RosterImportRepository {
 
 const UNIQUE_VIOLATION = '23505';
 
-const MEMBER_COPY_COLUMNS = [
+/** The member table's columns as the import's COPY writes them, in `memberCopyRow`'s order. */
+export const MEMBER_COPY_COLUMNS = [
   'id',
   'member_number',
   'staff_number',
@@ -458,7 +459,7 @@ const MEMBER_COPY_COLUMNS = [
   'status',
 ];
 
-function memberCopyRow(m: Member): CopyValue[] {
+export function memberCopyRow(m: Member): CopyValue[] {
   return [
     m.id,
     m.memberNumber,

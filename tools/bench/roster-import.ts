@@ -29,7 +29,8 @@ import { Client } from 'pg';
 import type { Admin } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { Reach } from '@unionfed/auth';
-import { MEMBERSHIP_TOPICS } from '@unionfed/contracts';
+import { fromBinary } from '@bufbuild/protobuf';
+import { MEMBERSHIP_TOPICS, MembersImportedSchema } from '@unionfed/contracts';
 import {
   createKafka,
   ensureTopics,
@@ -128,7 +129,11 @@ runBench('Roster import (CSV → members, history, outbox → Kafka) vs PostgreS
   const { size } = await stat(csvPath);
 
   const kafka = createKafka(`bench-roster-${process.pid}`, ctx.infra.kafkaBrokers);
-  await ensureTopics(kafka, [MEMBERSHIP_TOPICS.member, MEMBERSHIP_TOPICS.branch]);
+  await ensureTopics(kafka, [
+    MEMBERSHIP_TOPICS.rosterImport,
+    MEMBERSHIP_TOPICS.member,
+    MEMBERSHIP_TOPICS.branch,
+  ]);
   const admin = await connectedAdmin(ctx, kafka);
   const producer = kafka.producer(RELIABLE_PRODUCER);
   await producer.connect();
@@ -141,7 +146,10 @@ runBench('Roster import (CSV → members, history, outbox → Kafka) vs PostgreS
     ],
     ['import', 'RosterImports: APPLY, skip invalid; scan + apply passes; relay running (LISTEN/NOTIFY)'],
     ['copy', 'server-side COPY of the same rows, as stored, into the member table (the goal’s baseline)'],
-    ['lean', 'server-side COPY FROM the CSV into a lighter table (keys, defaults, branch index), for reference'],
+    [
+      'lean',
+      'server-side COPY FROM the CSV into a lighter table (keys, defaults, branch index), for reference',
+    ],
     ['repeats', `${repeats} × (import, copy, lean)`],
   ]);
 
@@ -214,8 +222,18 @@ runBench('Roster import (CSV → members, history, outbox → Kafka) vs PostgreS
         Math.round(jobRates.median),
         Math.round(jobRates.max),
       ],
-      ['COPY rows/s (member table)', Math.round(copyRates.min), Math.round(copyRates.median), Math.round(copyRates.max)],
-      ['COPY rows/s (lean table)', Math.round(leanRates.min), Math.round(leanRates.median), Math.round(leanRates.max)],
+      [
+        'COPY rows/s (member table)',
+        Math.round(copyRates.min),
+        Math.round(copyRates.median),
+        Math.round(copyRates.max),
+      ],
+      [
+        'COPY rows/s (lean table)',
+        Math.round(leanRates.min),
+        Math.round(leanRates.median),
+        Math.round(leanRates.max),
+      ],
       ['import + events published, s', whole.min.toFixed(2), whole.median.toFixed(2), whole.max.toFixed(2)],
     ],
   );
@@ -301,7 +319,7 @@ async function importOnce(
   const unpublished = () => count(dataSource, `SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`);
   await relay.wake(); // the branches' events, before the clock starts
   if ((await unpublished()) !== 0) throw new Error('the branches’ events were not published');
-  const topic = MEMBERSHIP_TOPICS.member.name;
+  const topic = MEMBERSHIP_TOPICS.rosterImport.name;
   const messagesBefore = await topicMessageCount(admin, topic);
   await relay.start();
   const publishedBefore = relay.publishedCount;
@@ -326,8 +344,9 @@ async function importOnce(
   });
   await imports.whenSettled(submitted.id);
   const ms = performance.now() - started;
+  const written = await count(dataSource, `SELECT count(*) AS n FROM outbox WHERE topic = '${topic}'`);
   // the relay's own count, not a query: counting the outbox every few ms would load the server it measures
-  while (relay.publishedCount < publishedBefore + members) await sleep(5);
+  while (relay.publishedCount < publishedBefore + written) await sleep(5);
   const withEventsMs = performance.now() - started;
   const cpu = cpuSince(cpuBefore, postmaster);
   await relay.stop();
@@ -338,14 +357,24 @@ async function importOnce(
   }
   const stored = await count(dataSource, `SELECT count(*) AS n FROM member`);
   const history = await count(dataSource, `SELECT count(*) AS n FROM member_history WHERE change = 'JOINED'`);
-  const events = await count(
-    dataSource,
-    `SELECT count(*) AS n FROM outbox WHERE topic = '${topic}' AND published_at IS NOT NULL`,
+  const published: { payload: Buffer }[] = await dataSource.query(
+    `SELECT payload FROM outbox WHERE topic = $1 AND published_at IS NOT NULL`,
+    [topic],
+  );
+  const announced = new Set(
+    published.flatMap(({ payload }) =>
+      fromBinary(MembersImportedSchema, payload).members.map((m) => m.memberId),
+    ),
   );
   const onTopic = (await topicMessageCount(admin, topic)) - messagesBefore;
-  if (stored !== members || history !== members || events !== members || onTopic !== members) {
+  if (stored !== members || history !== members || announced.size !== members) {
     throw new Error(
-      `expected ${members} of each: members ${stored}, history ${history}, events ${events}, on the topic ${onTopic}`,
+      `expected ${members} of each: members ${stored}, history ${history}, announced ${announced.size}`,
+    );
+  }
+  if (published.length !== written || onTopic !== written) {
+    throw new Error(
+      `${written} announcements written, ${published.length} published, ${onTopic} on the topic`,
     );
   }
   await drop();
@@ -385,7 +414,8 @@ async function copyOnce(
 function storedMembers(roster: GeneratedRoster, branchIds: ReadonlyMap<string, string>): Member[] {
   const lines = roster.csv.trimEnd().split('\n').slice(1);
   return lines.map((line, i) => {
-    const [staffNumber, name, gender, birthDate, branch, category, joinedOn, phone, email, title] = line.split(',');
+    const [staffNumber, name, gender, birthDate, branch, category, joinedOn, phone, email, title] =
+      line.split(',');
     return {
       id: uuidv7(),
       memberNumber: `M${String(i + 1).padStart(6, '0')}`,

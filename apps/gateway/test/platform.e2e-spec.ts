@@ -299,6 +299,33 @@ describe('the platform end to end, through the gateway (separate processes, real
       );
       expect(rosterImport).toEqual({ status: 'SUCCEEDED', created: 1, invalid: 0 });
     });
+    // the import announces its new members on its own topic (MembersImported): every directory follows
+    const [{ id }] = await queryDatabase<{ id: string }>(
+      t.databaseUrl('membership'),
+      'SELECT id FROM member WHERE staff_number = $1',
+      [staffNumber],
+    );
+    const directories = await eventually(
+      async () => {
+        const data = await graphqlData<Record<string, { member: unknown }>>(
+          t.gatewayUrl,
+          DIRECTORIES,
+          { id },
+          t.admin.headers,
+        );
+        for (const service of CONSUMERS) expect(data[service].member).not.toBeNull();
+        return data;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    for (const service of CONSUMERS) {
+      expect(directories[service].member).toEqual({
+        name: '林小雨',
+        status: 'ACTIVE',
+        branchId,
+        staffNumber,
+      });
+    }
     const exported = await fetch(`${gateway}/downloads/roster?format=csv&branchId=${branchId}`, {
       headers: t.admin.headers,
     });

@@ -5,12 +5,13 @@ import { PassThrough } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { parse } from 'csv-parse/sync';
 import { Reach } from '@unionfed/auth';
-import { EVENT_REGISTRY, MembershipEvents } from '@unionfed/contracts';
+import { EVENT_REGISTRY, MembershipEvents, type MembersImported } from '@unionfed/contracts';
 import { Outbox } from '@unionfed/messaging';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { RosterImports, MAX_STORED_PROBLEMS, type ImportRequest } from '../src/application/roster-import';
 import { RosterExport, type ExportFormat } from '../src/application/roster-export';
 import { RosterImportRepository } from '../src/infrastructure/roster-import.repository';
+import { MEMBERS_PER_ANNOUNCEMENT } from '../src/infrastructure/events';
 import { rosterCriteria } from '../src/domain/roster';
 
 const HEADER = '工号,姓名,性别,出生日期,所属分工会,人员类别,入会日期,手机,邮箱,职称';
@@ -143,7 +144,7 @@ describe('roster import and export (real PostgreSQL)', () => {
     expect(await totals()).toEqual(before);
   });
 
-  it('applying with skip stores the valid rows — member, JOINED history, MemberJoined — and reports the invalid', async () => {
+  it('applying with skip stores the valid rows — member, JOINED history, one MembersImported per branch — and reports the invalid', async () => {
     const before = await totals();
     const { job, problems } = await importFile(MIXED, {
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
@@ -205,18 +206,42 @@ describe('roster import and export (real PostgreSQL)', () => {
       { staff_number: 'A001', change: 'JOINED', on: '2010-09-01' },
       { staff_number: 'A002', change: 'JOINED', on: '2005-07-01' },
     ]);
+    // announced together, one MembersImported per branch, keyed by the job (not a MemberJoined each)
     const events = await dataSource.query(
-      `SELECT event_type, payload, headers FROM outbox WHERE topic = $1 ORDER BY seq`,
-      [MembershipEvents.MemberJoined.topic.name],
+      `SELECT event_type, message_key, payload, headers FROM outbox WHERE topic = $1 ORDER BY seq`,
+      [MembershipEvents.MembersImported.topic.name],
     );
     expect(events.map((e: { event_type: string }) => e.event_type)).toEqual([
-      MembershipEvents.MemberJoined.type,
-      MembershipEvents.MemberJoined.type,
+      MembershipEvents.MembersImported.type,
+      MembershipEvents.MembersImported.type,
     ]);
-    const joined = EVENT_REGISTRY.decode(events[0].event_type, events[0].payload)!.message;
-    expect(joined).toMatchObject({ branchId: cs, profile: { staffNumber: 'A001', name: '陈静' } });
+    const announced = events.map((e: { event_type: string; payload: Buffer }) => {
+      const decoded = EVENT_REGISTRY.decode(e.event_type, e.payload)!;
+      expect(decoded.contract).toBe(MembershipEvents.MembersImported);
+      return decoded.message as MembersImported;
+    });
+    expect(announced.map((a: MembersImported) => [a.jobId, a.branchId, a.members.length])).toEqual([
+      [job.id, cs, 1],
+      [job.id, math, 1],
+    ]);
+    expect(announced[0].members[0]).toMatchObject({
+      branchId: cs,
+      joinedOn: { iso: '2010-09-01' },
+      profile: { staffNumber: 'A001', name: '陈静', title: '副教授', phone: '13800138000' },
+    });
+    expect(announced[1].members[0]).toMatchObject({ branchId: math, profile: { staffNumber: 'A002' } });
+    expect(events.map((e: { message_key: string }) => e.message_key)).toEqual([job.id, job.id]);
+    expect(events.map((e: { headers: Record<string, string> }) => e.headers.unionfed_branch_id)).toEqual([
+      cs,
+      math,
+    ]);
     // the upload's trace goes with every event of the import
     expect(events[0].headers.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(
+      await dataSource.query(`SELECT 1 FROM outbox WHERE event_type = $1`, [
+        MembershipEvents.MemberJoined.type,
+      ]),
+    ).toEqual([]);
   });
 
   it('re-importing the same file changes nothing: no new history, no new outbox rows', async () => {
@@ -401,10 +426,12 @@ describe('roster import and export (real PostgreSQL)', () => {
       .map((e: { event_type: string; payload: Buffer }) => EVENT_REGISTRY.decode(e.event_type, e.payload)!);
     // a batch writes its admissions' events, then its changes' (each member's own events stay in order)
     expect(decoded.map((d: { contract: { type: string } }) => d.contract.type)).toEqual([
-      MembershipEvents.MemberJoined.type,
+      MembershipEvents.MembersImported.type,
       MembershipEvents.MemberGroupChanged.type,
     ]);
-    expect(decoded[0].message).toMatchObject({ groupId: group, profile: { staffNumber: 'H001' } });
+    expect((decoded[0].message as MembersImported).members).toEqual([
+      expect.objectContaining({ groupId: group, profile: expect.objectContaining({ staffNumber: 'H001' }) }),
+    ]);
     expect(decoded[1].message).toMatchObject({ groupId: group, fromGroupId: '' });
     // again: nothing changes
     const again = await importFile(
@@ -505,11 +532,26 @@ describe('roster import and export (real PostgreSQL)', () => {
       created: 4500,
       invalid: 0,
     });
-    expect(await totals()).toEqual({
-      members: before.members + 4500,
-      history: before.history + 4500,
-      outbox: before.outbox + 4500,
-    });
+    const after = await totals();
+    expect(after.members).toBe(before.members + 4500);
+    expect(after.history).toBe(before.history + 4500);
+    // the 4,500 new members are announced in MembersImported events of at most 500 members each
+    const announcements = (
+      await dataSource.query(`SELECT event_type, payload FROM outbox WHERE message_key = $1 ORDER BY seq`, [
+        job.id,
+      ])
+    ).map(
+      (e: { event_type: string; payload: Buffer }) =>
+        EVENT_REGISTRY.decode(e.event_type, e.payload)!.message as MembersImported,
+    );
+    expect(after.outbox - before.outbox).toBe(announcements.length);
+    expect(announcements.length).toBeGreaterThanOrEqual(9);
+    expect(Math.max(...announcements.map((a: MembersImported) => a.members.length))).toBe(
+      MEMBERS_PER_ANNOUNCEMENT,
+    );
+    const named = announcements.flatMap((a: MembersImported) => a.members.map((m) => m.profile!.staffNumber));
+    expect(new Set(named).size).toBe(4500);
+    expect(named.length).toBe(4500);
   });
 
   it('plans a batch again when someone admits one of its staff numbers while it writes: no duplicate, nothing lost', async () => {

@@ -11,6 +11,7 @@ import {
   UnionGroupRenamedSchema,
   MemberDeceasedSchema,
   MemberJoinedSchema,
+  MembersImportedSchema,
   MemberProfileUpdatedSchema,
   MemberRetiredSchema,
   MemberTransferredSchema,
@@ -23,9 +24,11 @@ export const MEMBERSHIP_TOPICS = {
   member: defineTopic('membership', 'member'),
   group: defineTopic('membership', 'group'),
   committee: defineTopic('membership', 'committee'),
+  /** a roster import's bulk announcements, keyed by the import job (its batches stay in order) */
+  rosterImport: defineTopic('membership', 'roster-import'),
 } as const;
 
-const { branch, member, group, committee } = MEMBERSHIP_TOPICS;
+const { branch, member, group, committee, rosterImport } = MEMBERSHIP_TOPICS;
 
 /** The key of the federation's own (校工会) committee, which belongs to no branch. */
 export const FEDERATION_COMMITTEE_KEY = 'federation';
@@ -61,6 +64,13 @@ export const MembershipEvents = {
     member,
     MemberJoinedSchema,
     (e) => e.memberId,
+    (e) => e.branchId,
+  ),
+  // the members one batch of an import admitted into one branch: their MemberJoined, together
+  MembersImported: defineEvent(
+    rosterImport,
+    MembersImportedSchema,
+    (e) => e.jobId,
     (e) => e.branchId,
   ),
   MemberProfileUpdated: defineEvent(

@@ -28,6 +28,11 @@ export class MembershipEventsConsumer {
   async onMemberEvents(@Payload() batch: unknown): Promise<void> {
     await this.dispatcher.dispatchBatch(batch as EventBatch);
   }
+
+  @EventPattern(MEMBERSHIP_TOPICS.rosterImport.name)
+  async onRosterImportEvents(@Payload() batch: unknown): Promise<void> {
+    await this.dispatcher.dispatchBatch(batch as EventBatch);
+  }
 }
 
 export interface DirectorySync {
@@ -158,7 +163,11 @@ export class DirectoryModule {
           provide: DIRECTORY_DISPATCHER,
           inject: [DataSource, DeadLetters, MessagingMetrics],
           useFactory: (dataSource: DataSource, deadLetters: DeadLetters, metrics: MessagingMetrics) => {
-            metrics.watchConsumerLag(service, [MEMBERSHIP_TOPICS.branch.name, MEMBERSHIP_TOPICS.member.name]);
+            metrics.watchConsumerLag(service, [
+              MEMBERSHIP_TOPICS.branch.name,
+              MEMBERSHIP_TOPICS.member.name,
+              MEMBERSHIP_TOPICS.rosterImport.name,
+            ]);
             return createDirectoryDispatcher(dataSource, service, {
               deadLetters,
               observer: metrics.consumerObserver(`${service}.directory`),

@@ -6,6 +6,7 @@ import {
   Gender,
   MemberCategory,
   MembershipEvents,
+  type MemberJoined,
   type MemberProfile,
 } from '@unionfed/contracts';
 import { EventDispatcher, type DispatcherOptions, type HandlerContext } from '@unionfed/messaging';
@@ -43,6 +44,32 @@ async function upsertMember(
        .map((n) => `${n} = EXCLUDED.${n}`)
        .join(', ')}, updated_at = now()`,
     [memberId, ...Object.values(all)],
+  );
+}
+
+/**
+ * Members' first facts in bulk (MembersImported). The import's topic is not the member topic, so a member's later
+ * event may have arrived first: such a row keeps its branch, status and whatever profile it has, and only the
+ * columns still blank are filled in.
+ */
+async function fillInJoinedMembers(manager: EntityManager, members: readonly MemberJoined[]): Promise<void> {
+  if (members.length === 0) return;
+  const rows = members.map((e) => ({
+    member_id: e.memberId,
+    branch_id: e.branchId,
+    ...profileColumns(e.profile),
+    joined_on: e.joinedOn?.iso || null,
+  }));
+  const filled = ['staff_number', 'member_number', 'name', 'gender', 'birth_date', 'category', 'joined_on'];
+  await manager.query(
+    `INSERT INTO member_directory (member_id, branch_id, ${filled.join(', ')}, status, updated_at)
+     SELECT r.member_id, r.branch_id, ${filled.map((c) => `r.${c}`).join(', ')}, 'ACTIVE', now()
+       FROM json_to_recordset($1::json) AS r(member_id uuid, branch_id uuid, staff_number text, member_number text,
+            name text, gender text, birth_date date, category text, joined_on date)
+     ON CONFLICT (member_id) DO UPDATE SET ${filled
+       .map((c) => `${c} = COALESCE(member_directory.${c}, EXCLUDED.${c})`)
+       .join(', ')}, updated_at = now()`,
+    [JSON.stringify(rows)],
   );
 }
 
@@ -150,6 +177,10 @@ export function createDirectoryDispatcher(
         status: 'ACTIVE',
         joined_on: e.joinedOn?.iso || null,
       });
+      await progress(context);
+    })
+    .on(MembershipEvents.MembersImported, async (e, context) => {
+      await fillInJoinedMembers(context.manager, e.members);
       await progress(context);
     })
     .on(MembershipEvents.MemberProfileUpdated, async (e, context) => {

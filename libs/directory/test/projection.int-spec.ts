@@ -154,6 +154,93 @@ describe('membership directory projection (real PostgreSQL)', () => {
     expect(sync).toMatchObject({ service: 'test', branches: 1, members: 3, activeMembers: 1 });
   });
 
+  const imported = (jobId: string, ...members: { id: string; staffNumber: string; name: string }[]) =>
+    encodeEvent(MembershipEvents.MembersImported, {
+      jobId,
+      branchId,
+      members: members.map((m) => ({
+        memberId: m.id,
+        branchId,
+        profile: {
+          staffNumber: m.staffNumber,
+          memberNumber: `M-${m.staffNumber}`,
+          name: m.name,
+          gender: Gender.MALE,
+          birthDate: { iso: '1980-05-01' },
+          category: MemberCategory.SUPPORT,
+        },
+        joinedOn: { iso: '2024-03-01' },
+      })),
+    });
+  const row = async (id: string) =>
+    (
+      await dataSource.query(
+        `SELECT branch_id, staff_number, member_number, name, gender, birth_date::text AS birth_date, category,
+                status, joined_on::text AS joined_on
+           FROM member_directory WHERE member_id = $1`,
+        [id],
+      )
+    )[0];
+
+  it('adds the members a roster import announces together, as their MemberJoined would, once per delivery', async () => {
+    const [a, b] = [uuidv7(), uuidv7()];
+    const eventId = uuidv7();
+    const announcement = imported(
+      uuidv7(),
+      { id: a, staffNumber: 'I001', name: '赵刚' },
+      { id: b, staffNumber: 'I002', name: '钱明' },
+    );
+    const before = (await reader.sync()).eventsApplied;
+    expect(await apply(announcement, eventId)).toBe('applied');
+    expect(await apply(announcement, eventId)).toBe('duplicate');
+    expect(await row(a)).toEqual({
+      branch_id: branchId,
+      staff_number: 'I001',
+      member_number: 'M-I001',
+      name: '赵刚',
+      gender: 'MALE',
+      birth_date: '1980-05-01',
+      category: 'SUPPORT',
+      status: 'ACTIVE',
+      joined_on: '2024-03-01',
+    });
+    expect(await member(b)).toEqual({ id: b, branchId, staffNumber: 'I002', name: '钱明', status: 'ACTIVE' });
+    expect((await reader.sync()).eventsApplied).toBe(before + 1);
+  });
+
+  it('keeps what a member’s later events said when the import’s announcement arrives after them', async () => {
+    // the import topic is not the member topic: a transfer and a profile update may overtake the announcement
+    const id = uuidv7();
+    const elsewhere = uuidv7();
+    await apply(
+      encodeEvent(MembershipEvents.MemberProfileUpdated, {
+        memberId: id,
+        branchId,
+        profile: { staffNumber: 'I003', name: '孙伟（更正）' },
+      }),
+    );
+    await apply(
+      encodeEvent(MembershipEvents.MemberTransferred, {
+        memberId: id,
+        fromBranchId: branchId,
+        toBranchId: elsewhere,
+      }),
+    );
+    await apply(encodeEvent(MembershipEvents.MemberRetired, { memberId: id, branchId: elsewhere }));
+    await apply(imported(uuidv7(), { id, staffNumber: 'I003', name: '孙伟' }));
+    expect(await row(id)).toEqual({
+      branch_id: elsewhere,
+      staff_number: 'I003',
+      member_number: 'M-I003',
+      name: '孙伟（更正）',
+      gender: 'MALE',
+      birth_date: '1980-05-01',
+      category: 'SUPPORT',
+      status: 'RETIRED',
+      joined_on: '2024-03-01',
+    });
+  });
+
   it('answers nothing, not an error, for ids that cannot exist', async () => {
     expect(await reader.member('not-a-uuid')).toBeUndefined();
     expect(await reader.branch(uuidv7())).toBeUndefined();

@@ -35,7 +35,7 @@ import {
   type OnInvalid,
   type RosterImportJob,
 } from '../infrastructure/roster-import.repository';
-import { memberJoined, memberProfileUpdated, memberTransferred } from '../infrastructure/events';
+import { memberProfileUpdated, membersImported, memberTransferred } from '../infrastructure/events';
 import { memberGroupChanged } from '../infrastructure/structure-events';
 
 /** Rows per batch: one transaction (skip mode), one statement per kind of row. */
@@ -596,8 +596,9 @@ class ImportRun {
         ...history,
         details: { ...history.details, source: 'ROSTER_IMPORT' },
       });
-      writes.events.push(memberJoined(member));
     });
+    // one announcement per branch for the batch's new members, rather than a MemberJoined each
+    writes.events.push(...membersImported(this.job.id, writes.admitted));
     for (const { change } of plan.updates) {
       writes.updated.push(change.member);
       for (const entry of change.history) writes.history.push({ id: uuidv7(), ...entry });

@@ -40,14 +40,45 @@ const profileOf = (member: Member) => ({
   email: member.email ?? '',
 });
 
+const joinedOf = (member: Member) => ({
+  memberId: member.id,
+  branchId: member.branchId,
+  groupId: member.groupId ?? '',
+  joinedOn: date(member.joinedOn),
+  profile: profileOf(member),
+});
+
 export function memberJoined(member: Member): EncodedEvent {
-  return encodeEvent(MembershipEvents.MemberJoined, {
-    memberId: member.id,
-    branchId: member.branchId,
-    groupId: member.groupId ?? '',
-    joinedOn: date(member.joinedOn),
-    profile: profileOf(member),
-  });
+  return encodeEvent(MembershipEvents.MemberJoined, joinedOf(member));
+}
+
+/** At most this many members per MembersImported (about 250 bytes each: a message stays far below Kafka's 1 MB). */
+export const MEMBERS_PER_ANNOUNCEMENT = 500;
+
+/**
+ * The members one batch of roster import `jobId` admitted, announced in bulk: one MembersImported per branch
+ * (and per MEMBERS_PER_ANNOUNCEMENT members), each entry the member's MemberJoined.
+ */
+export function membersImported(jobId: string, members: readonly Member[]): EncodedEvent[] {
+  const byBranch = new Map<string, Member[]>();
+  for (const member of members) {
+    const list = byBranch.get(member.branchId);
+    if (list) list.push(member);
+    else byBranch.set(member.branchId, [member]);
+  }
+  const events: EncodedEvent[] = [];
+  for (const [branchId, joined] of byBranch) {
+    for (let i = 0; i < joined.length; i += MEMBERS_PER_ANNOUNCEMENT) {
+      events.push(
+        encodeEvent(MembershipEvents.MembersImported, {
+          jobId,
+          branchId,
+          members: joined.slice(i, i + MEMBERS_PER_ANNOUNCEMENT).map(joinedOf),
+        }),
+      );
+    }
+  }
+  return events;
 }
 
 /** The member's profile changed (e.g. by a roster import): carries the whole new profile. */

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file unionfed/events/v1/membership.proto.
  */
 export const file_unionfed_events_v1_membership: GenFile = /*@__PURE__*/
-  fileDesc("CiN1bmlvbmZlZC9ldmVudHMvdjEvbWVtYmVyc2hpcC5wcm90bxISdW5pb25mZWQuZXZlbnRzLnYxIsYBCgxCcmFuY2hPcGVuZWQSEQoJYnJhbmNoX2lkGAEgASgJEhEKCWNhbXB1c19pZBgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBG5hbWUYBCABKAkSLAoEa2luZBgFIAEoDjIeLnVuaW9uZmVkLmV2ZW50cy52MS5CcmFuY2hLaW5kEhcKD3N0YWZmX2hlYWRjb3VudBgGIAEoBRItCglvcGVuZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsoBCg1CcmFuY2hVcGRhdGVkEhEKCWJyYW5jaF9pZBgBIAEoCRIRCgljYW1wdXNfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEiwKBGtpbmQYBSABKA4yHi51bmlvbmZlZC5ldmVudHMudjEuQnJhbmNoS2luZBIXCg9zdGFmZl9oZWFkY291bnQYBiABKAUSMAoGc3RhdHVzGAcgASgOMiAudW5pb25mZWQuZXZlbnRzLnYxLkJyYW5jaFN0YXR1cyKHAgoNTWVtYmVyUHJvZmlsZRIUCgxzdGFmZl9udW1iZXIYASABKAkSFQoNbWVtYmVyX251bWJlchgCIAEoCRIMCgRuYW1lGAMgASgJEioKBmdlbmRlchgEIAEoDjIaLnVuaW9uZmVkLmV2ZW50cy52MS5HZW5kZXISLAoKYmlydGhfZGF0ZRgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEjQKCGNhdGVnb3J5GAYgASgOMiIudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlckNhdGVnb3J5Eg0KBXRpdGxlGAcgASgJEg0KBXBob25lGAggASgJEg0KBWVtYWlsGAkgASgJIqcBCgxNZW1iZXJKb2luZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIyCgdwcm9maWxlGAQgASgLMiEudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlclByb2ZpbGUSKwoJam9pbmVkX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUioAEKFE1lbWJlclByb2ZpbGVVcGRhdGVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSMgoHcHJvZmlsZRgDIAEoCzIhLnVuaW9uZmVkLmV2ZW50cy52MS5NZW1iZXJQcm9maWxlEi4KDGVmZmVjdGl2ZV9vbhgEIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIq8BChFNZW1iZXJUcmFuc2ZlcnJlZBIRCgltZW1iZXJfaWQYASABKAkSFgoOZnJvbV9icmFuY2hfaWQYAiABKAkSFAoMdG9fYnJhbmNoX2lkGAMgASgJEhMKC3RvX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEhQKDGJyYW5jaF9tZXJnZRgGIAEoCCJlCg1NZW1iZXJSZXRpcmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZWZmZWN0aXZlX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUidgoOTWVtYmVyV2l0aGRyZXcSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIOCgZyZWFzb24YBCABKAkiZgoOTWVtYmVyRGVjZWFzZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSKoAQoMQnJhbmNoTWVyZ2VkEhgKEHNvdXJjZV9icmFuY2hfaWQYASABKAkSGAoQdGFyZ2V0X2JyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIVCg1tb3ZlZF9tZW1iZXJzGAQgASgFEh0KFW1vdmVkX3N0YWZmX2hlYWRjb3VudBgFIAEoBSJkCg9CcmFuY2hEaXNzb2x2ZWQSEQoJYnJhbmNoX2lkGAEgASgJEi4KDGVmZmVjdGl2ZV9vbhgCIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg4KBnJlYXNvbhgDIAEoCSKMAQoQVW5pb25Hcm91cEZvcm1lZBIQCghncm91cF9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIYChBsZWFkZXJfbWVtYmVyX2lkGAQgASgJEisKCWZvcm1lZF9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIkYKEVVuaW9uR3JvdXBSZW5hbWVkEhAKCGdyb3VwX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIMCgRuYW1lGAMgASgJImoKE1VuaW9uR3JvdXBEaXNzb2x2ZWQSEAoIZ3JvdXBfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEi4KDGRpc3NvbHZlZF9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIpMBChJNZW1iZXJHcm91cENoYW5nZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIVCg1mcm9tX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIvoBChVDb21taXR0ZWVSb2xlQXNzaWduZWQSFgoOYXBwb2ludG1lbnRfaWQYASABKAkSGwoTY29tbWl0dGVlX2JyYW5jaF9pZBgCIAEoCRIRCgltZW1iZXJfaWQYAyABKAkSLwoEcm9sZRgEIAEoDjIhLnVuaW9uZmVkLmV2ZW50cy52MS5Db21taXR0ZWVSb2xlEhAKCGdyb3VwX2lkGAUgASgJEisKCXN0YXJ0c19vbhgGIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEikKB2VuZHNfb24YByABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSLaAQoSQ29tbWl0dGVlUm9sZUVuZGVkEhYKDmFwcG9pbnRtZW50X2lkGAEgASgJEhsKE2NvbW1pdHRlZV9icmFuY2hfaWQYAiABKAkSEQoJbWVtYmVyX2lkGAMgASgJEi8KBHJvbGUYBCABKA4yIS51bmlvbmZlZC5ldmVudHMudjEuQ29tbWl0dGVlUm9sZRIQCghncm91cF9pZBgFIAEoCRIpCgdlbmRzX29uGAYgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDgoGcmVhc29uGAcgASgJKpgBCgpCcmFuY2hLaW5kEhsKF0JSQU5DSF9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQlJBTkNIX0tJTkRfQ09MTEVHRRABEh4KGkJSQU5DSF9LSU5EX0FETUlOSVNUUkFUSU9OEAISGgoWQlJBTkNIX0tJTkRfQUZGSUxJQVRFRBADEhgKFEJSQU5DSF9LSU5EX1JFVElSRUVTEAQqfgoMQnJhbmNoU3RhdHVzEh0KGUJSQU5DSF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRCUkFOQ0hfU1RBVFVTX0FDVElWRRABEhgKFEJSQU5DSF9TVEFUVVNfTUVSR0VEEAISGwoXQlJBTkNIX1NUQVRVU19ESVNTT0xWRUQQAyrvAQoNQ29tbWl0dGVlUm9sZRIeChpDT01NSVRURUVfUk9MRV9VTlNQRUNJRklFRBAAEhgKFENPTU1JVFRFRV9ST0xFX0NIQUlSEAESHQoZQ09NTUlUVEVFX1JPTEVfVklDRV9DSEFJUhACEhwKGENPTU1JVFRFRV9ST0xFX0NPTU1JVFRFRRADEiIKHkNPTU1JVFRFRV9ST0xFX1dPTUVOX0NPTU1JVFRFRRAEEiIKHkNPTU1JVFRFRV9ST0xFX0FVRElUX0NPTU1JVFRFRRAFEh8KG0NPTU1JVFRFRV9ST0xFX0dST1VQX0xFQURFUhAGKkQKBkdlbmRlchIWChJHRU5ERVJfVU5TUEVDSUZJRUQQABIPCgtHRU5ERVJfTUFMRRABEhEKDUdFTkRFUl9GRU1BTEUQAiqpAQoOTWVtYmVyQ2F0ZWdvcnkSHwobTUVNQkVSX0NBVEVHT1JZX1VOU1BFQ0lGSUVEEAASGwoXTUVNQkVSX0NBVEVHT1JZX1RFQUNIRVIQARIeChpNRU1CRVJfQ0FURUdPUllfTUFOQUdFTUVOVBACEhsKF01FTUJFUl9DQVRFR09SWV9TVVBQT1JUEAMSHAoYTUVNQkVSX0NBVEVHT1JZX0NPTlRSQUNUEAQqvgEKDE1lbWJlclN0YXR1cxIdChlNRU1CRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUTUVNQkVSX1NUQVRVU19BQ1RJVkUQARIZChVNRU1CRVJfU1RBVFVTX1JFVElSRUQQAhIhCh1NRU1CRVJfU1RBVFVTX1RSQU5TRkVSUkVEX09VVBADEhsKF01FTUJFUl9TVEFUVVNfV0lUSERSQVdOEAQSGgoWTUVNQkVSX1NUQVRVU19ERUNFQVNFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp, file_unionfed_events_v1_common]);
+  fileDesc("CiN1bmlvbmZlZC9ldmVudHMvdjEvbWVtYmVyc2hpcC5wcm90bxISdW5pb25mZWQuZXZlbnRzLnYxIsYBCgxCcmFuY2hPcGVuZWQSEQoJYnJhbmNoX2lkGAEgASgJEhEKCWNhbXB1c19pZBgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBG5hbWUYBCABKAkSLAoEa2luZBgFIAEoDjIeLnVuaW9uZmVkLmV2ZW50cy52MS5CcmFuY2hLaW5kEhcKD3N0YWZmX2hlYWRjb3VudBgGIAEoBRItCglvcGVuZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsoBCg1CcmFuY2hVcGRhdGVkEhEKCWJyYW5jaF9pZBgBIAEoCRIRCgljYW1wdXNfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEiwKBGtpbmQYBSABKA4yHi51bmlvbmZlZC5ldmVudHMudjEuQnJhbmNoS2luZBIXCg9zdGFmZl9oZWFkY291bnQYBiABKAUSMAoGc3RhdHVzGAcgASgOMiAudW5pb25mZWQuZXZlbnRzLnYxLkJyYW5jaFN0YXR1cyKHAgoNTWVtYmVyUHJvZmlsZRIUCgxzdGFmZl9udW1iZXIYASABKAkSFQoNbWVtYmVyX251bWJlchgCIAEoCRIMCgRuYW1lGAMgASgJEioKBmdlbmRlchgEIAEoDjIaLnVuaW9uZmVkLmV2ZW50cy52MS5HZW5kZXISLAoKYmlydGhfZGF0ZRgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEjQKCGNhdGVnb3J5GAYgASgOMiIudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlckNhdGVnb3J5Eg0KBXRpdGxlGAcgASgJEg0KBXBob25lGAggASgJEg0KBWVtYWlsGAkgASgJIqcBCgxNZW1iZXJKb2luZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIyCgdwcm9maWxlGAQgASgLMiEudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlclByb2ZpbGUSKwoJam9pbmVkX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUiZwoPTWVtYmVyc0ltcG9ydGVkEg4KBmpvYl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSMQoHbWVtYmVycxgDIAMoCzIgLnVuaW9uZmVkLmV2ZW50cy52MS5NZW1iZXJKb2luZWQioAEKFE1lbWJlclByb2ZpbGVVcGRhdGVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSMgoHcHJvZmlsZRgDIAEoCzIhLnVuaW9uZmVkLmV2ZW50cy52MS5NZW1iZXJQcm9maWxlEi4KDGVmZmVjdGl2ZV9vbhgEIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIq8BChFNZW1iZXJUcmFuc2ZlcnJlZBIRCgltZW1iZXJfaWQYASABKAkSFgoOZnJvbV9icmFuY2hfaWQYAiABKAkSFAoMdG9fYnJhbmNoX2lkGAMgASgJEhMKC3RvX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEhQKDGJyYW5jaF9tZXJnZRgGIAEoCCJlCg1NZW1iZXJSZXRpcmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZWZmZWN0aXZlX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUidgoOTWVtYmVyV2l0aGRyZXcSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIOCgZyZWFzb24YBCABKAkiZgoOTWVtYmVyRGVjZWFzZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSKoAQoMQnJhbmNoTWVyZ2VkEhgKEHNvdXJjZV9icmFuY2hfaWQYASABKAkSGAoQdGFyZ2V0X2JyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIVCg1tb3ZlZF9tZW1iZXJzGAQgASgFEh0KFW1vdmVkX3N0YWZmX2hlYWRjb3VudBgFIAEoBSJkCg9CcmFuY2hEaXNzb2x2ZWQSEQoJYnJhbmNoX2lkGAEgASgJEi4KDGVmZmVjdGl2ZV9vbhgCIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg4KBnJlYXNvbhgDIAEoCSKMAQoQVW5pb25Hcm91cEZvcm1lZBIQCghncm91cF9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIYChBsZWFkZXJfbWVtYmVyX2lkGAQgASgJEisKCWZvcm1lZF9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIkYKEVVuaW9uR3JvdXBSZW5hbWVkEhAKCGdyb3VwX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIMCgRuYW1lGAMgASgJImoKE1VuaW9uR3JvdXBEaXNzb2x2ZWQSEAoIZ3JvdXBfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEi4KDGRpc3NvbHZlZF9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIpMBChJNZW1iZXJHcm91cENoYW5nZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIVCg1mcm9tX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIvoBChVDb21taXR0ZWVSb2xlQXNzaWduZWQSFgoOYXBwb2ludG1lbnRfaWQYASABKAkSGwoTY29tbWl0dGVlX2JyYW5jaF9pZBgCIAEoCRIRCgltZW1iZXJfaWQYAyABKAkSLwoEcm9sZRgEIAEoDjIhLnVuaW9uZmVkLmV2ZW50cy52MS5Db21taXR0ZWVSb2xlEhAKCGdyb3VwX2lkGAUgASgJEisKCXN0YXJ0c19vbhgGIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEikKB2VuZHNfb24YByABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSLaAQoSQ29tbWl0dGVlUm9sZUVuZGVkEhYKDmFwcG9pbnRtZW50X2lkGAEgASgJEhsKE2NvbW1pdHRlZV9icmFuY2hfaWQYAiABKAkSEQoJbWVtYmVyX2lkGAMgASgJEi8KBHJvbGUYBCABKA4yIS51bmlvbmZlZC5ldmVudHMudjEuQ29tbWl0dGVlUm9sZRIQCghncm91cF9pZBgFIAEoCRIpCgdlbmRzX29uGAYgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDgoGcmVhc29uGAcgASgJKpgBCgpCcmFuY2hLaW5kEhsKF0JSQU5DSF9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQlJBTkNIX0tJTkRfQ09MTEVHRRABEh4KGkJSQU5DSF9LSU5EX0FETUlOSVNUUkFUSU9OEAISGgoWQlJBTkNIX0tJTkRfQUZGSUxJQVRFRBADEhgKFEJSQU5DSF9LSU5EX1JFVElSRUVTEAQqfgoMQnJhbmNoU3RhdHVzEh0KGUJSQU5DSF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRCUkFOQ0hfU1RBVFVTX0FDVElWRRABEhgKFEJSQU5DSF9TVEFUVVNfTUVSR0VEEAISGwoXQlJBTkNIX1NUQVRVU19ESVNTT0xWRUQQAyrvAQoNQ29tbWl0dGVlUm9sZRIeChpDT01NSVRURUVfUk9MRV9VTlNQRUNJRklFRBAAEhgKFENPTU1JVFRFRV9ST0xFX0NIQUlSEAESHQoZQ09NTUlUVEVFX1JPTEVfVklDRV9DSEFJUhACEhwKGENPTU1JVFRFRV9ST0xFX0NPTU1JVFRFRRADEiIKHkNPTU1JVFRFRV9ST0xFX1dPTUVOX0NPTU1JVFRFRRAEEiIKHkNPTU1JVFRFRV9ST0xFX0FVRElUX0NPTU1JVFRFRRAFEh8KG0NPTU1JVFRFRV9ST0xFX0dST1VQX0xFQURFUhAGKkQKBkdlbmRlchIWChJHRU5ERVJfVU5TUEVDSUZJRUQQABIPCgtHRU5ERVJfTUFMRRABEhEKDUdFTkRFUl9GRU1BTEUQAiqpAQoOTWVtYmVyQ2F0ZWdvcnkSHwobTUVNQkVSX0NBVEVHT1JZX1VOU1BFQ0lGSUVEEAASGwoXTUVNQkVSX0NBVEVHT1JZX1RFQUNIRVIQARIeChpNRU1CRVJfQ0FURUdPUllfTUFOQUdFTUVOVBACEhsKF01FTUJFUl9DQVRFR09SWV9TVVBQT1JUEAMSHAoYTUVNQkVSX0NBVEVHT1JZX0NPTlRSQUNUEAQqvgEKDE1lbWJlclN0YXR1cxIdChlNRU1CRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUTUVNQkVSX1NUQVRVU19BQ1RJVkUQARIZChVNRU1CRVJfU1RBVFVTX1JFVElSRUQQAhIhCh1NRU1CRVJfU1RBVFVTX1RSQU5TRkVSUkVEX09VVBADEhsKF01FTUJFUl9TVEFUVVNfV0lUSERSQVdOEAQSGgoWTUVNQkVSX1NUQVRVU19ERUNFQVNFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp, file_unionfed_events_v1_common]);
 
 /**
  * A 分工会 was opened in the federation.
@@ -213,6 +213,40 @@ export const MemberJoinedSchema: GenMessage<MemberJoined> = /*@__PURE__*/
   messageDesc(file_unionfed_events_v1_membership, 3);
 
 /**
+ * Members one batch of a roster import (花名册导入) admitted, announced together: each entry is the MemberJoined
+ * that member would have had on the member topic. A member's first event, so a consumer that already knows the
+ * member from a later event (other topics may overtake this one) keeps what it knows and fills in the rest.
+ * Members an import changed get their usual events on the member topic.
+ *
+ * @generated from message unionfed.events.v1.MembersImported
+ */
+export type MembersImported = Message<"unionfed.events.v1.MembersImported"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * the branch every entry joined (an import's batch is announced one branch at a time)
+   *
+   * @generated from field: string branch_id = 2;
+   */
+  branchId: string;
+
+  /**
+   * @generated from field: repeated unionfed.events.v1.MemberJoined members = 3;
+   */
+  members: MemberJoined[];
+};
+
+/**
+ * Describes the message unionfed.events.v1.MembersImported.
+ * Use `create(MembersImportedSchema)` to create a new message.
+ */
+export const MembersImportedSchema: GenMessage<MembersImported> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 4);
+
+/**
  * A member's profile changed; carries the whole new profile.
  *
  * @generated from message unionfed.events.v1.MemberProfileUpdated
@@ -244,7 +278,7 @@ export type MemberProfileUpdated = Message<"unionfed.events.v1.MemberProfileUpda
  * Use `create(MemberProfileUpdatedSchema)` to create a new message.
  */
 export const MemberProfileUpdatedSchema: GenMessage<MemberProfileUpdated> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 4);
+  messageDesc(file_unionfed_events_v1_membership, 5);
 
 /**
  * 会籍转移: the member moved from one branch to another inside the federation.
@@ -290,7 +324,7 @@ export type MemberTransferred = Message<"unionfed.events.v1.MemberTransferred"> 
  * Use `create(MemberTransferredSchema)` to create a new message.
  */
 export const MemberTransferredSchema: GenMessage<MemberTransferred> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 5);
+  messageDesc(file_unionfed_events_v1_membership, 6);
 
 /**
  * 退休: the member retired; retirees stay members with status RETIRED.
@@ -319,7 +353,7 @@ export type MemberRetired = Message<"unionfed.events.v1.MemberRetired"> & {
  * Use `create(MemberRetiredSchema)` to create a new message.
  */
 export const MemberRetiredSchema: GenMessage<MemberRetired> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 6);
+  messageDesc(file_unionfed_events_v1_membership, 7);
 
 /**
  * 退会: the member left the union.
@@ -353,7 +387,7 @@ export type MemberWithdrew = Message<"unionfed.events.v1.MemberWithdrew"> & {
  * Use `create(MemberWithdrewSchema)` to create a new message.
  */
 export const MemberWithdrewSchema: GenMessage<MemberWithdrew> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 7);
+  messageDesc(file_unionfed_events_v1_membership, 8);
 
 /**
  * 去世: the member passed away (raises a bereavement care task in welfare).
@@ -382,7 +416,7 @@ export type MemberDeceased = Message<"unionfed.events.v1.MemberDeceased"> & {
  * Use `create(MemberDeceasedSchema)` to create a new message.
  */
 export const MemberDeceasedSchema: GenMessage<MemberDeceased> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 8);
+  messageDesc(file_unionfed_events_v1_membership, 9);
 
 /**
  * 分工会合并: the source branch merged into the target. Its active members moved (one MemberTransferred each, with
@@ -423,7 +457,7 @@ export type BranchMerged = Message<"unionfed.events.v1.BranchMerged"> & {
  * Use `create(BranchMergedSchema)` to create a new message.
  */
 export const BranchMergedSchema: GenMessage<BranchMerged> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 9);
+  messageDesc(file_unionfed_events_v1_membership, 10);
 
 /**
  * 撤销: a branch without active members was dissolved; status DISSOLVED.
@@ -452,7 +486,7 @@ export type BranchDissolved = Message<"unionfed.events.v1.BranchDissolved"> & {
  * Use `create(BranchDissolvedSchema)` to create a new message.
  */
 export const BranchDissolvedSchema: GenMessage<BranchDissolved> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 10);
+  messageDesc(file_unionfed_events_v1_membership, 11);
 
 /**
  * 工会小组: a union group was formed inside a branch, with its leader (组长).
@@ -491,7 +525,7 @@ export type UnionGroupFormed = Message<"unionfed.events.v1.UnionGroupFormed"> & 
  * Use `create(UnionGroupFormedSchema)` to create a new message.
  */
 export const UnionGroupFormedSchema: GenMessage<UnionGroupFormed> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 11);
+  messageDesc(file_unionfed_events_v1_membership, 12);
 
 /**
  * @generated from message unionfed.events.v1.UnionGroupRenamed
@@ -518,7 +552,7 @@ export type UnionGroupRenamed = Message<"unionfed.events.v1.UnionGroupRenamed"> 
  * Use `create(UnionGroupRenamedSchema)` to create a new message.
  */
 export const UnionGroupRenamedSchema: GenMessage<UnionGroupRenamed> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 12);
+  messageDesc(file_unionfed_events_v1_membership, 13);
 
 /**
  * The group was dissolved; its members were taken out of it (one MemberGroupChanged each).
@@ -547,7 +581,7 @@ export type UnionGroupDissolved = Message<"unionfed.events.v1.UnionGroupDissolve
  * Use `create(UnionGroupDissolvedSchema)` to create a new message.
  */
 export const UnionGroupDissolvedSchema: GenMessage<UnionGroupDissolved> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 13);
+  messageDesc(file_unionfed_events_v1_membership, 14);
 
 /**
  * A member was put into a union group of their branch, moved to another, or taken out (group_id empty).
@@ -586,7 +620,7 @@ export type MemberGroupChanged = Message<"unionfed.events.v1.MemberGroupChanged"
  * Use `create(MemberGroupChangedSchema)` to create a new message.
  */
 export const MemberGroupChangedSchema: GenMessage<MemberGroupChanged> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 14);
+  messageDesc(file_unionfed_events_v1_membership, 15);
 
 /**
  * A member was appointed to a committee role for a term (ends_on absent: open-ended).
@@ -639,7 +673,7 @@ export type CommitteeRoleAssigned = Message<"unionfed.events.v1.CommitteeRoleAss
  * Use `create(CommitteeRoleAssignedSchema)` to create a new message.
  */
 export const CommitteeRoleAssignedSchema: GenMessage<CommitteeRoleAssigned> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 15);
+  messageDesc(file_unionfed_events_v1_membership, 16);
 
 /**
  * A committee appointment ended (ends_on: the last day in office).
@@ -688,7 +722,7 @@ export type CommitteeRoleEnded = Message<"unionfed.events.v1.CommitteeRoleEnded"
  * Use `create(CommitteeRoleEndedSchema)` to create a new message.
  */
 export const CommitteeRoleEndedSchema: GenMessage<CommitteeRoleEnded> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 16);
+  messageDesc(file_unionfed_events_v1_membership, 17);
 
 /**
  * @generated from enum unionfed.events.v1.BranchKind

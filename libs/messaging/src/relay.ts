@@ -15,6 +15,12 @@ export interface RelayOptions {
   /** fallback poll when no NOTIFY arrives (missed notification, relay restarted, another replica's rows) */
   pollIntervalMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Most bytes (payloads, plus an allowance per message for its key and headers) one send to Kafka carries; a
+   * larger batch goes out in several sends, one after the other (default 512 KiB). A partition's messages of one
+   * send travel as one record batch, which the broker refuses above its `message.max.bytes` (1 MiB by default).
+   */
+  maxSendBytes?: number;
   /** published rows older than this are deleted, in bounded batches (default 7 days; 0 keeps them) */
   retentionMs?: number;
   observer?: RelayObserver;
@@ -67,6 +73,7 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly maxBackoffMs: number;
+  private readonly maxSendBytes: number;
   private listener?: Client;
   private timer?: NodeJS.Timeout;
   private reconnectTimer?: NodeJS.Timeout;
@@ -84,6 +91,7 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.maxSendBytes = options.maxSendBytes ?? 512 * 1024;
   }
 
   get publishedCount(): number {
@@ -292,7 +300,10 @@ export class OutboxRelay {
       }
       const seqs = rows.map((r) => r.seq);
       try {
-        await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
+        // in order; if a later send fails, the earlier ones go again with the whole batch (consumers dedupe by id)
+        for (const part of bySize(rows, this.maxSendBytes)) {
+          await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(part) });
+        }
       } catch (error) {
         this.failures += 1;
         await runner.query(
@@ -349,6 +360,26 @@ export class OutboxRelay {
   private log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void {
     this.options.log?.(level, message, fields);
   }
+}
+
+/** What a message weighs in a send besides its payload: its key, its CloudEvents headers, the record's framing. */
+const MESSAGE_OVERHEAD_BYTES = 512;
+
+/** Consecutive runs of rows of at most `maxBytes` each (a single larger row goes alone). */
+function* bySize(rows: OutboxRow[], maxBytes: number): Generator<OutboxRow[]> {
+  let part: OutboxRow[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = row.payload.length + MESSAGE_OVERHEAD_BYTES;
+    if (part.length > 0 && bytes + size > maxBytes) {
+      yield part;
+      part = [];
+      bytes = 0;
+    }
+    part.push(row);
+    bytes += size;
+  }
+  if (part.length > 0) yield part;
 }
 
 function groupByTopic(rows: OutboxRow[]) {

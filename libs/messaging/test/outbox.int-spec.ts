@@ -115,6 +115,25 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
     }
   });
 
+  it('publishes a backlog too large for one Kafka record batch in several sends, in order', async () => {
+    // 12 events of 200 KiB on one key (one partition): 2.4 MiB, more than the broker takes in one record batch
+    const payload = (n: number) => Buffer.alloc(200 * 1024, n);
+    const events = Array.from({ length: 12 }, (_, n) => ({
+      type: 'unionfed.test.Happened.v1',
+      topic,
+      key: 'big',
+      payload: payload(n),
+    }));
+    const ids = await inTransaction(dataSource, (m) => outbox.add(m, events));
+    const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url });
+    await relay.wake();
+    expect(await unpublished()).toBe(0);
+
+    const received = await readTopic(topic, { until: (m) => m.length >= events.length });
+    expect(received.map((r) => header(r.message, 'ce_id'))).toEqual(ids);
+    received.forEach((r, n) => expect(r.message.value).toEqual(payload(n)));
+  });
+
   it('publishes nothing for a transaction that rolled back', async () => {
     await expect(
       inTransaction(dataSource, async (m) => {

@@ -3,23 +3,24 @@
  *
  *   import  a CSV of N generated members across B branches (Chinese names, 男/女, 专任教师…, branch codes) goes
  *           through `RosterImports` as the upload endpoint hands it over (APPLY, skip invalid): scanned, every row
- *           checked by the member rules, members inserted, a JOINED history entry each, a MemberJoined event
- *           each in the outbox — in batches, one transaction each. An `OutboxRelay` runs meanwhile (started as
- *           the service starts it: LISTEN/NOTIFY) and publishes the events to Kafka. Timed from the submission
- *           to the job's end ("import"), and to the last event acknowledged by Kafka ("with events").
+ *           checked by the member rules, members inserted, a JOINED history entry each, and each batch's new
+ *           members announced in the outbox, one MembersImported per branch — in batches, one transaction each.
+ *           An `OutboxRelay` runs meanwhile (started as the service starts it: LISTEN/NOTIFY) and publishes the
+ *           events to Kafka. Timed from the submission to the job's end ("import"), and to the last event
+ *           acknowledged by Kafka ("with events").
  *   copy    the goal's baseline: the same rows as the import stores them (ids, member numbers, branch ids, codes —
  *           prepared before the clock starts) loaded with a server-side `COPY member … FROM '<file>'` into a fresh
  *           membership database's member table, with its keys, indexes and constraints: the rawest way to get those
  *           rows where the import puts them.
  *   lean    for reference, as earlier runs measured it: `COPY … FROM '<the same CSV>' (FORMAT csv, HEADER)` into
  *           a lighter table of the CSV's columns with only the member table's keys and branch index.
- * Each measurement gets a fresh database; checked afterwards: N members, N history entries, N outbox rows
- * published, N more messages on the member topic (import), N rows (copy, lean). Measurements alternate import/copy/lean,
- * R times.
+ * Each measurement gets a fresh database; checked afterwards: N members, N history entries, every member named
+ * once by the published announcements, as many messages on the import topic as announcements written (import);
+ * N rows (copy, lean). Measurements alternate import/copy/lean, R times.
  *
  * Env: BENCH_MEMBERS (100000), BENCH_BRANCHES (50), BENCH_REPEATS (3).
- * Goals: import ≥ 25 % of the member-table COPY's rows/s (ratio of the medians); the whole import with its events published
- * < 60 s (every run).
+ * Goals: import ≥ 25 % of the member-table COPY's rows/s (ratio of the medians); the whole import with its events
+ * published < 60 s (every run).
  */
 import { chmod, copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

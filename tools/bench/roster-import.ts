@@ -208,33 +208,19 @@ runBench('Roster import (CSV → members, history, outbox → Kafka) vs PostgreS
     const values = imports.map((m) => pick(m.cpu!)).filter((v): v is number => v !== undefined);
     return values.length === imports.length ? ((median(values) * 1000) / members).toFixed(3) : '–';
   };
+  const rounded = (what: string, rates: { min: number; median: number; max: number }) => [
+    what,
+    Math.round(rates.min),
+    Math.round(rates.median),
+    Math.round(rates.max),
+  ];
   printTable(
     ['', 'min', 'median', 'max'],
     [
-      [
-        'import rows/s, end to end (events published)',
-        Math.round(importRates.min),
-        Math.round(importRates.median),
-        Math.round(importRates.max),
-      ],
-      [
-        'import rows/s, until the job ended',
-        Math.round(jobRates.min),
-        Math.round(jobRates.median),
-        Math.round(jobRates.max),
-      ],
-      [
-        'COPY rows/s (member table)',
-        Math.round(copyRates.min),
-        Math.round(copyRates.median),
-        Math.round(copyRates.max),
-      ],
-      [
-        'COPY rows/s (lean table)',
-        Math.round(leanRates.min),
-        Math.round(leanRates.median),
-        Math.round(leanRates.max),
-      ],
+      rounded('import rows/s, end to end (events published)', importRates),
+      rounded('import rows/s, until the job ended', jobRates),
+      rounded('COPY rows/s (member table)', copyRates),
+      rounded('COPY rows/s (lean table)', leanRates),
       ['import + events published, s', whole.min.toFixed(2), whole.median.toFixed(2), whole.max.toFixed(2)],
     ],
   );

@@ -27,6 +27,23 @@ describe('the platform end to end, through the gateway (separate processes, real
         .n,
     );
 
+  /** Waits until every consuming service's directory shows the member as `expected` says. */
+  const expectInEveryDirectory = (id: string, expected: Record<string, unknown>) =>
+    eventually(
+      async () => {
+        const data = await graphqlData<Record<string, { member: unknown }>>(
+          t.gatewayUrl,
+          DIRECTORIES,
+          { id },
+          t.admin.headers,
+        );
+        for (const service of CONSUMERS) {
+          expect({ service, member: data[service].member }).toMatchObject({ service, member: expected });
+        }
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+
   const admit = (input: Record<string, unknown>) =>
     graphqlRequest<{ admitMember: { id: string } }>(
       t.gatewayUrl,
@@ -59,27 +76,7 @@ describe('the platform end to end, through the gateway (separate processes, real
     expect(admitted.errors).toBeUndefined();
     const id = admitted.data!.admitMember.id;
 
-    const directories = await eventually(
-      async () => {
-        const data = await graphqlData<Record<string, { member: { name: string } | null }>>(
-          t.gatewayUrl,
-          DIRECTORIES,
-          { id },
-          t.admin.headers,
-        );
-        for (const service of CONSUMERS) expect(data[service].member).not.toBeNull();
-        return data;
-      },
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
-    for (const service of CONSUMERS) {
-      expect(directories[service].member).toEqual({
-        name: '李雪梅',
-        status: 'ACTIVE',
-        branchId,
-        staffNumber,
-      });
-    }
+    await expectInEveryDirectory(id, { name: '李雪梅', status: 'ACTIVE', branchId, staffNumber });
   });
 
   it('answers NOT_FOUND for a branch that does not exist, and emits no event', async () => {
@@ -261,20 +258,7 @@ describe('the platform end to end, through the gateway (separate processes, real
       code: 'CONFLICT',
       reason: 'MEMBER_STATUS_CONFLICT',
     });
-    await eventually(async () => {
-      const data = await graphqlData<Record<string, { member: { status: string; branchId: string } | null }>>(
-        t.gatewayUrl,
-        DIRECTORIES,
-        { id },
-        t.admin.headers,
-      );
-      for (const service of CONSUMERS) {
-        expect({ service, member: data[service].member }).toMatchObject({
-          service,
-          member: { status: 'RETIRED', branchId: physics.branchId },
-        });
-      }
-    });
+    await expectInEveryDirectory(id, { status: 'RETIRED', branchId: physics.branchId });
   });
 
   it('imports a roster file uploaded through the gateway, and exports the branch roster back', async () => {
@@ -305,27 +289,7 @@ describe('the platform end to end, through the gateway (separate processes, real
       'SELECT id FROM member WHERE staff_number = $1',
       [staffNumber],
     );
-    const directories = await eventually(
-      async () => {
-        const data = await graphqlData<Record<string, { member: unknown }>>(
-          t.gatewayUrl,
-          DIRECTORIES,
-          { id },
-          t.admin.headers,
-        );
-        for (const service of CONSUMERS) expect(data[service].member).not.toBeNull();
-        return data;
-      },
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
-    for (const service of CONSUMERS) {
-      expect(directories[service].member).toEqual({
-        name: '林小雨',
-        status: 'ACTIVE',
-        branchId,
-        staffNumber,
-      });
-    }
+    await expectInEveryDirectory(id, { name: '林小雨', status: 'ACTIVE', branchId, staffNumber });
     const exported = await fetch(`${gateway}/downloads/roster?format=csv&branchId=${branchId}`, {
       headers: t.admin.headers,
     });

@@ -49,8 +49,9 @@ async function upsertMember(
 
 /**
  * Members' first facts in bulk (MembersImported). The import's topic is not the member topic, so a member's later
- * event may have arrived first: such a row keeps its branch, status and whatever profile it has, and only the
- * columns still blank are filled in.
+ * event may have arrived first: such a row keeps its branch and status, and its profile when a profile event
+ * brought one (every profile carries the staff number; a field that event left empty stays empty). Only what is
+ * still unknown is filled in.
  */
 async function fillInJoinedMembers(manager: EntityManager, members: readonly MemberJoined[]): Promise<void> {
   if (members.length === 0) return;
@@ -60,15 +61,20 @@ async function fillInJoinedMembers(manager: EntityManager, members: readonly Mem
     ...profileColumns(e.profile),
     joined_on: e.joinedOn?.iso || null,
   }));
-  const filled = ['staff_number', 'member_number', 'name', 'gender', 'birth_date', 'category', 'joined_on'];
+  const profile = ['staff_number', 'member_number', 'name', 'gender', 'birth_date', 'category'];
   await manager.query(
-    `INSERT INTO member_directory (member_id, branch_id, ${filled.join(', ')}, status, updated_at)
-     SELECT r.member_id, r.branch_id, ${filled.map((c) => `r.${c}`).join(', ')}, 'ACTIVE', now()
+    `INSERT INTO member_directory (member_id, branch_id, ${profile.join(', ')}, joined_on, status, updated_at)
+     SELECT r.member_id, r.branch_id, ${profile.map((c) => `r.${c}`).join(', ')}, r.joined_on, 'ACTIVE', now()
        FROM json_to_recordset($1::json) AS r(member_id uuid, branch_id uuid, staff_number text, member_number text,
             name text, gender text, birth_date date, category text, joined_on date)
-     ON CONFLICT (member_id) DO UPDATE SET ${filled
-       .map((c) => `${c} = COALESCE(member_directory.${c}, EXCLUDED.${c})`)
-       .join(', ')}, updated_at = now()`,
+     ON CONFLICT (member_id) DO UPDATE SET ${profile
+       .map(
+         (c) =>
+           `${c} = CASE WHEN member_directory.staff_number IS NULL THEN EXCLUDED.${c} ELSE member_directory.${c} END`,
+       )
+       .join(
+         ', ',
+       )}, joined_on = COALESCE(member_directory.joined_on, EXCLUDED.joined_on), updated_at = now()`,
     [JSON.stringify(rows)],
   );
 }

@@ -216,7 +216,14 @@ describe('membership directory projection (real PostgreSQL)', () => {
       encodeEvent(MembershipEvents.MemberProfileUpdated, {
         memberId: id,
         branchId,
-        profile: { staffNumber: 'I003', name: '孙伟（更正）' },
+        // the whole profile, as every profile event carries it: here without the birth date, since removed
+        profile: {
+          staffNumber: 'I003',
+          memberNumber: 'M-I003',
+          name: '孙伟（更正）',
+          gender: Gender.MALE,
+          category: MemberCategory.MANAGEMENT,
+        },
       }),
     );
     await apply(
@@ -234,9 +241,31 @@ describe('membership directory projection (real PostgreSQL)', () => {
       member_number: 'M-I003',
       name: '孙伟（更正）',
       gender: 'MALE',
+      birth_date: null,
+      category: 'MANAGEMENT',
+      status: 'RETIRED',
+      joined_on: '2024-03-01',
+    });
+
+    // only a transfer came first: the announcement brings the profile, the transfer's branch stays
+    const moved = uuidv7();
+    await apply(
+      encodeEvent(MembershipEvents.MemberTransferred, {
+        memberId: moved,
+        fromBranchId: branchId,
+        toBranchId: elsewhere,
+      }),
+    );
+    await apply(imported(uuidv7(), { id: moved, staffNumber: 'I004', name: '周敏' }));
+    expect(await row(moved)).toEqual({
+      branch_id: elsewhere,
+      staff_number: 'I004',
+      member_number: 'M-I004',
+      name: '周敏',
+      gender: 'MALE',
       birth_date: '1980-05-01',
       category: 'SUPPORT',
-      status: 'RETIRED',
+      status: 'ACTIVE',
       joined_on: '2024-03-01',
     });
   });

@@ -5,16 +5,7 @@ import { DataSource } from 'typeorm';
 import { Outbox } from '@unionfed/messaging';
 import { subgraphModule } from '@unionfed/graphql-kit';
 import type { MembershipDatabase } from './membership-database';
-import { SUBGRAPH_TYPE_PATHS } from '../src/graphql/subgraph';
-import { MembershipCommands } from '../src/application/membership.commands';
-import { MembershipRepository } from '../src/infrastructure/membership.repository';
-import {
-  BranchResolver,
-  CampusResolver,
-  MemberResolver,
-  MembershipRootResolver,
-} from '../src/graphql/membership.resolver';
-import type { Member } from '../src/domain/member';
+import { MEMBER_PROVIDERS, MEMBERSHIP_SUBGRAPH } from '../src/membership.providers';
 
 @Module({})
 class MembershipSubgraphTestModule {}
@@ -31,21 +22,11 @@ export async function startMembershipSubgraph(
   const app = await NestFactory.create(
     {
       module: MembershipSubgraphTestModule,
-      imports: [
-        subgraphModule({
-          typePaths: SUBGRAPH_TYPE_PATHS,
-          entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
-        }),
-      ],
+      imports: [subgraphModule(MEMBERSHIP_SUBGRAPH)],
       providers: [
         { provide: DataSource, useValue: database.dataSource },
         { provide: Outbox, useValue: new Outbox('/unionfed/membership') },
-        MembershipRepository,
-        MembershipCommands,
-        MembershipRootResolver,
-        CampusResolver,
-        BranchResolver,
-        MemberResolver,
+        ...MEMBER_PROVIDERS,
         ...more,
       ],
     },

@@ -8,11 +8,9 @@ import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testi
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { SUBGRAPH_TYPE_PATHS } from '../src/graphql/subgraph';
 import { MembershipRepository } from '../src/infrastructure/membership.repository';
-import { RosterImportRepository } from '../src/infrastructure/roster-import.repository';
 import { RosterImports } from '../src/application/roster-import';
-import { RosterExport } from '../src/application/roster-export';
-import { RosterImportResolver } from '../src/graphql/roster-import.resolver';
 import { RosterFilesController } from '../src/http/roster-files.controller';
+import { ROSTER_FILE_PROVIDERS } from '../src/membership.providers';
 
 const HEADER = '工号,姓名,性别,出生日期,所属分工会,人员类别,入会日期';
 
@@ -56,10 +54,7 @@ describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)'
         { provide: DataSource, useValue: database.dataSource },
         { provide: Outbox, useValue: new Outbox('/unionfed/membership') },
         MembershipRepository,
-        RosterImportRepository,
-        RosterImports,
-        RosterExport,
-        RosterImportResolver,
+        ...ROSTER_FILE_PROVIDERS,
       ],
       controllers: [RosterFilesController],
     })

@@ -39,10 +39,11 @@ describe('roster import and export (real PostgreSQL)', () => {
   async function importFile(
     content: string | Buffer,
     options: Partial<Omit<ImportRequest, 'filePath' | 'fileBytes'>> = {},
+    via: RosterImports = imports,
   ) {
     const filePath = join(dir, `upload-${++files}`);
     writeFileSync(filePath, content);
-    const submitted = await imports.submit({
+    const submitted = await via.submit({
       filePath,
       fileName: 'roster.csv',
       fileBytes: Buffer.byteLength(content),
@@ -54,7 +55,7 @@ describe('roster import and export (real PostgreSQL)', () => {
       ...options,
     });
     expect(submitted.status).toBe('QUEUED');
-    await imports.whenSettled(submitted.id);
+    await via.whenSettled(submitted.id);
     const job = (await jobs.findJob(submitted.id))!;
     const problems = (await jobs.problems(job.id, MAX_STORED_PROBLEMS + 1)).map(
       ({ seq: _seq, ...problem }) => problem,
@@ -576,23 +577,11 @@ describe('roster import and export (real PostgreSQL)', () => {
       database.repository,
       new Outbox('/unionfed/membership'),
     );
-    const filePath = join(dir, `upload-${++files}`);
     const content = `${HEADER}\nR001,甲,男,1980-01-01,CS,专任教师,2010-09-01,,,\nR002,乙,男,1981-01-01,MATH,管理,2011-09-01,,,\nR003,丙,女,1982-01-01,CS,专任教师,2012-09-01,,,\n`;
-    writeFileSync(filePath, content);
-    const submitted = await racingImports.submit({
-      filePath,
-      fileName: 'roster.csv',
-      fileBytes: Buffer.byteLength(content),
-      mode: 'APPLY',
-      onInvalid: 'SKIP',
-      mapping: {},
-      startedBy: { subject: 'officer-1', name: '组织委员' },
-      reach: Reach.EVERYTHING,
-    });
-    await racingImports.whenSettled(submitted.id);
+    const { job } = await importFile(content, {}, racingImports);
 
     expect(racing.raced).toBe(true);
-    expect(await racing.findJob(submitted.id)).toMatchObject({
+    expect(job).toMatchObject({
       status: 'SUCCEEDED',
       created: 2,
       updated: 1,

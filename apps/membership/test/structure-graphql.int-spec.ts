@@ -3,15 +3,7 @@ import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testi
 import type { Grant, Principal } from '@unionfed/auth';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { startMembershipSubgraph } from './membership-subgraph';
-import { StructureCommands } from '../src/application/structure.commands';
-import { StructureRepository } from '../src/infrastructure/structure.repository';
-import {
-  BranchStructureResolver,
-  CommitteeAppointmentResolver,
-  MemberGroupResolver,
-  StructureRootResolver,
-  UnionGroupResolver,
-} from '../src/graphql/structure.resolver';
+import { STRUCTURE_PROVIDERS } from '../src/membership.providers';
 import type { Member } from '../src/domain/member';
 
 interface GraphqlResponse {
@@ -64,15 +56,7 @@ describe('federation structure through the membership subgraph (real PostgreSQL,
     // the subgraph module reads the key set when it is created
     process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('structure_graphql');
-    ({ app, url } = await startMembershipSubgraph(database, [
-      StructureRepository,
-      StructureCommands,
-      StructureRootResolver,
-      CommitteeAppointmentResolver,
-      UnionGroupResolver,
-      BranchStructureResolver,
-      MemberGroupResolver,
-    ]));
+    ({ app, url } = await startMembershipSubgraph(database, STRUCTURE_PROVIDERS));
     campusId = (await database.commands.openCampus({ code: 'main', name: '本部校区' })).id;
     const open = async (code: string, staffHeadcount: number) =>
       (

@@ -1,0 +1,60 @@
+import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
+import type { Member } from './domain/member';
+import { MembershipRepository } from './infrastructure/membership.repository';
+import { MembershipCommands } from './application/membership.commands';
+import {
+  BranchResolver,
+  CampusResolver,
+  MemberResolver,
+  MembershipRootResolver,
+} from './graphql/membership.resolver';
+import { StructureRepository } from './infrastructure/structure.repository';
+import { StructureCommands } from './application/structure.commands';
+import {
+  BranchStructureResolver,
+  CommitteeAppointmentResolver,
+  MemberGroupResolver,
+  StructureRootResolver,
+  UnionGroupResolver,
+} from './graphql/structure.resolver';
+import { RosterImportRepository } from './infrastructure/roster-import.repository';
+import { RosterImports } from './application/roster-import';
+import { RosterExport } from './application/roster-export';
+import { RosterImportResolver } from './graphql/roster-import.resolver';
+
+// The service's parts, for MembershipModule and for the tests that serve a part of it (no configuration read here).
+
+/** The subgraph as the service serves it: its SDL, and each Member entity scoped to its branch and itself. */
+export const MEMBERSHIP_SUBGRAPH = {
+  typePaths: SUBGRAPH_TYPE_PATHS,
+  entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
+};
+
+/** Campuses, branches and members: the roster, the lifecycle commands, their resolvers. */
+export const MEMBER_PROVIDERS = [
+  MembershipRepository,
+  MembershipCommands,
+  MembershipRootResolver,
+  CampusResolver,
+  BranchResolver,
+  MemberResolver,
+];
+
+/** Union groups, committees, merges and dissolutions. */
+export const STRUCTURE_PROVIDERS = [
+  StructureRepository,
+  StructureCommands,
+  StructureRootResolver,
+  CommitteeAppointmentResolver,
+  UnionGroupResolver,
+  BranchStructureResolver,
+  MemberGroupResolver,
+];
+
+/** Roster imports and exports (with RosterFilesController for the files). */
+export const ROSTER_FILE_PROVIDERS = [
+  RosterImportRepository,
+  RosterImports,
+  RosterExport,
+  RosterImportResolver,
+];

@@ -209,6 +209,60 @@ describe('the roster through the membership subgraph (real PostgreSQL, HTTP)', (
     expect(welfare.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
+  it("answers a reference to another branch's member as one that is not there, batched references too", async () => {
+    const query = `query ($r: [_Any!]!) {
+      _entities(representations: $r) { ... on Member { id staffNumber name phone birthDate branch { code } } }
+    }`;
+    const missing = '0190a000-0000-7000-8000-00000000dead';
+    const references = [csMembers[0], mathMembers[0], csMembers[1]].map((m) => ({
+      __typename: 'Member',
+      id: m.id,
+    }));
+    for (const role of ['MEMBERSHIP_OFFICER', 'VIEWER', 'WELFARE_OFFICER', 'FINANCE_AUDITOR'] as const) {
+      const answer = await graphql([inBranch(role, math)], query, {
+        r: [...references, { __typename: 'Member', id: missing }],
+      });
+      expect({ role, answer }).toEqual({
+        role,
+        answer: {
+          data: {
+            _entities: [
+              null,
+              expect.objectContaining({ id: mathMembers[0].id, name: mathMembers[0].name }),
+              null,
+              null,
+            ],
+          },
+        },
+      });
+    }
+    // within reach, the same references answer
+    const hqAnswer = await graphql(HQ, query, { r: references });
+    expect((hqAnswer.data!._entities as { name: string }[]).map((m) => m.name)).toEqual([
+      csMembers[0].name,
+      mathMembers[0].name,
+      csMembers[1].name,
+    ]);
+  });
+
+  it("answers a lookup of another branch's member exactly as one of a member that does not exist", async () => {
+    const officer = [inBranch('MEMBERSHIP_OFFICER', math)];
+    const lookup =
+      'query ($id: ID!, $s: String!) { member(id: $id) { name } memberByStaffNumber(staffNumber: $s) { name } }';
+    const other = await graphql(officer, lookup, { id: csMembers[0].id, s: csMembers[0].staffNumber });
+    const none = await graphql(officer, lookup, { id: '0190a000-0000-7000-8000-00000000dead', s: 'NOBODY' });
+    expect(other).toEqual({ data: { member: null, memberByStaffNumber: null } });
+    expect(none).toEqual(other);
+    const change = 'mutation ($i: MemberStatusChangeInput!) { retireMember(input: $i) { id } }';
+    const refused = await graphql(officer, change, { i: { memberId: csMembers[0].id } });
+    const absent = await graphql(officer, change, {
+      i: { memberId: '0190a000-0000-7000-8000-00000000dead' },
+    });
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    expect(JSON.stringify(refused)).not.toContain(csMembers[0].memberNumber);
+    expect(absent.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+  });
+
   it('refuses a cursor it did not give out, and answers uncacheable', async () => {
     const response = await post(HQ, ROSTER, { after: 'not a cursor' });
     expect(response.headers.get('cache-control')).toBe('no-store');

@@ -28,7 +28,38 @@ export class Reach {
     readonly branchIds: ReadonlySet<string>,
     /** MEMBER self-service: the one member record reached */
     readonly ownMemberId: string | undefined,
+    /** audits what `visible…` hides (see `auditing`) */
+    private readonly onHidden?: (branchId: string | null) => void,
   ) {}
+
+  /** The same reach, auditing every record that `visibleMember`/`visibleInBranch` hide (reachOf hands one out). */
+  auditing(onHidden: (branchId: string | null) => void): Reach {
+    return this.all ? this : new Reach(false, this.branchIds, this.ownMemberId, onHidden);
+  }
+
+  /**
+   * A member record as the caller may know of it: the record when within reach, else undefined — "out of your
+   * reach" reads like "not there" — with the attempt audited. `self: false` for changes, which a member's own
+   * reach (MEMBER self-service) does not cover.
+   */
+  visibleMember<T extends { id: string; branchId: string }>(
+    member: T | undefined,
+    { self = true }: { self?: boolean } = {},
+  ): T | undefined {
+    if (!member) return undefined;
+    if (self ? this.includesMember(member.id, member.branchId) : this.includesBranch(member.branchId))
+      return member;
+    this.onHidden?.(member.branchId);
+    return undefined;
+  }
+
+  /** A record of a branch (or of the federation: branchId null) as the caller may know of it; see visibleMember. */
+  visibleInBranch<T extends { branchId?: string | null }>(record: T | undefined): T | undefined {
+    if (!record) return undefined;
+    if (this.includesBranch(record.branchId)) return record;
+    this.onHidden?.(record.branchId ?? null);
+    return undefined;
+  }
 
   static of(branchIds: Iterable<string>, ownMemberId?: string): Reach {
     return new Reach(false, new Set(branchIds), ownMemberId);
@@ -39,22 +70,17 @@ export class Reach {
   }
 
   /** whether a member record (of the given branch) is reached — through its branch or as the caller's own */
-  includesMember(memberId: string, branchId: string): boolean {
+  includesMember(memberId: string, branchId: string | null | undefined): boolean {
     return this.includesBranch(branchId) || this.ownMemberId === memberId;
   }
 
-  /** Refuses (FORBIDDEN) unless the branch is reached. */
+  /**
+   * Refuses (FORBIDDEN) unless the branch is reached. The refusal names nothing of what was refused (no id): the
+   * caller named the branch, and branches are known to everyone signed in.
+   */
   assertBranch(branchId: string | null | undefined): void {
     if (!this.includesBranch(branchId)) {
-      throw new ForbiddenError('You may not see or change data of this branch union', 'OUT_OF_SCOPE', {
-        branchId: branchId ?? null,
-      });
-    }
-  }
-
-  assertMember(memberId: string, branchId: string): void {
-    if (!this.includesMember(memberId, branchId)) {
-      throw new ForbiddenError('You may not see or change this member', 'OUT_OF_SCOPE', { memberId });
+      throw new ForbiddenError('You may not see or change data of this branch union', 'OUT_OF_SCOPE');
     }
   }
 

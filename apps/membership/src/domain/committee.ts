@@ -108,18 +108,19 @@ export function appoint(
       { branchId: branch.id },
     );
   }
+  // first, and naming nobody: what a member of another branch is like is not this committee's to tell
+  if (branch && member.branchId !== branch.id) {
+    throw new InvalidInputError(
+      'the appointee is not a member of this branch union',
+      'APPOINTEE_OF_ANOTHER_BRANCH',
+      { field: 'memberId' },
+    );
+  }
   if (member.status !== 'ACTIVE') {
     throw new ConflictError(
       `member ${member.memberNumber} is ${member.status.toLowerCase()}: only active members are appointed`,
       'APPOINTEE_NOT_ACTIVE',
       { memberId: member.id, status: member.status },
-    );
-  }
-  if (branch && member.branchId !== branch.id) {
-    throw new InvalidInputError(
-      `member ${member.memberNumber} is not a member of branch ${branch.code}`,
-      'APPOINTEE_OF_ANOTHER_BRANCH',
-      { field: 'memberId' },
     );
   }
   if (startsOn < member.joinedOn) {

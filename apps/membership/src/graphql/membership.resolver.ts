@@ -190,18 +190,19 @@ export class MembershipRootResolver {
     return this.commands.changeStatus(input.memberId, change, input, outboxContext(ctx));
   }
 
-  /** A branch officer may change only members of their own branch (checked before anything is written). */
+  /**
+   * A branch officer may change only members of their own branch (checked before anything is written); one of
+   * another branch is NOT_FOUND, as a member that does not exist.
+   */
   private async assertMemberReached(memberId: string, reach: Reach): Promise<void> {
     const member = existingId(memberId) ? await this.repository.findMember(memberId) : undefined;
-    if (!member) throw new NotFoundError('Member', memberId);
-    reach.assertMember(member.id, member.branchId);
+    if (!reach.visibleMember(member, { self: false })) throw new NotFoundError('Member', memberId);
   }
 }
 
-/** A member record the caller reaches, FORBIDDEN for one of another branch, undefined when there is none. */
+/** A member record the caller reaches; undefined when there is none, and for one out of reach (audited). */
 function reached(member: Member | undefined, reach: Reach): Member | undefined {
-  if (member) reach.assertMember(member.id, member.branchId);
-  return member;
+  return reach.visibleMember(member);
 }
 
 type StatusChangeInput = { memberId: string; effectiveOn?: string | null; reason?: string | null };

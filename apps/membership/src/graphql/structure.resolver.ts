@@ -72,8 +72,7 @@ export class StructureRootResolver {
 
   @Query('unionGroup')
   async unionGroup(@Args('id') id: string, @CurrentReach() reach: Reach): Promise<ServedGroup | undefined> {
-    const group = isUuid(id) ? await this.structure.groupRow(id, todayInShanghai()) : undefined;
-    if (group) reach.assertBranch(group.branchId);
+    const group = reach.visibleInBranch(isUuid(id) ? await this.structure.groupRow(id, todayInShanghai()) : undefined);
     return group && withReach(reach)(group);
   }
 
@@ -108,7 +107,7 @@ export class StructureRootResolver {
   ): Promise<ServedGroup> {
     reach.assertBranch(input.branchId);
     requireId('Branch', input.branchId);
-    requireId('Member', input.leaderMemberId);
+    await this.assertMemberReached(input.leaderMemberId, reach);
     const group = await this.commands.formUnionGroup(input, outboxContext(ctx));
     return this.servedGroup(group.id, reach);
   }
@@ -163,7 +162,7 @@ export class StructureRootResolver {
     @Context() ctx: RequestContext,
   ): Promise<ServedAppointment> {
     await this.assertGroupReached(input.groupId, reach);
-    requireId('Member', input.memberId);
+    await this.assertMemberReached(input.memberId, reach);
     const appointment = await this.commands.changeUnionGroupLeader(input, outboxContext(ctx));
     return this.servedAppointment(appointment, reach);
   }
@@ -186,7 +185,7 @@ export class StructureRootResolver {
     if (input.branchId) reach.assertBranch(input.branchId);
     else reach.assertFederation();
     requireId('Branch', input.branchId);
-    requireId('Member', input.memberId);
+    await this.assertMemberReached(input.memberId, reach);
     requireId('UnionGroup', input.groupId);
     const appointment = await this.commands.appointCommitteeMember(input, outboxContext(ctx));
     return this.servedAppointment(appointment, reach);
@@ -200,9 +199,10 @@ export class StructureRootResolver {
   ): Promise<ServedAppointment> {
     requireId('CommitteeAppointment', input.appointmentId);
     const appointment = await this.structure.findAppointment(input.appointmentId);
-    if (!appointment) throw new NotFoundError('CommitteeAppointment', input.appointmentId);
-    if (appointment.branchId) reach.assertBranch(appointment.branchId);
-    else reach.assertFederation();
+    // one of another branch's committee is NOT_FOUND, as one that does not exist
+    if (!appointment || (appointment.branchId && !reach.visibleInBranch(appointment)))
+      throw new NotFoundError('CommitteeAppointment', input.appointmentId);
+    if (!appointment.branchId) reach.assertFederation();
     const ended = await this.commands.endCommitteeAppointment(input.appointmentId, input, outboxContext(ctx));
     return this.servedAppointment(ended, reach);
   }
@@ -233,15 +233,16 @@ export class StructureRootResolver {
 
   private async assertGroupReached(groupId: string, reach: Reach): Promise<void> {
     const group = isUuid(groupId) ? await this.structure.findGroup(groupId) : undefined;
-    if (!group) throw new NotFoundError('UnionGroup', groupId);
-    reach.assertBranch(group.branchId);
+    if (!reach.visibleInBranch(group)) throw new NotFoundError('UnionGroup', groupId);
   }
 
-  /** Changes to a member are their branch's business (MEMBER self-service does not reach them). */
+  /**
+   * Changes to a member are their branch's business (MEMBER self-service does not reach them); a member of
+   * another branch is NOT_FOUND, as one that does not exist.
+   */
   private async assertMemberReached(memberId: string, reach: Reach): Promise<void> {
     const member = isUuid(memberId) ? await this.members.findMember(memberId) : undefined;
-    if (!member) throw new NotFoundError('Member', memberId);
-    reach.assertBranch(member.branchId);
+    if (!reach.visibleMember(member, { self: false })) throw new NotFoundError('Member', memberId);
   }
 
   private async servedGroup(groupId: string, reach: Reach): Promise<ServedGroup> {

@@ -393,7 +393,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     const password = 'Tongxin-9527-Gonghui';
     const argon2 = await import('argon2');
     await dataSource.query(
-      `UPDATE account SET password_hash = $1, must_change_password = false, failed_logins = 0, locked_until = NULL WHERE username = 'admin'`,
+      `UPDATE account SET password_hash = $1, must_change_password = false WHERE username = 'admin'`,
       [await argon2.hash(password)],
     );
     return { password };

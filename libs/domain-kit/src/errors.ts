@@ -3,12 +3,7 @@
  * kind into its `extensions.code` (see @unionfed/graphql-kit). They carry no framework types.
  */
 export type ErrorKind =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'FORBIDDEN'
-  | 'UNAUTHENTICATED'
-  | 'RATE_LIMITED';
+  'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'RATE_LIMITED';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;

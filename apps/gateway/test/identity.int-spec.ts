@@ -247,6 +247,16 @@ describe('the gateway identity store (real PostgreSQL)', () => {
       );
     });
 
+    it('counts concurrent attempts from one address one after the other, so a burst gets no more free tries', async () => {
+      await resetAdmin();
+      const burst = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => attempt('admin', `wrong-password-${i}`, '10.6.0.1')),
+      );
+      const reasons = burst.map((a) => (a as { reason: string }).reason);
+      expect(reasons.filter((r) => r === 'BAD_CREDENTIALS')).toHaveLength(3);
+      expect(reasons.filter((r) => r === 'TOO_MANY_ATTEMPTS')).toHaveLength(5);
+    });
+
     it('forgets the failures of a username and address after a successful sign-in from there', async () => {
       const { oneTimePassword } = await identity.createAccount(hq, {
         username: 'pair.reset',
@@ -375,6 +385,35 @@ describe('the gateway identity store (real PostgreSQL)', () => {
       expect(dump).not.toContain(Y);
       expect(dump).not.toContain(targets['the HQ admin'].id);
       for (const account of listed) for (const grant of account.grants) expect(grant.branchId).toBe(X);
+    });
+
+    it('decides on the grants as they are once the account is locked: a role of Y granted meanwhile is seen', async () => {
+      const { account } = await identity.createAccount(hq, {
+        username: 'x.soon.y',
+        displayName: '将调',
+        grants: [{ role: 'VIEWER', branchId: X }],
+      });
+      const { refreshToken } = await identity.sessionFor(account.id, caller, 'oidc');
+      const runner = dataSource.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      let revoke: Promise<unknown> | undefined;
+      try {
+        // an HQ admin's change under way: the account locked, a role of Y added, not yet committed
+        await runner.query(`SELECT id FROM account WHERE id = $1 FOR UPDATE`, [account.id]);
+        await runner.query(`INSERT INTO role_grant (account_id, role, branch_id) VALUES ($1, 'VIEWER', $2)`, [
+          account.id,
+          Y,
+        ]);
+        revoke = answerTo(() => identity.revokeRole(xAdmin, account.id, { role: 'VIEWER', branchId: X }));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await runner.commitTransaction();
+      } finally {
+        await runner.release();
+      }
+      expect(await revoke).toMatchObject({ kind: 'NOT_FOUND', reason: 'ACCOUNT_NOT_FOUND' });
+      expect((await stateOf(account.id)).grants).toHaveLength(2);
+      await expect(identity.refresh(refreshToken, caller)).resolves.toBeDefined();
     });
 
     it('lets X’s admin still manage an account wholly within X', async () => {

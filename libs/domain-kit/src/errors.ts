@@ -2,7 +2,8 @@
  * One error type per failure kind. The domain and application layers throw these; the GraphQL layer turns each
  * kind into its `extensions.code` (see @unionfed/graphql-kit). They carry no framework types.
  */
-export type ErrorKind = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+export type ErrorKind =
+  'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'RATE_LIMITED';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;
@@ -45,4 +46,12 @@ export class ForbiddenError extends DomainError {
 /** The caller is not signed in, or its credentials are not valid (expired, altered, unknown key). */
 export class UnauthenticatedError extends DomainError {
   readonly kind = 'UNAUTHENTICATED' as const;
+}
+
+/** Too many attempts: the caller may try again after `retryAfter` seconds (in `details`). */
+export class RateLimitedError extends DomainError {
+  readonly kind = 'RATE_LIMITED' as const;
+  constructor(message: string, reason: string, details: { retryAfter: number } & Record<string, unknown>) {
+    super(message, reason, details);
+  }
 }

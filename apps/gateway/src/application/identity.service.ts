@@ -7,20 +7,32 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  RateLimitedError,
   UnauthenticatedError,
 } from '@unionfed/domain-kit';
 import { signAccessToken, type Grant, type Principal } from '@unionfed/auth';
 import { isUuid, uuidv7 } from '@unionfed/persistence';
 import {
+  AccountNotFoundError,
+  administeredBranches,
   assertMayManageGrant,
   checkPassword,
   isHqAdmin,
-  LOCKOUT,
-  lockSecondsAfter,
+  countFailure,
+  decideSignIn,
+  SIGN_IN_THROTTLE,
+  type SignInDecision,
+  mayAdministerAccount,
   normaliseUsername,
   parseGrant,
+  visibleGrants,
 } from '../domain/accounts';
-import { IdentityRepository, type AccountRow, type ApiKeyRow } from '../infrastructure/identity.repository';
+import {
+  IdentityRepository,
+  type AccountRow,
+  type ApiKeyRow,
+  type SignInKeys,
+} from '../infrastructure/identity.repository';
 import { SigningKeys } from './signing-keys';
 import { AuditLog } from './audit-log';
 
@@ -54,12 +66,21 @@ const performedBy = (actor: Caller) => ({
 });
 /** 72 random bits plus a letter and a digit, so it also meets the password rules. */
 const newOneTimePassword = () => `${randomBytes(9).toString('base64url')}9x`;
-/** A hash to compare against when the account does not exist, so both paths take the same time. */
-let decoyHash: Promise<string> | undefined;
+/**
+ * An argon2id hash (the same parameters as the accounts') to verify against when the username is unknown, so
+ * both paths take the same time. Made once per process, when the first IdentityService is built.
+ */
+let decoy: Promise<string> | undefined;
+const decoyHash = () => (decoy ??= argon2.hash(randomBytes(16).toString('hex'), { type: argon2.argon2id }));
+/** What sign-in failures are counted under; typed usernames only as hashes (people type passwords there too). */
+const signInKeys = (username: string, address: string): SignInKeys => {
+  const hashed = createHash('sha256').update(username).digest('hex');
+  return { address, username: hashed, pair: `${address} ${hashed}` };
+};
 
 /**
  * Accounts, sessions and role grants: local sign-in with argon2id password hashes, short-lived signed access
- * tokens, rotating refresh tokens with reuse detection, lock-out after repeated failures, and the audit log.
+ * tokens, rotating refresh tokens with reuse detection, sign-in throttling (never a lock), and the audit log.
  */
 @Injectable()
 export class IdentityService {
@@ -69,7 +90,9 @@ export class IdentityService {
     private readonly repository: IdentityRepository,
     private readonly keys: SigningKeys,
     private readonly audit: AuditLog,
-  ) {}
+  ) {
+    void decoyHash();
+  }
 
   /**
    * On first start (no account at all) creates the HQ admin: password from UNIONFED_ADMIN_PASSWORD, or a
@@ -115,81 +138,45 @@ export class IdentityService {
       this.logger.log(`initial HQ admin "${username}" created from UNIONFED_ADMIN_PASSWORD`);
   }
 
+  /**
+   * Signs in with a username and password. Throttled per (username, address), per address and per username
+   * (domain/accounts.ts), never locked; an unknown username goes through the same counts, the same argon2id
+   * verification (against a decoy hash) and the same answers as a known one, so nothing tells them apart.
+   */
   async login(usernameInput: string, password: string, caller: Caller): Promise<Session> {
-    const failure = () =>
-      new UnauthenticatedError('Wrong username or password (用户名或密码错误)', 'BAD_CREDENTIALS');
-    if (
-      (await this.repository.recentAddressFailures(caller.address, LOCKOUT.addressWindowSeconds)) >=
-      LOCKOUT.addressFailures
-    ) {
-      await this.audit.record({
-        action: 'LOGIN',
-        outcome: 'REFUSED',
-        address: caller.address,
-        details: { reason: 'ADDRESS_THROTTLED' },
-      });
-      throw new UnauthenticatedError(
-        'Too many failed sign-ins from this address; try again later (登录失败次数过多)',
-        'ADDRESS_THROTTLED',
-        {
-          retryAfter: LOCKOUT.addressWindowSeconds,
-        },
-      );
-    }
     const username = usernameInput.trim().toLowerCase();
-    const account = await this.repository.findAccountByUsername(username);
-    if (!account?.passwordHash) {
-      await argon2
-        .verify(await (decoyHash ??= argon2.hash(randomBytes(16).toString('hex'))), password)
-        .catch(() => false);
-      await this.repository.recordAddressFailure(caller.address, LOCKOUT.addressWindowSeconds);
-      await this.audit.record({
-        action: 'LOGIN',
-        outcome: 'FAILURE',
-        actorName: username,
-        address: caller.address,
-        details: { reason: 'UNKNOWN_ACCOUNT' },
-      });
-      throw failure();
-    }
-    const now = Date.now();
-    if (account.lockedUntil && account.lockedUntil.getTime() > now) {
+    const keys = signInKeys(username, caller.address);
+    const decision = await this.countSignInAttempt(keys);
+    if (!decision.allowed) {
       await this.audit.record({
         action: 'LOGIN',
         outcome: 'REFUSED',
-        actorId: account.id,
         actorName: username,
         address: caller.address,
-        details: { reason: 'ACCOUNT_LOCKED' },
+        details: { reason: decision.reason },
       });
-      throw new UnauthenticatedError(
-        'This account is locked after repeated failed sign-ins; try again later (账号已临时锁定)',
-        'ACCOUNT_LOCKED',
-        {
-          retryAfter: Math.ceil((account.lockedUntil.getTime() - now) / 1000),
-        },
+      throw new RateLimitedError(
+        'Too many failed sign-ins; try again later (登录失败次数过多，请稍后再试)',
+        decision.reason,
+        { retryAfter: decision.retryAfterSeconds },
       );
     }
-    if (!(await argon2.verify(account.passwordHash, password))) {
-      const lockSeconds = lockSecondsAfter(account.failedLogins + 1);
-      await this.repository.dataSource.transaction((manager) =>
-        this.repository.recordFailedLogin(
-          manager,
-          account.id,
-          lockSeconds ? new Date(now + lockSeconds * 1000) : null,
-        ),
-      );
-      await this.repository.recordAddressFailure(caller.address, LOCKOUT.addressWindowSeconds);
+    const account = await this.repository.findAccountByUsername(username);
+    const verified = await argon2
+      .verify(account?.passwordHash ?? (await decoyHash()), password)
+      .catch(() => false);
+    if (!account?.passwordHash || !verified) {
       await this.audit.record({
         action: 'LOGIN',
         outcome: 'FAILURE',
-        actorId: account.id,
+        actorId: account?.id ?? null,
         actorName: username,
         address: caller.address,
-        details: { reason: 'BAD_PASSWORD', lockedForSeconds: lockSeconds },
+        details: { reason: account?.passwordHash ? 'BAD_PASSWORD' : 'UNKNOWN_ACCOUNT' },
       });
-      throw failure();
+      throw new UnauthenticatedError('Wrong username or password (用户名或密码错误)', 'BAD_CREDENTIALS');
     }
+    await this.repository.forgetSignInFailure(keys);
     if (account.status !== 'ACTIVE') {
       await this.audit.record({
         action: 'LOGIN',
@@ -213,6 +200,24 @@ export class IdentityService {
       address: caller.address,
     });
     return session;
+  }
+
+  /**
+   * Decides whether a sign-in attempt may go on and, if so, counts it as a failure before its password is
+   * checked (a success takes that back): the counts' rows are locked meanwhile, so concurrent attempts from one
+   * address are counted one after the other instead of all slipping past the same count.
+   */
+  private countSignInAttempt(keys: SignInKeys): Promise<SignInDecision> {
+    return this.repository.dataSource.transaction(async (manager) => {
+      const now = new Date();
+      const counts = await this.repository.lockSignInCounts(manager, keys);
+      const decision = decideSignIn(counts, now);
+      if (decision.allowed) {
+        await this.repository.saveSignInCounts(manager, keys, countFailure(counts, now));
+        await this.repository.pruneSignInCounts(manager, SIGN_IN_THROTTLE.pairForgetSeconds);
+      }
+      return decision;
+    });
   }
 
   /** A session for an account signed in some other way (campus SSO). */
@@ -338,16 +343,24 @@ export class IdentityService {
     return isUuid(id) ? this.repository.findAccount(id) : undefined;
   }
 
-  grantsOf(accountId: string): Promise<Grant[]> {
-    return this.repository.grantsOf(accountId);
+  /** An account as an admin may read it: undefined when there is none or it is beyond the admin's reach. */
+  async accountFor(actor: Principal, id: string): Promise<AccountRow | undefined> {
+    const account = await this.account(id);
+    return account && mayAdministerAccount(actor, await this.repository.grantsOf(id)) ? account : undefined;
   }
 
-  /** Accounts the actor manages: all for HQ admins, those holding a role of their branch for branch admins. */
+  /** The grants of an account that `actor` may see (none of an account beyond a branch admin's reach). */
+  async grantsVisibleTo(actor: Principal, accountId: string): Promise<Grant[]> {
+    return visibleGrants(actor, await this.repository.grantsOf(accountId));
+  }
+
+  /** Accounts the actor administers: all for HQ admins; for a branch admin, those wholly within their branches. */
   async accounts(actor: Principal, first: number, afterId?: string): Promise<AccountRow[]> {
-    const scope = isHqAdmin(actor)
-      ? ('ALL' as const)
-      : actor.grants.filter((g) => g.role === 'ADMIN' && g.branchId).map((g) => g.branchId as string);
-    return this.repository.listAccounts(scope, first, afterId && isUuid(afterId) ? afterId : undefined);
+    return this.repository.listAccounts(
+      administeredBranches(actor),
+      first,
+      afterId && isUuid(afterId) ? afterId : undefined,
+    );
   }
 
   async changePassword(actor: Caller, currentPassword: string, newPassword: string): Promise<boolean> {
@@ -446,8 +459,13 @@ export class IdentityService {
   ): Promise<AccountRow> {
     const grant = parseGrant(input);
     this.checkGrantTarget(actor.principal, grant);
-    return this.changeGrant(actor, accountId, grant, 'ROLE_GRANTED', (manager) =>
-      this.repository.addGrant(manager, accountId, grant, actor.principal.subject),
+    return this.administer(
+      actor,
+      accountId,
+      'ROLE_GRANTED',
+      (manager) => this.repository.addGrant(manager, accountId, grant, actor.principal.subject),
+      { role: grant.role },
+      grant.branchId,
     );
   }
 
@@ -460,8 +478,19 @@ export class IdentityService {
     this.checkGrantTarget(actor.principal, grant);
     if (accountId === actor.principal.subject && grant.role === 'ADMIN' && grant.branchId === null)
       throw new ConflictError('HQ admins cannot revoke their own HQ admin role', 'SELF_DEMOTION');
-    return this.changeGrant(actor, accountId, grant, 'ROLE_REVOKED', (manager) =>
-      this.repository.removeGrant(manager, accountId, grant),
+    return this.administer(
+      actor,
+      accountId,
+      'ROLE_REVOKED',
+      async (manager) => {
+        if (!(await this.repository.removeGrant(manager, accountId, grant))) return false;
+        // the account's sessions get new tokens with the new grants at their next refresh; revoke them so a
+        // removed role does not live on in a refresh token
+        await this.repository.revokeAllOf(manager, accountId);
+        return true;
+      },
+      { role: grant.role },
+      grant.branchId,
     );
   }
 
@@ -482,39 +511,7 @@ export class IdentityService {
     }
   }
 
-  private async changeGrant(
-    actor: Caller,
-    accountId: string,
-    grant: Grant,
-    action: string,
-    change: (manager: EntityManager) => Promise<boolean>,
-  ): Promise<AccountRow> {
-    if (!isUuid(accountId)) throw new NotFoundError('Account', accountId);
-    await this.repository.dataSource.transaction(async (manager) => {
-      const account = await this.repository.findAccount(accountId, manager, true);
-      if (!account) throw new NotFoundError('Account', accountId);
-      if (await change(manager)) {
-        // the account's sessions get new tokens with the new grants at their next refresh; revoke them so a
-        // removed role does not live on in a refresh token
-        if (action === 'ROLE_REVOKED') await this.repository.revokeAllOf(manager, accountId);
-        await this.audit.record(
-          {
-            action,
-            outcome: 'SUCCESS',
-            ...performedBy(actor),
-            entity: 'Account',
-            entityId: accountId,
-            branchId: grant.branchId,
-            details: { role: grant.role },
-          },
-          manager,
-        );
-      }
-    });
-    return (await this.repository.findAccount(accountId))!;
-  }
-
-  /** Disables an account and ends its sessions (HQ admins). */
+  /** Disables an account and ends its sessions (HQ admins, by the schema's policy; never beyond the actor's reach). */
   async setAccountStatus(
     actor: Caller,
     accountId: string,
@@ -522,7 +519,7 @@ export class IdentityService {
   ): Promise<AccountRow> {
     if (accountId === actor.principal.subject && status === 'DISABLED')
       throw new ConflictError('You cannot disable your own account', 'SELF_DISABLE');
-    return this.changeAccount(
+    return this.administer(
       actor,
       accountId,
       status === 'DISABLED' ? 'ACCOUNT_DISABLED' : 'ACCOUNT_ENABLED',
@@ -533,20 +530,20 @@ export class IdentityService {
     );
   }
 
-  /** A new one-time password for an account (HQ admins), ending its sessions. */
+  /** A new one-time password for an account (HQ admins, by the schema's policy), ending its sessions. */
   async resetPassword(actor: Caller, accountId: string): Promise<string> {
     const oneTimePassword = newOneTimePassword();
-    await this.changeAccount(actor, accountId, 'PASSWORD_RESET', async (manager) => {
+    await this.administer(actor, accountId, 'PASSWORD_RESET', async (manager) => {
       await this.repository.setPassword(manager, accountId, await argon2.hash(oneTimePassword), true);
       await this.repository.revokeAllOf(manager, accountId);
     });
     return oneTimePassword;
   }
 
-  /** Links an account to a member record for self-service (HQ admins). */
+  /** Links an account to a member record for self-service (HQ admins, by the schema's policy). */
   async linkMember(actor: Caller, accountId: string, memberId: string | null): Promise<AccountRow> {
     if (memberId !== null && !isUuid(memberId)) throw new NotFoundError('Member', memberId);
-    return this.changeAccount(
+    return this.administer(
       actor,
       accountId,
       'MEMBER_LINKED',
@@ -561,21 +558,37 @@ export class IdentityService {
   }
 
   /**
-   * An administrative change of one account: the account locked (NOT_FOUND when there is none), the change and
-   * its audit record in one transaction; returns the account as it is afterwards.
+   * An administrative change of one account, in one transaction: the account's row locked, its grants read, the
+   * actor's reach decided on them (a branch admin only administers accounts wholly within their branches), then
+   * the change and its audit record. `change` answers false when it changed nothing (nothing is audited then).
+   * An account that does not exist and one beyond the actor's reach get the same answer, which names neither;
+   * the refused attempt is audited on its own (it stays although the transaction rolls back).
    */
-  private async changeAccount(
+  private async administer(
     actor: Caller,
     accountId: string,
     action: string,
-    change: (manager: EntityManager) => Promise<void>,
+    change: (manager: EntityManager) => Promise<boolean | void>,
     details?: Record<string, unknown>,
+    branchId?: string | null,
   ): Promise<AccountRow> {
-    if (!isUuid(accountId)) throw new NotFoundError('Account', accountId);
+    if (!isUuid(accountId)) throw new AccountNotFoundError();
     await this.repository.dataSource.transaction(async (manager) => {
-      if (!(await this.repository.findAccount(accountId, manager, true)))
-        throw new NotFoundError('Account', accountId);
-      await change(manager);
+      const account = await this.repository.findAccount(accountId, manager, true);
+      if (!account) throw new AccountNotFoundError();
+      if (!mayAdministerAccount(actor.principal, await this.repository.grantsOf(accountId, manager))) {
+        await this.audit.record({
+          action,
+          outcome: 'REFUSED',
+          ...performedBy(actor),
+          entity: 'Account',
+          entityId: accountId,
+          branchId: branchId ?? null,
+          details: { ...details, reason: 'ACCOUNT_OUT_OF_REACH' },
+        });
+        throw new AccountNotFoundError();
+      }
+      if ((await change(manager)) === false) return;
       await this.audit.record(
         {
           action,
@@ -583,6 +596,7 @@ export class IdentityService {
           ...performedBy(actor),
           entity: 'Account',
           entityId: accountId,
+          branchId: branchId ?? null,
           details,
         },
         manager,

@@ -47,7 +47,9 @@ export interface IdentityDependencies {
 /** The identity subgraph's executable schema, with every field's @access enforced as in the other subgraphs. */
 export function identitySchema(dependencies: IdentityDependencies): GraphQLSchema {
   const { identity, audit, keys, onRefused, onApiKeyRevoked } = dependencies;
-  const account = (row: AccountRow) => ({
+  /** `grants`: when known already (a session's own account); else read as the caller may see them */
+  const account = (row: AccountRow, grants?: Grant[]) => ({
+    grants,
     id: row.id,
     username: row.username,
     displayName: row.displayName,
@@ -63,7 +65,7 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
     refreshToken: s.refreshToken,
     refreshTokenExpiresAt: iso(s.refreshTokenExpiresAt),
     mustChangePassword: s.account.mustChangePassword,
-    account: account(s.account),
+    account: account(s.account, s.grants),
   });
   const apiKey = (row: ApiKeyRow) => ({
     id: row.id,
@@ -98,9 +100,9 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
         };
       },
       accounts: async (_: unknown, args: { first?: number; after?: string }, ctx: IdentityContext) =>
-        (await identity.accounts(ctx.principal, page(args.first), args.after)).map(account),
-      account: async (_: unknown, args: { id: string }) => {
-        const row = await identity.account(args.id);
+        (await identity.accounts(ctx.principal, page(args.first), args.after)).map((row) => account(row)),
+      account: async (_: unknown, args: { id: string }, ctx: IdentityContext) => {
+        const row = await identity.accountFor(ctx.principal, args.id);
         return row ? account(row) : null;
       },
       apiKeys: async () => (await identity.listApiKeys()).map(apiKey),
@@ -188,7 +190,8 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
       rotateSigningKey: () => keys.rotate(),
     },
     Account: {
-      grants: (parent: { id: string }) => identity.grantsOf(parent.id),
+      grants: (parent: { id: string; grants?: Grant[] }, _: Args, ctx: IdentityContext) =>
+        parent.grants ?? identity.grantsVisibleTo(ctx.principal, parent.id),
       member: (parent: { memberId?: string | null }) => (parent.memberId ? { id: parent.memberId } : null),
     },
     Viewer: {

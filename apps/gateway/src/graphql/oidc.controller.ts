@@ -16,6 +16,7 @@ const STATUS_OF_KIND: Record<ErrorKind, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
 };
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',

@@ -3,6 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { JWK } from 'jose';
 import type { Grant, Role } from '@unionfed/auth';
 import { uuidv7 } from '@unionfed/persistence';
+import type { SignInCounts } from '../domain/accounts';
 
 export interface AccountRow {
   id: string;
@@ -12,8 +13,6 @@ export interface AccountRow {
   mustChangePassword: boolean;
   status: 'ACTIVE' | 'DISABLED';
   memberId: string | null;
-  failedLogins: number;
-  lockedUntil: Date | null;
   lastLoginAt: Date | null;
   createdAt: Date;
 }
@@ -66,6 +65,15 @@ export interface AuditFilter {
   to?: Date;
 }
 
+/** Where sign-in failures are counted: the client address, the (username, address) pair, the username. */
+export interface SignInKeys {
+  address: string;
+  pair: string;
+  username: string;
+}
+type SignInScope = 'ADDRESS' | 'PAIR' | 'USERNAME';
+const SCOPE_COUNT = { ADDRESS: 'address', PAIR: 'pair', USERNAME: 'username' } as const;
+
 /** TypeORM answers an UPDATE/DELETE with RETURNING as [rows, affected]; an INSERT with the rows. */
 function affectedRows(result: unknown): number {
   if (
@@ -79,8 +87,7 @@ function affectedRows(result: unknown): number {
 }
 
 const ACCOUNT_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash",
-  must_change_password AS "mustChangePassword", status, member_id AS "memberId", failed_logins AS "failedLogins",
-  locked_until AS "lockedUntil", last_login_at AS "lastLoginAt", created_at AS "createdAt"`;
+  must_change_password AS "mustChangePassword", status, member_id AS "memberId", last_login_at AS "lastLoginAt", created_at AS "createdAt"`;
 
 const API_KEY_COLUMNS = `id, prefix, secret_hash AS "secretHash", label, scopes, expires_at AS "expiresAt",
   revoked_at AS "revokedAt", created_by AS "createdBy", created_at AS "createdAt", last_used_at AS "lastUsedAt"`;
@@ -136,13 +143,18 @@ export class IdentityRepository {
     ]);
   }
 
-  /** Accounts, optionally only those holding a grant of one of `branchIds` (branch admins see their own). */
+  /**
+   * Accounts, all of them or only those wholly within `branchIds` (at least one role, and every role one of those
+   * branches: what domain/accounts.ts `mayAdministerAccount` lets a branch admin administer).
+   */
   async listAccounts(branchIds: string[] | 'ALL', first: number, afterId?: string): Promise<AccountRow[]> {
     const params: unknown[] = [afterId ?? null, first];
     let scope = 'TRUE';
     if (branchIds !== 'ALL') {
       params.push(branchIds);
-      scope = `EXISTS (SELECT 1 FROM role_grant g WHERE g.account_id = a.id AND g.branch_id = ANY($3::uuid[]))`;
+      scope = `EXISTS (SELECT 1 FROM role_grant g WHERE g.account_id = a.id)
+        AND NOT EXISTS (SELECT 1 FROM role_grant g WHERE g.account_id = a.id
+                         AND (g.branch_id IS NULL OR NOT g.branch_id = ANY($3::uuid[])))`;
     }
     return this.q()(
       `SELECT ${ACCOUNT_COLUMNS} FROM account a
@@ -182,7 +194,7 @@ export class IdentityRepository {
     mustChange: boolean,
   ): Promise<void> {
     await this.q(manager)(
-      `UPDATE account SET password_hash = $2, must_change_password = $3, failed_logins = 0, locked_until = NULL
+      `UPDATE account SET password_hash = $2, must_change_password = $3
         WHERE id = $1`,
       [accountId, hash, mustChange],
     );
@@ -204,35 +216,62 @@ export class IdentityRepository {
     await this.q(manager)(`UPDATE account SET member_id = $2 WHERE id = $1`, [accountId, memberId]);
   }
 
-  async recordFailedLogin(
+  async recordLogin(manager: EntityManager, accountId: string): Promise<void> {
+    await this.q(manager)(`UPDATE account SET last_login_at = now() WHERE id = $1`, [accountId]);
+  }
+
+  /** The sign-in failures counted under `keys`, their rows locked until the transaction ends. */
+  async lockSignInCounts(manager: EntityManager, keys: SignInKeys): Promise<SignInCounts> {
+    const rows: { scope: SignInScope; failures: number; since: Date; last: Date }[] = await this.q(manager)(
+      `SELECT scope, failures, since, last_failure_at AS last FROM sign_in_throttle
+        WHERE (scope, key) IN (('ADDRESS', $1), ('PAIR', $2), ('USERNAME', $3))
+        ORDER BY scope, key FOR UPDATE`,
+      [keys.address, keys.pair, keys.username],
+    );
+    const counts: SignInCounts = {};
+    for (const { scope, failures, since, last } of rows)
+      counts[SCOPE_COUNT[scope]] = { failures, since, last };
+    return counts;
+  }
+
+  async saveSignInCounts(
     manager: EntityManager,
-    accountId: string,
-    lockedUntil: Date | null,
+    keys: SignInKeys,
+    counts: Required<SignInCounts>,
   ): Promise<void> {
     await this.q(manager)(
-      `UPDATE account SET failed_logins = failed_logins + 1, locked_until = $2 WHERE id = $1`,
-      [accountId, lockedUntil],
+      `INSERT INTO sign_in_throttle (scope, key, failures, since, last_failure_at)
+       VALUES ('ADDRESS', $1, $4, $5, $6), ('PAIR', $2, $7, $8, $9), ('USERNAME', $3, $10, $11, $12)
+       ON CONFLICT (scope, key) DO UPDATE
+         SET failures = excluded.failures, since = excluded.since, last_failure_at = excluded.last_failure_at`,
+      [
+        keys.address,
+        keys.pair,
+        keys.username,
+        ...[counts.address, counts.pair, counts.username].flatMap((c) => [c.failures, c.since, c.last]),
+      ],
     );
   }
 
-  async recordLogin(manager: EntityManager, accountId: string): Promise<void> {
+  /**
+   * A sign-in succeeded: its pair starts again from nothing, and the failure it was counted as beforehand is
+   * taken back from the address's and the username's counts.
+   */
+  async forgetSignInFailure(keys: SignInKeys): Promise<void> {
+    await this.q()(
+      `WITH pair AS (DELETE FROM sign_in_throttle WHERE scope = 'PAIR' AND key = $2)
+       UPDATE sign_in_throttle SET failures = greatest(failures - 1, 0)
+        WHERE (scope, key) IN (('ADDRESS', $1), ('USERNAME', $3))`,
+      [keys.address, keys.pair, keys.username],
+    );
+  }
+
+  /** Counts nobody needs any more (every window and the pairs' memory are a day at most). */
+  async pruneSignInCounts(manager: EntityManager, olderThanSeconds: number): Promise<void> {
     await this.q(manager)(
-      `UPDATE account SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE id = $1`,
-      [accountId],
+      `DELETE FROM sign_in_throttle WHERE last_failure_at < now() - make_interval(secs => $1)`,
+      [olderThanSeconds],
     );
-  }
-
-  async recentAddressFailures(address: string, sinceSeconds: number): Promise<number> {
-    const [row] = await this.q()(
-      `SELECT count(*)::int AS n FROM login_failure WHERE address = $1 AND at > now() - make_interval(secs => $2)`,
-      [address, sinceSeconds],
-    );
-    return (row as { n: number }).n;
-  }
-
-  async recordAddressFailure(address: string, keepSeconds: number): Promise<void> {
-    await this.q()(`DELETE FROM login_failure WHERE at < now() - make_interval(secs => $1)`, [keepSeconds]);
-    await this.q()(`INSERT INTO login_failure (address) VALUES ($1)`, [address]);
   }
 
   async grantsOf(accountId: string, manager?: EntityManager): Promise<Grant[]> {

@@ -57,6 +57,7 @@ const STATUS_OF_KIND: Record<DomainError['kind'], number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
 };
 
 const ZH_OF_KIND: Record<DomainError['kind'], string> = {
@@ -65,6 +66,7 @@ const ZH_OF_KIND: Record<DomainError['kind'], string> = {
   FORBIDDEN: '您没有权限访问这些数据',
   NOT_FOUND: '找不到请求的数据',
   CONFLICT: '与现有数据冲突',
+  RATE_LIMITED: '请求过于频繁，请稍后再试',
 };
 
 /**

@@ -6,11 +6,10 @@ import { subgraphModule } from '@unionfed/graphql-kit';
 import { Outbox } from '@unionfed/messaging';
 import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { SUBGRAPH_TYPE_PATHS } from '../src/graphql/subgraph';
 import { MembershipRepository } from '../src/infrastructure/membership.repository';
 import { RosterImports } from '../src/application/roster-import';
 import { RosterFilesController } from '../src/http/roster-files.controller';
-import { ROSTER_FILE_PROVIDERS } from '../src/membership.providers';
+import { MEMBERSHIP_SUBGRAPH, ROSTER_FILE_PROVIDERS } from '../src/membership.providers';
 
 const HEADER = '工号,姓名,性别,出生日期,所属分工会,人员类别,入会日期';
 
@@ -49,7 +48,7 @@ describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)'
     viewer = await issuer.bearer([hq('VIEWER')], { subject: 'viewer' });
 
     @Module({
-      imports: [subgraphModule({ typePaths: SUBGRAPH_TYPE_PATHS })],
+      imports: [subgraphModule(MEMBERSHIP_SUBGRAPH)],
       providers: [
         { provide: DataSource, useValue: database.dataSource },
         { provide: Outbox, useValue: new Outbox('/unionfed/membership') },

@@ -2,3 +2,4 @@ export * from './errors';
 export * from './subgraph';
 export * from './pagination';
 export * from './preloaded';
+export * from './inputs';

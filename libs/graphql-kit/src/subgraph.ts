@@ -17,6 +17,8 @@ import {
 } from '@unionfed/auth';
 import { createErrorFormatter } from './errors';
 import { answerPreloadedFields } from './preloaded';
+import { checkInputs, DateScalar } from './inputs';
+import { join } from 'node:path';
 
 export interface SubgraphOptions {
   /** the subgraph's SDL file(s): the schema is written schema-first and checked in */
@@ -29,10 +31,16 @@ export interface SubgraphContext extends Authentication {
   req: { headers: Record<string, string | string[] | undefined> };
 }
 
-/** The SDL files a subgraph is built from: its own plus the shared @access directive. */
+/** The platform's own scalars (Date), in every subgraph (see inputs.ts). */
+export const SCALARS_SCHEMA_PATH = join(__dirname, 'scalars.graphql');
+
+/** The SDL files a subgraph is built from: its own plus the shared @access directive and scalars. */
 export function subgraphTypePaths(typePaths: string[]): string[] {
-  return [...typePaths, ACCESS_SCHEMA_PATH];
+  return [...typePaths, ACCESS_SCHEMA_PATH, SCALARS_SCHEMA_PATH];
 }
+
+/** The resolvers of the shared scalars, for every schema built from subgraphTypePaths. */
+export const SCALAR_RESOLVERS = { Date: DateScalar };
 
 /**
  * Every subgraph answer is `Cache-Control: no-store`. Apollo's cache-control plugin would come to the same
@@ -77,6 +85,7 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
   return GraphQLModule.forRoot<ApolloFederationDriverConfig>({
     driver: ApolloFederationDriver,
     typePaths: subgraphTypePaths(options.typePaths),
+    resolvers: SCALAR_RESOLVERS,
     path: '/graphql',
     playground: false,
     introspection: true,
@@ -85,9 +94,13 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
     formatError: createErrorFormatter((error) =>
       logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
     ),
-    // preloaded values replace a resolver's call, never the access check around it
+    // preloaded values replace a resolver's call, never the access check around it; arguments are checked
+    // (inputs.ts) after the access check and before the resolver
     transformSchema: (schema: GraphQLSchema) =>
-      enforceAccess(answerPreloadedFields(schema), { onRefused, entityScopes: options.entityScopes }),
+      enforceAccess(checkInputs(answerPreloadedFields(schema)), {
+        onRefused,
+        entityScopes: options.entityScopes,
+      }),
     context: async ({ req }: Pick<SubgraphContext, 'req'>): Promise<SubgraphContext> => ({
       req,
       ...(authOff ? AUTH_OFF : await authenticate(verifier, req.headers.authorization)),

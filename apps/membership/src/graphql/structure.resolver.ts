@@ -72,7 +72,9 @@ export class StructureRootResolver {
 
   @Query('unionGroup')
   async unionGroup(@Args('id') id: string, @CurrentReach() reach: Reach): Promise<ServedGroup | undefined> {
-    const group = reach.visibleInBranch(isUuid(id) ? await this.structure.groupRow(id, todayInShanghai()) : undefined);
+    const group = reach.visibleInBranch(
+      isUuid(id) ? await this.structure.groupRow(id, todayInShanghai()) : undefined,
+    );
     return group && withReach(reach)(group);
   }
 

@@ -1,0 +1,119 @@
+import {
+  GraphQLError,
+  GraphQLScalarType,
+  Kind,
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLArgument,
+  type GraphQLInputType,
+  type GraphQLSchema,
+} from 'graphql';
+import { InvalidInputError, parseIsoDate } from '@unionfed/domain-kit';
+
+/**
+ * The checks every argument of every field gets before a resolver sees it, in one place for every subgraph (and
+ * the gateway's identity subgraph), so that no operation has to remember them:
+ * - a string carries no control characters (C0 other than tab, line feed and carriage return, DEL, C1): a NUL
+ *   would reach PostgreSQL, which refuses it, and the others have no business in a name or a title;
+ * - an `ID` is a UUID or, for the few records numbered by the database (dead letters), a positive integer;
+ *   never empty, never padded;
+ * - a `Date` (the scalar below) is a real calendar day `YYYY-MM-DD`.
+ * Each refusal is BAD_USER_INPUT naming the argument's path (`input.name`), never the value.
+ */
+
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SERIAL = /^[1-9][0-9]{0,18}$/;
+
+function invalid(path: string, reason: string, message: string): never {
+  throw new InvalidInputError(`${path} ${message}`, reason, { field: path });
+}
+
+/** Whether an input type can hold a string or an id anywhere below it (else its arguments need no walk). */
+function holdsText(type: GraphQLInputType, seen = new Set<string>()): boolean {
+  const named = getNamedType(type);
+  if (isScalarType(named)) return named.name === 'String' || named.name === 'ID';
+  if (!isInputObjectType(named) || seen.has(named.name)) return false;
+  seen.add(named.name);
+  return Object.values(named.getFields()).some((field) => holdsText(field.type, seen));
+}
+
+function checkValue(type: GraphQLInputType, value: unknown, path: string): void {
+  if (value === null || value === undefined) return;
+  if (isNonNullType(type)) return checkValue(type.ofType, value, path);
+  if (isListType(type)) {
+    if (Array.isArray(value)) value.forEach((item, i) => checkValue(type.ofType, item, `${path}[${i}]`));
+    return;
+  }
+  if (isEnumType(type)) return;
+  if (isInputObjectType(type)) {
+    const fields = type.getFields();
+    for (const [name, field] of Object.entries(fields))
+      checkValue(field.type, (value as Record<string, unknown>)[name], `${path}.${name}`);
+    return;
+  }
+  if (typeof value !== 'string') return;
+  if (CONTROL_CHARACTERS.test(value))
+    invalid(path, 'CONTROL_CHARACTERS', 'contains control characters (e.g. NUL); remove them');
+  if (type.name === 'ID' && !UUID.test(value) && !SERIAL.test(value))
+    invalid(path, 'INVALID_ID', 'is not an id');
+}
+
+/** Checks the (coerced) arguments of one field call; throws InvalidInputError (BAD_USER_INPUT). */
+export function checkArguments(args: readonly GraphQLArgument[], values: Record<string, unknown>): void {
+  for (const arg of args) checkValue(arg.type, values[arg.name], arg.name);
+}
+
+/**
+ * Installs `checkArguments` in front of every resolver whose field takes a string or an id, on every object
+ * type (root fields, entity fields, nested fields with arguments). Mutates and returns the schema.
+ */
+export function checkInputs(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      // federation's own arguments (_entities' representations) are the gateway's, checked by the resolvers
+      if (field.name === '_entities' || !field.args.some((arg) => holdsText(arg.type))) continue;
+      const resolve = field.resolve;
+      if (!resolve) continue;
+      const args = field.args;
+      field.resolve = (source, values, context, info) => {
+        checkArguments(args, values);
+        return resolve(source, values, context, info);
+      };
+    }
+  }
+  return schema;
+}
+
+function dateOf(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new GraphQLError('A Date is a string YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  try {
+    return parseIsoDate(value, 'date');
+  } catch {
+    throw new GraphQLError(`"${value.slice(0, 20)}" is not a date YYYY-MM-DD`, {
+      extensions: { code: 'BAD_USER_INPUT', reason: 'INVALID_DATE' },
+    });
+  }
+}
+
+/** `scalar Date`: a calendar day, `YYYY-MM-DD` (no time, no zone), refused at parse time when it is no real day. */
+export const DateScalar = new GraphQLScalarType({
+  name: 'Date',
+  description: 'A calendar day, YYYY-MM-DD',
+  serialize: (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value)),
+  parseValue: dateOf,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) {
+      throw new GraphQLError('A Date is a string YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    return dateOf(ast.value);
+  },
+});

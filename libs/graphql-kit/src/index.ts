@@ -3,3 +3,4 @@ export * from './subgraph';
 export * from './pagination';
 export * from './preloaded';
 export * from './inputs';
+export * from './mutation-outcome';

@@ -18,6 +18,7 @@ import {
 import { createErrorFormatter } from './errors';
 import { answerPreloadedFields } from './preloaded';
 import { checkInputs, DateScalar } from './inputs';
+import { mutationOutcomePlugin } from './mutation-outcome';
 import { join } from 'node:path';
 
 export interface SubgraphOptions {
@@ -90,7 +91,7 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
     playground: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginCacheControlDisabled(), NO_STORE],
+    plugins: [ApolloServerPluginCacheControlDisabled(), NO_STORE, mutationOutcomePlugin()],
     formatError: createErrorFormatter((error) =>
       logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
     ),

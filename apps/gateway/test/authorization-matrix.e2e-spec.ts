@@ -658,4 +658,160 @@ describe('the authorization matrix of the supergraph', () => {
       integration: policy.integration,
     });
   });
+  // Last: generated arguments change (and may merge away) what the checks above relied on.
+  describe('generated input, within a time budget (UNIONFED_FUZZ_SECONDS, UNIONFED_FUZZ_SEED)', () => {
+    const budgetMs = Number(process.env.UNIONFED_FUZZ_SECONDS ?? 40) * 1000;
+    const seed = Number(process.env.UNIONFED_FUZZ_SEED ?? Date.now() % 1_000_000);
+    /** mulberry32: the same seed gives the same run */
+    let state = seed;
+    const random = () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let x = Math.imul(state ^ (state >>> 15), 1 | state);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
+    const STRINGS = [
+      '',
+      ' ',
+      'a',
+      '张三',
+      '计算机学院',
+      'x'.repeat(2000),
+      '\u0000',
+      'a\u0007b',
+      "'; DROP TABLE member; --",
+      '=HYPERLINK("http://x")',
+      '😀',
+      '\ud800',
+      '%s%n',
+      '<script>',
+      '-1',
+      '2024-02-30',
+    ];
+    const ids = () => [
+      '',
+      'x',
+      '0',
+      '17',
+      '99999999999999999999',
+      '00000000-0000-0000-0000-000000000000',
+      '0190a000-0000-7000-8000-00000000dead',
+      fx.memberA,
+      fx.memberB,
+      fx.branchA,
+      fx.branchB,
+      fx.groupA,
+      fx.appointmentA,
+      fx.accountA,
+      fx.campusId,
+    ];
+    const INTS = [0, -1, 1, 20, 101, 366, 367, 2147483647, -2147483648];
+    const DATES = ['', '2020-01-01', '2023-02-30', '1900-01-01', '2999-12-31', 'x', '2024-02-29'];
+
+    const generate = (type: GraphQLInputType, depth = 0): unknown => {
+      if (isNonNullType(type)) return generate(type.ofType, depth);
+      if (isListType(type))
+        return Array.from({ length: Math.floor(random() * 3) }, () => generate(type.ofType, depth));
+      if (isEnumType(type)) return pick(type.getValues()).value;
+      if (isInputObjectType(type)) {
+        const out: Record<string, unknown> = {};
+        for (const field of Object.values(type.getFields())) {
+          const required = isNonNullType(field.type) && field.defaultValue === undefined;
+          if (required || (depth < 3 && random() < 0.6)) out[field.name] = generate(field.type, depth + 1);
+        }
+        return out;
+      }
+      if (isScalarType(type)) {
+        if (type.name === 'ID') return pick(ids());
+        if (type.name === 'Int') return pick(INTS);
+        if (type.name === 'Float') return pick([0, -1.5, 1e300]);
+        if (type.name === 'Boolean') return random() < 0.5;
+        if (type.name === 'Date') return pick(DATES);
+        return random() < 0.2 ? CANARY.staffNumber : pick(STRINGS);
+      }
+      return null;
+    };
+    const typeName = (type: GraphQLInputType): string =>
+      isNonNullType(type)
+        ? `${typeName(type.ofType)}!`
+        : isListType(type)
+          ? `[${typeName(type.ofType)}]`
+          : type.name;
+
+    /** One generated call of a root field: the document (arguments as variables) and its variables. */
+    const generatedCall = (target: Target) => {
+      const variables: Record<string, unknown> = {};
+      const used = target.field.args.filter(
+        (arg) => (isNonNullType(arg.type) && arg.defaultValue === undefined) || random() < 0.7,
+      );
+      for (const arg of used) variables[arg.name] = generate(arg.type);
+      const declared = used.map((arg) => `$${arg.name}: ${typeName(arg.type)}`).join(', ');
+      const passed = used.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+      const kind = target.type.name === 'Mutation' ? 'mutation' : 'query';
+      return {
+        query: `${kind} Fuzz${declared ? `(${declared})` : ''} { ${target.field.name}${passed ? `(${passed})` : ''} ${selection(target.field.type)} }`,
+        variables,
+      };
+    };
+
+    const FAULTS =
+      /INTERNAL_SERVER_ERROR|stacktrace|node_modules|\bat [\w.<>]+ \(|QueryFailedError|violates|syntax error at/;
+
+    it('answers no operation with a 500, INTERNAL_SERVER_ERROR, a stack trace or another branch’s canary', async () => {
+      const roots = ALL.filter(
+        (x) => x.root && !/rotateSigningKey|logout|changePassword|disableAccount|revoke/.test(x.name),
+      );
+      const admin = await bearer([
+        { role: 'ADMIN', branchId: null },
+        ...STAFF_ROLES.map((role) => ({ role, branchId: null })),
+      ]);
+      const callers = [
+        { name: 'HQ', headers: admin, canaries: false },
+        { name: 'outsider', headers: await outsider(), canaries: true },
+      ];
+      const findings: string[] = [];
+      const started = Date.now();
+      let calls = 0;
+      for (let round = 0; Date.now() - started < budgetMs && round < 12; round++) {
+        for (const target of roots) {
+          if (Date.now() - started >= budgetMs) break;
+          const { query, variables } = generatedCall(target);
+          const caller = pick(callers);
+          const urls =
+            target.graph === 'IDENTITY' ? [t.gatewayUrl] : [t.gatewayUrl, subgraphUrl(target.graph)];
+          for (const url of urls) {
+            const response = await fetch(url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...caller.headers },
+              body: JSON.stringify({ query, variables }),
+            });
+            const text = await response.text();
+            calls++;
+            const where = `${target.name} as ${caller.name} via ${url === t.gatewayUrl ? 'gateway' : target.graph}`;
+            if (response.status >= 500)
+              findings.push(
+                `${where}: HTTP ${response.status} for ${JSON.stringify(variables).slice(0, 200)}`,
+              );
+            const fault = FAULTS.exec(text);
+            if (fault)
+              findings.push(
+                `${where}: "${fault[0]}" for ${JSON.stringify(variables).slice(0, 200)} → ${text.slice(0, 300)}`,
+              );
+            if (
+              caller.canaries &&
+              leakedCanaries(text).length &&
+              !JSON.stringify(variables).includes(CANARY.staffNumber)
+            )
+              findings.push(`${where}: another branch's data ${leakedCanaries(text).join(', ')}`);
+          }
+        }
+      }
+      console.log(
+        `generated input: ${calls} calls in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${seed}`,
+      );
+      expect(calls).toBeGreaterThan(roots.length);
+      expect({ seed, findings: [...new Set(findings)] }).toEqual({ seed, findings: [] });
+    });
+  });
 });

@@ -16,7 +16,8 @@ const { member } = admitMember(
   today,
 );
 const inGroup = { ...member, groupId: 'g1' };
-const requested = () => requestTransfer('t1', inGroup, y, { effectiveOn: '2026-09-01' }, 'x-officer', now, today);
+const requested = () =>
+  requestTransfer('t1', inGroup, y, { effectiveOn: '2026-09-01' }, 'x-officer', now, today);
 
 describe('会籍转移 in two steps', () => {
   it('records a request of the sending branch and leaves the member where they are', () => {

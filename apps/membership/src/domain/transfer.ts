@@ -48,6 +48,14 @@ export class TransferMemberNotFoundError extends DomainError {
   }
 }
 
+/** "Not there" for a receiving branch that does not exist. */
+export class TransferBranchNotFoundError extends DomainError {
+  readonly kind = 'NOT_FOUND' as const;
+  constructor() {
+    super('there is no such branch union', 'BRANCH_NOT_FOUND');
+  }
+}
+
 const optional = (value: string | null | undefined) => value?.trim() || undefined;
 
 function requirePending(request: MemberTransfer): void {

@@ -82,7 +82,7 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
     }));
   const changes = async (memberId: string) =>
     (
-      await dataSource.query(`SELECT change FROM member_history WHERE member_id = $1 ORDER BY recorded_at`, [
+      await dataSource.query(`SELECT change FROM member_history WHERE member_id = $1 ORDER BY recorded_at, id`, [
         memberId,
       ])
     ).map((r: { change: string }) => r.change);

@@ -240,7 +240,8 @@ export class MembershipRepository {
   async history(memberId: string): Promise<MemberHistoryEntity[]> {
     return this.dataSource.manager.find(MemberHistoryEntity, {
       where: { memberId },
-      order: { effectiveOn: 'ASC', recordedAt: 'ASC' },
+      // one transaction's entries share recorded_at (e.g. an HQ transfer's request and move): then by id (UUIDv7)
+      order: { effectiveOn: 'ASC', recordedAt: 'ASC', id: 'ASC' },
     });
   }
 

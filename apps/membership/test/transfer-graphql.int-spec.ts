@@ -12,7 +12,7 @@ import type { Member } from '../src/domain/member';
 
 interface GraphqlResponse {
   data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
+  errors?: { message: string; path?: unknown; extensions?: Record<string, unknown> }[];
 }
 
 const REQUEST = `mutation ($input: RequestMemberTransferInput!) {
@@ -69,7 +69,7 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
     });
   const lastSeq = async () =>
     Number((await dataSource.query(`SELECT coalesce(max(seq), 0) AS n FROM outbox`))[0].n);
-  const eventsSince = async (seq: number) =>
+  const eventsSince = async (seq: number): Promise<{ type: string; key: string; message: unknown }[]> =>
     (
       await dataSource.query(
         `SELECT event_type, message_key, payload FROM outbox WHERE seq > $1 ORDER BY seq`,
@@ -82,9 +82,10 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
     }));
   const changes = async (memberId: string) =>
     (
-      await dataSource.query(`SELECT change FROM member_history WHERE member_id = $1 ORDER BY recorded_at, id`, [
-        memberId,
-      ])
+      await dataSource.query(
+        `SELECT change FROM member_history WHERE member_id = $1 ORDER BY recorded_at, id`,
+        [memberId],
+      )
     ).map((r: { change: string }) => r.change);
   const stateOf = async (memberId: string) =>
     (

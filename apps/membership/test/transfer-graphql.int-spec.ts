@@ -209,6 +209,35 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
     expect(await eventsSince(seq)).toHaveLength(2);
   });
 
+  it('answers what was done when a part of the answer is out of reach: that part alone is refused', async () => {
+    const member = await admit(x);
+    const request = await requestAsX(member);
+    const accepted = await graphql(
+      officerOf(y),
+      `
+        mutation ($input: DecideMemberTransferInput!) {
+          acceptMemberTransfer(input: $input) {
+            status
+            fromBranch {
+              members {
+                totalCount
+              }
+            }
+            toBranch {
+              id
+            }
+          }
+        }
+      `,
+      { input: { transferId: request.id } },
+    );
+    expect(accepted.data).toEqual({
+      acceptMemberTransfer: { status: 'ACCEPTED', fromBranch: null, toBranch: { id: y } },
+    });
+    expect(codeOf(accepted)).toBe('FORBIDDEN');
+    expect(await stateOf(member.id)).toMatchObject({ branchId: y });
+  });
+
   it('leaves the member in X when Y declines or X cancels, one history entry and one event each', async () => {
     const [declined, cancelled] = [await admit(x), await admit(x)];
     const [first, second] = [await requestAsX(declined), await requestAsX(cancelled)];

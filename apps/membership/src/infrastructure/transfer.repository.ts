@@ -125,7 +125,7 @@ export class TransferRepository {
       params.push(branchId);
       where.push(`${column} = $${params.length}::uuid`);
     }
-    const scope = [...where];
+    const scoped = { where: where.join(' AND '), params: [...params] };
     if (afterId) {
       params.push(afterId);
       where.push(`t.id > $${params.length}::uuid`);
@@ -137,15 +137,17 @@ export class TransferRepository {
       member_number: string;
       category: MemberCategory;
       title: string | null;
-      total: string;
     })[] = await this.dataSource.query(
-      `SELECT ${COLUMNS}, m.name, m.staff_number, m.member_number, m.category, m.title,
-              (SELECT count(*) FROM member_transfer t WHERE ${scope.join(' AND ')}) AS total
+      `SELECT ${COLUMNS}, m.name, m.staff_number, m.member_number, m.category, m.title
          FROM member_transfer t JOIN member m ON m.id = t.member_id
         WHERE ${where.join(' AND ')}
         ORDER BY t.id
         LIMIT $${params.length}`,
       params,
+    );
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM member_transfer t WHERE ${scoped.where}`,
+      scoped.params,
     );
     return {
       rows: rows.map((r) => ({
@@ -158,7 +160,7 @@ export class TransferRepository {
           title: r.title ?? undefined,
         },
       })),
-      totalCount: rows.length ? Number(rows[0].total) : 0,
+      totalCount: n,
     };
   }
 

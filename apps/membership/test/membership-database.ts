@@ -11,6 +11,8 @@ import { MEMBERSHIP_ENTITIES } from '../src/infrastructure/entities';
 import { MEMBERSHIP_MIGRATIONS } from '../src/infrastructure/migrations';
 
 export interface MembershipDatabase {
+  /** the database's URL (e.g. for a relay's LISTEN connection) */
+  url: string;
   dataSource: DataSource;
   repository: MembershipRepository;
   commands: MembershipCommands;
@@ -34,6 +36,7 @@ export async function membershipDatabase(label: string): Promise<MembershipDatab
   const outbox = new Outbox('/unionfed/membership');
   const transfers = new TransferCommands(dataSource, repository, new TransferRepository(dataSource), outbox);
   return {
+    url: database.url,
     dataSource,
     repository,
     commands: new MembershipCommands(dataSource, repository, outbox),

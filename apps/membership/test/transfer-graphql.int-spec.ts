@@ -1,8 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
+import {
+  createTestIssuer,
+  header,
+  hq,
+  inBranch,
+  readTopic,
+  testInfrastructure,
+  uniqueTopic,
+  type TestIssuer,
+} from '@unionfed/testing';
 import { Reach, type Grant } from '@unionfed/auth';
-import { Outbox } from '@unionfed/messaging';
+import { createKafka, Outbox, OutboxRelay, RELIABLE_PRODUCER } from '@unionfed/messaging';
 import { EVENT_REGISTRY, MembershipEvents, type MemberTransferred } from '@unionfed/contracts';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { startMembershipSubgraph } from './membership-subgraph';
@@ -405,5 +414,44 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
       expect(await stateOf(member.id)).toMatchObject({ branchId: accepted ? y : x });
       expect(await changes(member.id)).toHaveLength(3);
     }
+  });
+
+  it('publishes a request and its acceptance through the relay to Kafka, in order, keyed by the member', async () => {
+    const member = await admit(x);
+    const request = await requestAsX(member);
+    await graphql(officerOf(y), decide('accept'), { input: { transferId: request.id } });
+    // this test's own topic: everything still unpublished goes there (the other tests' rows too)
+    const topic = uniqueTopic('membership-transfers');
+    const kafka = createKafka('transfer-test', testInfrastructure().kafkaBrokers);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    await dataSource.query(`UPDATE outbox SET topic = $1 WHERE published_at IS NULL`, [topic]);
+    const unpublished = Number(
+      (await dataSource.query(`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`))[0].n,
+    );
+    const producer = kafka.producer(RELIABLE_PRODUCER);
+    await producer.connect();
+    try {
+      const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url });
+      let published = 0;
+      while (published < unpublished) {
+        const n = await relay.publishBatch();
+        if (n === 0) break;
+        published += n;
+      }
+      expect(published).toBe(unpublished);
+    } finally {
+      await producer.disconnect();
+    }
+    const messages = await readTopic(topic, { until: (m) => m.length >= unpublished });
+    const ofMember = messages.filter((m) => m.message.key?.toString() === member.id);
+    expect(ofMember.map((m) => header(m.message, 'ce_type'))).toEqual([
+      MembershipEvents.MemberJoined.type,
+      MembershipEvents.MemberTransferRequested.type,
+      MembershipEvents.MemberTransferred.type,
+    ]);
+    expect(new Set(ofMember.map((m) => m.partition)).size).toBe(1);
   });
 });

@@ -229,16 +229,26 @@ describe('the platform end to end, through the gateway (separate processes, real
       },
       t.admin.headers,
     );
-    const moved = await graphqlData<{
-      transferMember: { branch: { id: string }; history: { change: string }[] };
-    }>(
+    // HQ reaches both branches: its transfer request is accepted at once
+    const moved = await graphqlData<{ requestMemberTransfer: { status: string; toBranch: { id: string } } }>(
       t.gatewayUrl,
-      'mutation($input: TransferMemberInput!) { transferMember(input: $input) { branch { id } history { change } } }',
+      'mutation($input: RequestMemberTransferInput!) { requestMemberTransfer(input: $input) { status toBranch { id } } }',
       { input: { memberId: id, toBranchId: physics.branchId } },
       t.admin.headers,
     );
-    expect(moved.transferMember.branch.id).toBe(physics.branchId);
-    expect(moved.transferMember.history.map((h) => h.change)).toEqual(['JOINED', 'TRANSFERRED']);
+    expect(moved.requestMemberTransfer).toEqual({ status: 'ACCEPTED', toBranch: { id: physics.branchId } });
+    const record = await graphqlData<{ member: { branch: { id: string }; history: { change: string }[] } }>(
+      t.gatewayUrl,
+      'query($id: ID!) { member(id: $id) { branch { id } history { change } } }',
+      { id },
+      t.admin.headers,
+    );
+    expect(record.member.branch.id).toBe(physics.branchId);
+    expect(record.member.history.map((h) => h.change)).toEqual([
+      'JOINED',
+      'TRANSFER_REQUESTED',
+      'TRANSFERRED',
+    ]);
     const retired = await graphqlData<{ retireMember: { status: string } }>(
       t.gatewayUrl,
       'mutation($input: MemberStatusChangeInput!) { retireMember(input: $input) { status } }',

@@ -21,6 +21,9 @@ import { RosterImportRepository } from './infrastructure/roster-import.repositor
 import { RosterImports } from './application/roster-import';
 import { RosterExport } from './application/roster-export';
 import { RosterImportResolver } from './graphql/roster-import.resolver';
+import { TransferRepository } from './infrastructure/transfer.repository';
+import { TransferCommands } from './application/transfer.commands';
+import { TransferResolver } from './graphql/transfer.resolver';
 
 // The service's parts, for MembershipModule and for the tests that serve a part of it (no configuration read here).
 
@@ -30,10 +33,13 @@ export const MEMBERSHIP_SUBGRAPH = {
   entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
 };
 
-/** Campuses, branches and members: the roster, the lifecycle commands, their resolvers. */
+/** Campuses, branches and members: the roster, the lifecycle commands (会籍转移's requests too), their resolvers. */
 export const MEMBER_PROVIDERS = [
   MembershipRepository,
   MembershipCommands,
+  TransferRepository,
+  TransferCommands,
+  TransferResolver,
   MembershipRootResolver,
   CampusResolver,
   BranchResolver,

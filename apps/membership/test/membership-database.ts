@@ -1,16 +1,24 @@
 import type { DataSource } from 'typeorm';
+import { Reach } from '@unionfed/auth';
 import { createDataSource, migrate } from '@unionfed/persistence';
 import { MESSAGING_MIGRATIONS, Outbox } from '@unionfed/messaging';
 import { createTestDatabase } from '@unionfed/testing';
 import { MembershipCommands } from '../src/application/membership.commands';
 import { MembershipRepository } from '../src/infrastructure/membership.repository';
+import { TransferCommands } from '../src/application/transfer.commands';
+import { TransferRepository } from '../src/infrastructure/transfer.repository';
 import { MEMBERSHIP_ENTITIES } from '../src/infrastructure/entities';
 import { MEMBERSHIP_MIGRATIONS } from '../src/infrastructure/migrations';
 
 export interface MembershipDatabase {
+  /** the database's URL (e.g. for a relay's LISTEN connection) */
+  url: string;
   dataSource: DataSource;
   repository: MembershipRepository;
   commands: MembershipCommands;
+  transfers: TransferCommands;
+  /** 会籍转移 as HQ makes it: request and acceptance in one step (HQ reaches both branches) */
+  transferAsHq(memberId: string, toBranchId: string, effectiveOn?: string): Promise<unknown>;
   drop(): Promise<void>;
 }
 
@@ -25,10 +33,19 @@ export async function membershipDatabase(label: string): Promise<MembershipDatab
   });
   await migrate(dataSource);
   const repository = new MembershipRepository(dataSource);
+  const outbox = new Outbox('/unionfed/membership');
+  const transfers = new TransferCommands(dataSource, repository, new TransferRepository(dataSource), outbox);
   return {
+    url: database.url,
     dataSource,
     repository,
-    commands: new MembershipCommands(dataSource, repository, new Outbox('/unionfed/membership')),
+    commands: new MembershipCommands(dataSource, repository, outbox),
+    transfers,
+    transferAsHq: (memberId, toBranchId, effectiveOn) =>
+      transfers.request(
+        { memberId, toBranchId, effectiveOn },
+        { subject: 'hq-test', reach: Reach.EVERYTHING },
+      ),
     drop: async () => {
       await dataSource.destroy();
       await database.drop();

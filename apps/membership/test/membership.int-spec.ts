@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { ConflictError, InvalidInputError, NotFoundError } from '@unionfed/domain-kit';
+import { ConflictError, InvalidInputError, NotFoundError, todayInShanghai } from '@unionfed/domain-kit';
 import { EVENT_REGISTRY, MembershipEvents, type MemberJoined } from '@unionfed/contracts';
 
 describe('membership write path (real PostgreSQL)', () => {
@@ -123,7 +123,7 @@ describe('membership write path (real PostgreSQL)', () => {
     ).rejects.toBeInstanceOf(ConflictError);
   });
 
-  it('keeps the whole record through a transfer, retirement and death: one history entry and one event each', async () => {
+  it('keeps the whole record through an HQ transfer, retirement and death: one history entry and one event each', async () => {
     const [campus] = await dataSource.query(`SELECT id FROM campus LIMIT 1`);
     const math = await commands.openBranch({
       campusId: campus.id,
@@ -141,7 +141,8 @@ describe('membership write path (real PostgreSQL)', () => {
       joinedOn: '2001-09-01',
     });
     const before = await events();
-    await commands.transfer(member.id, { toBranchId: math.id, effectiveOn: '2015-03-01' });
+    // HQ reaches both branches: its request is accepted at once (two entries, two events)
+    await database.transferAsHq(member.id, math.id, '2015-03-01');
     await commands.changeStatus(member.id, 'RETIRED', { effectiveOn: '2024-07-01' });
     await commands.changeStatus(member.id, 'DECEASED', { effectiveOn: '2026-01-15' });
     const history = await dataSource.query(
@@ -153,6 +154,7 @@ describe('membership write path (real PostgreSQL)', () => {
       { change: 'TRANSFERRED', branchId: math.id, effectiveOn: '2015-03-01' },
       { change: 'RETIRED', branchId: math.id, effectiveOn: '2024-07-01' },
       { change: 'DECEASED', branchId: math.id, effectiveOn: '2026-01-15' },
+      { change: 'TRANSFER_REQUESTED', branchId, effectiveOn: todayInShanghai() },
     ]);
     const types = await dataSource.query(
       `SELECT event_type FROM outbox WHERE message_key = $1 ORDER BY seq`,
@@ -160,17 +162,18 @@ describe('membership write path (real PostgreSQL)', () => {
     );
     expect(types.map((r: { event_type: string }) => r.event_type)).toEqual([
       MembershipEvents.MemberJoined.type,
+      MembershipEvents.MemberTransferRequested.type,
       MembershipEvents.MemberTransferred.type,
       MembershipEvents.MemberRetired.type,
       MembershipEvents.MemberDeceased.type,
     ]);
-    expect(await events()).toBe(before + 3);
+    expect(await events()).toBe(before + 4);
     // the record stays, with its final status
     expect(
       await dataSource.query(`SELECT status, branch_id AS "branchId" FROM member WHERE id = $1`, [member.id]),
     ).toEqual([{ status: 'DECEASED', branchId: math.id }]);
     // and an ended record changes no more, writing nothing
     await expect(commands.changeStatus(member.id, 'WITHDRAWN', {})).rejects.toBeInstanceOf(ConflictError);
-    expect(await events()).toBe(before + 3);
+    expect(await events()).toBe(before + 4);
   });
 });

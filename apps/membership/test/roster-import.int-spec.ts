@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { parse } from 'csv-parse/sync';
+import { Logger } from '@nestjs/common';
 import { Reach } from '@unionfed/auth';
 import { EVENT_REGISTRY, MembershipEvents, type MembersImported } from '@unionfed/contracts';
 import { Outbox } from '@unionfed/messaging';
@@ -595,5 +596,100 @@ describe('roster import and export (real PostgreSQL)', () => {
       { staff_number: 'R002', name: '乙' }, // the file's name, as an update of the member admitted meanwhile
       { staff_number: 'R003', name: '丙' },
     ]);
+  });
+
+  // these add members and jobs the tests above do not count: they come last
+  it('moves no member across branches for a branch officer: either way a per-row problem naming nobody, audited', async () => {
+    const admit = (staffNumber: string, branchId: string) =>
+      database.commands.admitMember({
+        branchId,
+        staffNumber,
+        name: `跨院${staffNumber}`,
+        gender: 'FEMALE',
+        category: 'TEACHER',
+        joinedOn: '2012-09-01',
+      });
+    const [inMath, inCs] = [await admit('XB01', math), await admit('XB02', cs)];
+    const audit = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      const before = await totals();
+      const { job, problems } = await importFile(
+        `${HEADER}\nXB01,跨院XB01,女,,CS,专任教师,2012-09-01,,,\nXB02,跨院XB02,女,,MATH,专任教师,2012-09-01,,,\nXB03,新人,男,1990-01-01,MATH,管理,2020-09-01,,,\n`,
+        { reach: Reach.of([math]), startedBy: { subject: 'math-officer', name: '数学组织委员' } },
+      );
+      expect(job).toMatchObject({ status: 'SUCCEEDED', created: 1, updated: 0, invalid: 2 });
+      expect(problems).toEqual([
+        // out of math to CS: CS is not the math officer's to import into
+        expect.objectContaining({ row: 2, code: 'FORBIDDEN' }),
+        // out of CS into math: the member is not the math officer's to move
+        expect.objectContaining({
+          row: 3,
+          column: '工号',
+          code: 'MEMBER_OUT_OF_REACH',
+          message: '该工号属于其他分工会的会员，您无权修改',
+          messageEn: 'this staff number belongs to a member of a branch you may not change',
+        }),
+      ]);
+      const refusal = JSON.stringify(problems[1]);
+      for (const secret of [inCs.name, inCs.memberNumber, inCs.id, cs, '计算机']) {
+        expect(refusal).not.toContain(secret);
+      }
+      expect(await database.repository.findMember(inMath.id)).toMatchObject({ branchId: math });
+      expect(await database.repository.findMember(inCs.id)).toMatchObject({ branchId: cs });
+      expect(await totals()).toEqual({
+        members: before.members + 1,
+        history: before.history + 1,
+        outbox: before.outbox + 1,
+      });
+      const audited = audit.mock.calls
+        .map(([message]) => String(message))
+        .filter((message) => message.includes('ROSTER_IMPORT_ROW_REFUSED') && message.includes(job.id));
+      expect(audited).toHaveLength(2);
+      expect(audited.join('\n')).toContain('math-officer');
+      expect(audited.join('\n')).not.toContain(inCs.name);
+    } finally {
+      audit.mockRestore();
+    }
+    // HQ's import moves them: one TRANSFERRED entry and one MemberTransferred each
+    const before = await totals();
+    const { job } = await importFile(
+      `${HEADER}\nXB01,跨院XB01,女,,CS,专任教师,2012-09-01,,,\nXB02,跨院XB02,女,,MATH,专任教师,2012-09-01,,,\n`,
+    );
+    expect(job).toMatchObject({ status: 'SUCCEEDED', updated: 2, invalid: 0 });
+    expect(await database.repository.findMember(inMath.id)).toMatchObject({ branchId: cs });
+    expect(await database.repository.findMember(inCs.id)).toMatchObject({ branchId: math });
+    expect(await totals()).toEqual({ ...before, history: before.history + 2, outbox: before.outbox + 2 });
+  });
+
+  it('refuses only the row with a malformed cell (an unquoted =HYPERLINK("…")) and imports the others', async () => {
+    const bad = 'QM02,=HYPERLINK("http://evil.example","点我"),女,1990-01-01,CS,管理,2020-09-01,,,';
+    const content = `${HEADER}\nQM01,周一,男,1990-01-01,CS,管理,2020-09-01,,,\n${bad}\nQM03,周三,女,1990-01-01,CS,管理,2020-09-01,,,\n`;
+    const before = await totals();
+    const { job, problems } = await importFile(content);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', totalRows: 3, created: 2, invalid: 1, errorCount: 1 });
+    expect(problems).toEqual([
+      expect.objectContaining({
+        row: 3,
+        column: null,
+        code: 'MALFORMED_ROW',
+        staffNumber: 'QM02',
+        message: expect.stringContaining('本行的引号不符合 CSV 格式'),
+        messageEn: expect.stringContaining("the row's quotes are not valid CSV"),
+      }),
+    ]);
+    expect(await totals()).toMatchObject({ members: before.members + 2, history: before.history + 2 });
+    expect(await database.repository.findMemberByStaffNumber('QM02')).toBeUndefined();
+  });
+
+  it('refuses an all-or-nothing import with a malformed cell, listing that row, writing nothing', async () => {
+    const bad = 'QM12,"周"十二,女,1990-01-01,CS,管理,2020-09-01,,,';
+    const before = await totals();
+    const { job, problems } = await importFile(
+      `${HEADER}\nQM11,周十一,男,1990-01-01,CS,管理,2020-09-01,,,\n${bad}\n`,
+      { onInvalid: 'ABORT' },
+    );
+    expect(job).toMatchObject({ status: 'ABORTED', created: 0, invalid: 1, errorCount: 1 });
+    expect(problems).toEqual([expect.objectContaining({ row: 3, code: 'MALFORMED_ROW' })]);
+    expect(await totals()).toEqual(before);
   });
 });

@@ -394,7 +394,7 @@ describe('federation structure: union groups, committees, merges (real PostgreSQ
       });
       const seq = await lastSeq();
       await commands.changeStatus(retiring.id, 'RETIRED', { effectiveOn: '2025-07-01' });
-      await commands.transfer(moving.id, { toBranchId: other.id, effectiveOn: '2025-09-01' });
+      await database.transferAsHq(moving.id, other.id, '2025-09-01');
       const terms = await dataSource.query(
         `SELECT member_id AS "memberId", branch_id AS "branchId", ends_on::text AS "endsOn", end_reason AS "endReason"
            FROM committee_appointment WHERE member_id = ANY($1) ORDER BY member_id, branch_id NULLS LAST`,
@@ -578,7 +578,7 @@ describe('federation structure: union groups, committees, merges (real PostgreSQ
       const branch = await openBranch();
       const other = await openBranch();
       const [leaving, retiring] = [await admit(branch.id), await admit(branch.id)];
-      await commands.transfer(leaving.id, { toBranchId: other.id, effectiveOn: '2025-01-01' });
+      await database.transferAsHq(leaving.id, other.id, '2025-01-01');
       await commands.changeStatus(retiring.id, 'RETIRED', { effectiveOn: '2025-01-01' });
       await structure.dissolveBranch({ branchId: branch.id, effectiveOn: '2025-12-31', reason: '机构调整' });
       expect(await database.repository.findBranch(branch.id)).toMatchObject({

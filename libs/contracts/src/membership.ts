@@ -15,6 +15,9 @@ import {
   MemberProfileUpdatedSchema,
   MemberRetiredSchema,
   MemberTransferredSchema,
+  MemberTransferRequestedSchema,
+  MemberTransferDeclinedSchema,
+  MemberTransferCancelledSchema,
   MemberWithdrewSchema,
 } from './gen/unionfed/events/v1/membership_pb';
 import { defineEvent, defineTopic } from './registry';
@@ -85,6 +88,25 @@ export const MembershipEvents = {
     MemberTransferredSchema,
     (e) => e.memberId,
     (e) => e.toBranchId,
+  ),
+  // a transfer request (and its end) concerns the branch the member is in, which they have not left
+  MemberTransferRequested: defineEvent(
+    member,
+    MemberTransferRequestedSchema,
+    (e) => e.memberId,
+    (e) => e.fromBranchId,
+  ),
+  MemberTransferDeclined: defineEvent(
+    member,
+    MemberTransferDeclinedSchema,
+    (e) => e.memberId,
+    (e) => e.fromBranchId,
+  ),
+  MemberTransferCancelled: defineEvent(
+    member,
+    MemberTransferCancelledSchema,
+    (e) => e.memberId,
+    (e) => e.fromBranchId,
   ),
   MemberRetired: defineEvent(
     member,

@@ -323,4 +323,22 @@ describe('membership directory projection (real PostgreSQL)', () => {
     expect(await member(id)).toMatchObject({ name: '孙丽华', status: 'RETIRED' });
     expect((await reader.sync()).eventsApplied).toBe(before + 4);
   });
+
+  it('acknowledges a transfer request and its end without moving the member: only MemberTransferred moves them', async () => {
+    const id = uuidv7();
+    const otherBranch = uuidv7();
+    await apply(joined(id));
+    const transfer = { transferId: uuidv7(), memberId: id, fromBranchId: branchId, toBranchId: otherBranch };
+    const outcomes = [
+      await apply(encodeEvent(MembershipEvents.MemberTransferRequested, transfer)),
+      await apply(encodeEvent(MembershipEvents.MemberTransferDeclined, transfer)),
+      await apply(encodeEvent(MembershipEvents.MemberTransferCancelled, transfer)),
+    ];
+    expect(outcomes).toEqual(['ignored', 'ignored', 'ignored']);
+    expect(await member(id)).toMatchObject({ branchId, status: 'ACTIVE' });
+    await apply(
+      encodeEvent(MembershipEvents.MemberTransferred, { ...transfer, transferId: transfer.transferId }),
+    );
+    expect(await member(id)).toMatchObject({ branchId: otherBranch, status: 'ACTIVE' });
+  });
 });

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { ConflictError, NotFoundError } from '@unionfed/domain-kit';
 import { inTransaction, uuidv7 } from '@unionfed/persistence';
 import { Outbox, type OutboxContext } from '@unionfed/messaging';
 import {
   admitMember,
   changeStatus,
-  transfer,
   type AdmitMemberInput,
   type Member,
+  type MemberHistoryEntry,
   normaliseStaffNumber,
 } from '../domain/member';
 import { openBranch, openCampus, type Branch, type Campus } from '../domain/structure';
@@ -127,33 +127,31 @@ export class MembershipCommands {
       return changed;
     });
   }
+}
 
-  /** 会籍转移: moves the member to another branch of the federation. */
-  transfer(
-    memberId: string,
-    input: { toBranchId: string; effectiveOn?: string | null },
-    context: OutboxContext = {},
-  ): Promise<Member> {
-    return inTransaction(this.dataSource, async (manager) => {
-      const member = await this.repository.findMember(memberId, manager, true);
-      if (!member) throw new NotFoundError('Member', memberId);
-      const to = await this.repository.findBranch(input.toBranchId, manager, true);
-      if (!to) throw new NotFoundError('Branch', input.toBranchId);
-      const { member: moved, history } = transfer(member, to, input);
-      await this.repository.recordChange(manager, moved, { id: uuidv7(), ...history });
-      await this.outbox.add(manager, memberTransferred(moved, member.branchId, history.effectiveOn), context);
-      // nor a role on the committee of the branch they left
-      await closeAppointmentsOnLeaving(
-        manager,
-        this.outbox,
-        member,
-        'TRANSFERRED',
-        history.effectiveOn,
-        context,
-      );
-      return moved;
-    });
-  }
+/**
+ * 会籍转移's move (on acceptance of a request): the member's record in its new branch with the TRANSFERRED entry,
+ * MemberTransferred, and the end of their committee and group-leader terms in the branch they leave — in the
+ * caller's transaction, after it locked the member and the target branch. `history` is the domain's entry.
+ */
+export async function recordTransfer(
+  manager: EntityManager,
+  repository: MembershipRepository,
+  outbox: Outbox,
+  before: Member,
+  moved: { member: Member; history: Omit<MemberHistoryEntry, 'id'> },
+  transferId: string,
+  context: OutboxContext = {},
+): Promise<void> {
+  const { member, history } = moved;
+  await repository.recordChange(manager, member, { id: uuidv7(), ...history });
+  await outbox.add(
+    manager,
+    memberTransferred(member, before.branchId, history.effectiveOn, transferId),
+    context,
+  );
+  // nor a role on the committee of the branch they left
+  await closeAppointmentsOnLeaving(manager, outbox, before, 'TRANSFERRED', history.effectiveOn, context);
 }
 
 type StatusChange = 'RETIRED' | 'WITHDRAWN' | 'DECEASED';

@@ -313,6 +313,10 @@ interface Snapshot {
   leaders: Map<string, string>;
 }
 
+const AUDIT = new Logger('Audit');
+/** row problems that are refused access (audited) */
+const REFUSED_ACCESS = new Set(['FORBIDDEN', 'MEMBER_OUT_OF_REACH']);
+
 /** One job's execution: its passes over the file, the batch plans, the writes and the counts. */
 class ImportRun {
   private readonly reach: Reach;
@@ -431,14 +435,16 @@ class ImportRun {
     for (let attempt = 1; ; attempt++) {
       let reserved: Reservation | undefined;
       try {
-        return await inTransaction(this.dataSource, async (manager) => {
+        const { plan, delta } = await inTransaction(this.dataSource, async (manager) => {
           const plan = await work(manager, attempt);
           reserved = this.reserve(plan.problems);
           await this.jobs.storeProblems(this.job.id, reserved.firstSeq, reserved.problems, manager);
           const delta = countsOf(plan, reserved.problems.length);
           await this.jobs.addProgress(this.job.id, delta, manager);
-          return delta;
+          return { plan, delta };
         });
+        this.auditRefusals(plan.problems);
+        return delta;
       } catch (error) {
         if (reserved) this.release(reserved);
         if (!(error instanceof ConcurrentChange) || attempt >= attempts) throw error;
@@ -466,6 +472,7 @@ class ImportRun {
       else throw error;
     }
     // rolled back: the counts say what happened — nothing but the problems found
+    this.auditRefusals(problems);
     const reserved = this.reserve(problems);
     await this.jobs.storeProblems(this.job.id, reserved.firstSeq, reserved.problems);
     this.counts = {
@@ -619,6 +626,27 @@ class ImportRun {
       }
     }
     return writes;
+  }
+
+  /**
+   * Rows refused because they reach out of the importer's branches — a branch they may not import into, or a
+   * member of another branch (whom the row would move) — are audited like any refused access: who, which job and
+   * row, never whose record.
+   */
+  private auditRefusals(problems: readonly RowProblem[]): void {
+    for (const problem of problems) {
+      if (!REFUSED_ACCESS.has(problem.code)) continue;
+      AUDIT.warn(
+        `roster import row refused ${JSON.stringify({
+          action: 'ROSTER_IMPORT_ROW_REFUSED',
+          code: problem.code,
+          jobId: this.job.id,
+          row: problem.row,
+          actor: this.job.startedBy,
+          actorName: this.job.startedByName,
+        })}`,
+      );
+    }
   }
 
   /** Numbers the next problems to store, within MAX_STORED_PROBLEMS (synchronous: commits may overlap). */

@@ -34,7 +34,16 @@ export interface MemberHistoryEntry {
   id: string;
   memberId: string;
   change:
-    'JOINED' | 'PROFILE_UPDATED' | 'TRANSFERRED' | 'RETIRED' | 'WITHDRAWN' | 'DECEASED' | 'GROUP_CHANGED';
+    | 'JOINED'
+    | 'PROFILE_UPDATED'
+    | 'TRANSFER_REQUESTED'
+    | 'TRANSFER_DECLINED'
+    | 'TRANSFER_CANCELLED'
+    | 'TRANSFERRED'
+    | 'RETIRED'
+    | 'WITHDRAWN'
+    | 'DECEASED'
+    | 'GROUP_CHANGED';
   branchId: string;
   effectiveOn: string;
   details: HistoryDetails;

@@ -150,6 +150,10 @@ const PROBLEM_WORDS: Record<string, (f: Words, detail: Record<string, unknown>) 
     zh: `${f.zh} ${d.value} 在文件中重复出现（第 ${d.rows} 行），请只保留一行`,
     en: `${f.en} ${d.value} appears more than once in the file (rows ${d.rows}); keep one`,
   }),
+  MALFORMED_ROW: () => ({
+    zh: '本行的引号不符合 CSV 格式（例如未加引号的 =HYPERLINK("…")），无法确定各列的内容，请修正后重新导入该行',
+    en: 'the row\'s quotes are not valid CSV (e.g. an unquoted =HYPERLINK("…")), so its columns cannot be told apart; fix the row and import it again',
+  }),
   CELL_TOO_LARGE: (f, d) => ({
     zh: `${f.zh}单元格过长（${d.length} 个字符，最多 ${MAX_CELL_CHARS} 个）`,
     en: `${f.en} cell is too long (${d.length} characters, at most ${MAX_CELL_CHARS})`,
@@ -369,6 +373,8 @@ export interface RosterRow {
   cells: Partial<Record<RosterField, string>>;
   /** field → the cell's length, for cells over MAX_CELL_CHARS (their text is not kept) */
   oversized?: Partial<Record<RosterField, number>>;
+  /** a CSV row with a stray quote: where its cells begin and end is a guess, so none of them is taken */
+  malformed?: true;
 }
 
 const GENDER_WORDS: Record<string, string> = {
@@ -538,6 +544,13 @@ export function checkRow(row: RosterRow, context: RowContext): CheckedRow {
     text?: string,
   ) => problems.push(rowProblem(row.row, field, code, columns, detail, text));
   const cell = (field: RosterField) => (row.oversized?.[field] !== undefined ? '' : (row.cells[field] ?? ''));
+
+  if (row.malformed) {
+    // its cells may be shifted: checking them would only report problems that are not there
+    problem(null, 'MALFORMED_ROW');
+    const staffNumber = staffNumberKey(cell('staffNumber')) || undefined;
+    return { ok: false, row: row.row, staffNumber, problems: problems.map((p) => ({ ...p, staffNumber })) };
+  }
 
   for (const [field, length] of Object.entries(row.oversized ?? {}))
     problem(field as RosterField, 'CELL_TOO_LARGE', { length });

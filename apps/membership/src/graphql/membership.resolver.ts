@@ -142,17 +142,6 @@ export class MembershipRootResolver {
     return this.commands.admitMember(input, outboxContext(ctx));
   }
 
-  @Mutation('transferMember')
-  async transferMember(
-    @Args('input') input: { memberId: string; toBranchId: string; effectiveOn?: string | null },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
-  ): Promise<Member> {
-    await this.assertMemberReached(input.memberId, reach);
-    if (!existingId(input.toBranchId)) throw new NotFoundError('Branch', input.toBranchId);
-    return this.commands.transfer(input.memberId, input, outboxContext(ctx));
-  }
-
   @Mutation('retireMember')
   retireMember(
     @Args('input') input: StatusChangeInput,

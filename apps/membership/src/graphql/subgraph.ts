@@ -5,4 +5,5 @@ export const SUBGRAPH_TYPE_PATHS = [
   join(__dirname, 'schema.graphql'),
   join(__dirname, 'structure.graphql'),
   join(__dirname, 'roster-import.graphql'),
+  join(__dirname, 'transfer.graphql'),
 ];

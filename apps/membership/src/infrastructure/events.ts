@@ -11,6 +11,7 @@ import {
 } from '@unionfed/contracts';
 import type { Branch } from '../domain/structure';
 import type { Member } from '../domain/member';
+import type { MemberTransfer } from '../domain/transfer';
 
 /** Maps membership's domain facts to its public integration events (the protobuf contract). */
 export function branchOpened(branch: Branch, openedAt: Date): EncodedEvent {
@@ -91,14 +92,44 @@ export function memberProfileUpdated(member: Member, effectiveOn: string): Encod
   });
 }
 
-export function memberTransferred(member: Member, fromBranchId: string, effectiveOn: string): EncodedEvent {
+export function memberTransferred(
+  member: Member,
+  fromBranchId: string,
+  effectiveOn: string,
+  transferId = '',
+): EncodedEvent {
   return encodeEvent(MembershipEvents.MemberTransferred, {
     memberId: member.id,
     fromBranchId,
     toBranchId: member.branchId,
     toGroupId: member.groupId ?? '',
     effectiveOn: date(effectiveOn),
+    transferId,
   });
+}
+
+const transferOf = (request: MemberTransfer) => ({
+  transferId: request.id,
+  memberId: request.memberId,
+  fromBranchId: request.fromBranchId,
+  toBranchId: request.toBranchId,
+});
+
+/** 会籍转移, step one: the request (the member has not moved). */
+export function memberTransferRequested(request: MemberTransfer): EncodedEvent {
+  return encodeEvent(MembershipEvents.MemberTransferRequested, {
+    ...transferOf(request),
+    effectiveOn: date(request.effectiveOn),
+    requestedAt: timestampFromDate(request.requestedAt),
+  });
+}
+
+/** The request ended without a move: declined by the receiving branch or cancelled by the sender. */
+export function memberTransferClosed(request: MemberTransfer): EncodedEvent {
+  const at = timestampFromDate(request.decidedAt ?? new Date());
+  return request.status === 'DECLINED'
+    ? encodeEvent(MembershipEvents.MemberTransferDeclined, { ...transferOf(request), declinedAt: at })
+    : encodeEvent(MembershipEvents.MemberTransferCancelled, { ...transferOf(request), cancelledAt: at });
 }
 
 /** The event of a status change: 退休 MemberRetired, 退会 MemberWithdrew, 去世 MemberDeceased. */

@@ -218,6 +218,11 @@ export class MembershipRepository {
     await manager.insert(MemberHistoryEntity, history);
   }
 
+  /** A history entry that changes nothing of the record itself (e.g. a transfer request). */
+  async addHistory(manager: EntityManager, history: MemberHistoryEntry): Promise<void> {
+    await manager.insert(MemberHistoryEntity, history);
+  }
+
   async findMemberByStaffNumber(staffNumber: string, manager?: EntityManager): Promise<Member | undefined> {
     const entity = await this.m(manager).findOneBy(MemberEntity, { staffNumber });
     return entity ? toMember(entity) : undefined;
@@ -235,7 +240,8 @@ export class MembershipRepository {
   async history(memberId: string): Promise<MemberHistoryEntity[]> {
     return this.dataSource.manager.find(MemberHistoryEntity, {
       where: { memberId },
-      order: { effectiveOn: 'ASC', recordedAt: 'ASC' },
+      // one transaction's entries share recorded_at (e.g. an HQ transfer's request and move): then by id (UUIDv7)
+      order: { effectiveOn: 'ASC', recordedAt: 'ASC', id: 'ASC' },
     });
   }
 

@@ -159,6 +159,27 @@ describe('reading a roster file', () => {
     });
   });
 
+  it('keeps reading past a row with a stray quote (an unquoted =HYPERLINK("…")), marking that row as malformed', async () => {
+    const bad = 'T1003,=HYPERLINK("http://evil.example","点我"),男,1980-01-01,CS,管理';
+    const { rows } = await read(file(`${HEADER}\n${ROWS[0]}\n${bad}\n${ROWS[1]}\n`));
+    expect(rows.map((r) => [r.row, r.cells.staffNumber, r.malformed])).toEqual([
+      [2, 'T1001', undefined],
+      [3, 'T1003', true],
+      [4, 'T1002', undefined],
+    ]);
+    expect(rows[2].cells).toMatchObject({ name: '王强', gender: '男', category: '管理' });
+  });
+
+  it('marks a row whose quoted cell has text after its closing quote, and reads a properly quoted one as it is', async () => {
+    const { rows } = await read(
+      file(`${HEADER}\nT1003,"陈"静,女,1985-03-08,CS,专任教师\nT1004,"王""强",男,1979-11-02,CS,管理\n`),
+    );
+    expect(rows.map((r) => [r.row, r.malformed, r.cells.name])).toEqual([
+      [2, true, '"陈"静'],
+      [3, undefined, '王"强'],
+    ]);
+  });
+
   it('drops a 10 MB cell as it streams by and reports its row and length; the rows around it are intact', async () => {
     const huge = `"${'长,"" \n'.repeat((10 * 1024 * 1024) / 8)}"`; // quoted, with delimiters, quotes and newlines inside
     const path = file(`${HEADER}\n${ROWS[0]}\nT1003,${huge},男,1980-01-01,CS,管理\n${ROWS[1]}\n`);
@@ -270,6 +291,17 @@ describe('the cell guard in front of the CSV parser', () => {
       const guard = new CellGuard(',', 20);
       expect(guard.feed(csv.slice(0, cut)) + guard.feed(csv.slice(cut)) + guard.finish()).toBe(expected);
     }
+  });
+
+  it('marks a cell with a stray quote at its end, in any chunking, and leaves well-quoted cells alone', () => {
+    const text = 'a,b"c,"d""e"f,"g"\n';
+    const marked = 'a,b"c\u0001,"d""e"f\u0001,"g"\n';
+    expect(whole(text, 100)).toBe(marked);
+    for (let cut = 1; cut < text.length; cut++) {
+      const guard = new CellGuard(',', 100);
+      expect(guard.feed(text.slice(0, cut)) + guard.feed(text.slice(cut)) + guard.finish()).toBe(marked);
+    }
+    expect(whole(csv, 100)).toBe(csv);
   });
 
   it('never holds more than one cell’s text: a 10 MB cell passes through as a few bytes', () => {

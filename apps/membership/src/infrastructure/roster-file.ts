@@ -42,6 +42,8 @@ export interface CellRow {
   cells: string[];
   /** column index → length of a cell too long to keep */
   oversized?: Map<number, number>;
+  /** CSV: a cell of the row has a stray quote, so its cells may be cut where the writer did not mean */
+  malformed?: true;
 }
 
 const HEAD_BYTES = 64 * 1024;
@@ -208,6 +210,11 @@ async function checkXlsxZip(path: string, size: number): Promise<void> {
 
 /** Marks a CSV cell whose text the guard dropped: NUL (never in a roster's text) and the cell's length. */
 const OVERSIZED_MARK = '\u0000';
+/**
+ * Ends a CSV cell with a stray quote — one inside an unquoted cell (`=HYPERLINK("…")`) or text after a closing
+ * quote (`"陈"静`), where strict CSV has no meaning: U+0001, never in a roster's text either.
+ */
+const STRAY_QUOTE_MARK = '\u0001';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -225,6 +232,8 @@ export class CellGuard {
   private quoteClosed = false;
   private cellLength = 0;
   private skipping = false;
+  /** the current cell has a stray quote: it is marked when it ends */
+  private stray = false;
   /** the current cell's text from earlier chunks, not yet passed on */
   private carry = '';
   private readonly delimiter: number;
@@ -256,11 +265,20 @@ export class CellGuard {
           out += `${OVERSIZED_MARK}${this.cellLength}`;
           segmentStart = i;
           this.skipping = false;
+        } else if (this.stray) {
+          // pass on the cell up to here, then its mark; the delimiter follows with the rest
+          out += this.carry + text.slice(segmentStart, i) + STRAY_QUOTE_MARK;
+          this.carry = '';
+          segmentStart = i;
         }
+        this.stray = false;
         this.cellLength = 0;
         cellStart = i + 1;
         continue;
       } else {
+        // a quote in an unquoted cell, or anything after a closing quote: strict CSV refuses it (the parser,
+        // relaxed, keeps it as text)
+        if (c === QUOTE || this.quoteClosed) this.stray = true;
         this.quoteClosed = false;
       }
       this.cellLength++;
@@ -283,9 +301,12 @@ export class CellGuard {
 
   /** What is left at the end of the file. */
   finish(): string {
-    const rest = this.skipping ? `${OVERSIZED_MARK}${this.cellLength}` : this.carry;
+    const rest = this.skipping
+      ? `${OVERSIZED_MARK}${this.cellLength}`
+      : this.carry + (this.stray ? STRAY_QUOTE_MARK : '');
     this.carry = '';
     this.skipping = false;
+    this.stray = false;
     return rest;
   }
 }
@@ -310,6 +331,10 @@ async function* csvCells(path: string, facts: RosterFileFacts): AsyncGenerator<C
   const parser = parseCsv({
     delimiter: facts.delimiter,
     relax_column_count: true,
+    // a stray quote (an unquoted =HYPERLINK("…")) is kept as text instead of failing the file: the guard marks
+    // its cell, and the row — only that row — is refused (MALFORMED_ROW). In strict mode the parser would stop
+    // at it, and skip_records_with_error resynchronises on the wrong quotes, swallowing the valid rows after it.
+    relax_quotes: true,
     skip_empty_lines: false,
     max_record_size: MAX_CSV_RECORD_CHARS,
   });
@@ -320,13 +345,17 @@ async function* csvCells(path: string, facts: RosterFileFacts): AsyncGenerator<C
     for await (const record of parser as AsyncIterable<string[]>) {
       row++;
       let oversized: Map<number, number> | undefined;
+      let malformed: true | undefined;
       record.forEach((cell, column) => {
         if (cell.charCodeAt(0) === 0 && /^\u0000\d+$/.test(cell)) {
           (oversized ??= new Map()).set(column, Number(cell.slice(1)));
           record[column] = '';
+        } else if (cell.endsWith(STRAY_QUOTE_MARK)) {
+          malformed = true;
+          record[column] = cell.slice(0, -1);
         }
       });
-      yield { row, cells: record, oversized };
+      yield { row, cells: record, oversized, ...(malformed ? { malformed } : {}) };
     }
   } catch (error) {
     if (error instanceof CsvError) {
@@ -455,7 +484,7 @@ export class RosterReader {
   async *rows(): AsyncGenerator<RosterRow> {
     const fields = [...this.columns.indexOf.entries()] as [RosterField, number][];
     let count = 0;
-    for await (const { row, cells, oversized } of readCells(this.path, this.facts)) {
+    for await (const { row, cells, oversized, malformed } of readCells(this.path, this.facts)) {
       if (row <= this.headerRow) continue;
       if (cells.every((cell) => cell.trim() === '') && !oversized) continue;
       if (++count > MAX_ROWS) {
@@ -472,7 +501,7 @@ export class RosterReader {
         if (length !== undefined) (tooLong ??= {})[field] = length;
         else values[field] = plainText(cells[index] ?? '');
       }
-      yield { row, cells: values, oversized: tooLong };
+      yield { row, cells: values, oversized: tooLong, ...(malformed ? { malformed } : {}) };
     }
   }
 }

@@ -3,6 +3,7 @@ import { FederationStructure1763800000300 } from './1763800000300-federation-str
 import { RosterImport1763800000400 } from './1763800000400-roster-import';
 import { RosterQueryIndexes1763800000410 } from './1763800000410-roster-query-indexes';
 import { RosterCountIndexes1763800000420 } from './1763800000420-roster-count-indexes';
+import { MemberTransfers1763800000500 } from './1763800000500-member-transfers';
 
 export const MEMBERSHIP_MIGRATIONS = [
   MembershipSchema1763800000100,
@@ -10,4 +11,5 @@ export const MEMBERSHIP_MIGRATIONS = [
   RosterImport1763800000400,
   RosterQueryIndexes1763800000410,
   RosterCountIndexes1763800000420,
+  MemberTransfers1763800000500,
 ];

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file unionfed/events/v1/membership.proto.
  */
 export const file_unionfed_events_v1_membership: GenFile = /*@__PURE__*/
-  fileDesc("CiN1bmlvbmZlZC9ldmVudHMvdjEvbWVtYmVyc2hpcC5wcm90bxISdW5pb25mZWQuZXZlbnRzLnYxIsYBCgxCcmFuY2hPcGVuZWQSEQoJYnJhbmNoX2lkGAEgASgJEhEKCWNhbXB1c19pZBgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBG5hbWUYBCABKAkSLAoEa2luZBgFIAEoDjIeLnVuaW9uZmVkLmV2ZW50cy52MS5CcmFuY2hLaW5kEhcKD3N0YWZmX2hlYWRjb3VudBgGIAEoBRItCglvcGVuZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsoBCg1CcmFuY2hVcGRhdGVkEhEKCWJyYW5jaF9pZBgBIAEoCRIRCgljYW1wdXNfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEiwKBGtpbmQYBSABKA4yHi51bmlvbmZlZC5ldmVudHMudjEuQnJhbmNoS2luZBIXCg9zdGFmZl9oZWFkY291bnQYBiABKAUSMAoGc3RhdHVzGAcgASgOMiAudW5pb25mZWQuZXZlbnRzLnYxLkJyYW5jaFN0YXR1cyKHAgoNTWVtYmVyUHJvZmlsZRIUCgxzdGFmZl9udW1iZXIYASABKAkSFQoNbWVtYmVyX251bWJlchgCIAEoCRIMCgRuYW1lGAMgASgJEioKBmdlbmRlchgEIAEoDjIaLnVuaW9uZmVkLmV2ZW50cy52MS5HZW5kZXISLAoKYmlydGhfZGF0ZRgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEjQKCGNhdGVnb3J5GAYgASgOMiIudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlckNhdGVnb3J5Eg0KBXRpdGxlGAcgASgJEg0KBXBob25lGAggASgJEg0KBWVtYWlsGAkgASgJIqcBCgxNZW1iZXJKb2luZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIyCgdwcm9maWxlGAQgASgLMiEudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlclByb2ZpbGUSKwoJam9pbmVkX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUiZwoPTWVtYmVyc0ltcG9ydGVkEg4KBmpvYl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSMQoHbWVtYmVycxgDIAMoCzIgLnVuaW9uZmVkLmV2ZW50cy52MS5NZW1iZXJKb2luZWQioAEKFE1lbWJlclByb2ZpbGVVcGRhdGVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSMgoHcHJvZmlsZRgDIAEoCzIhLnVuaW9uZmVkLmV2ZW50cy52MS5NZW1iZXJQcm9maWxlEi4KDGVmZmVjdGl2ZV9vbhgEIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIq8BChFNZW1iZXJUcmFuc2ZlcnJlZBIRCgltZW1iZXJfaWQYASABKAkSFgoOZnJvbV9icmFuY2hfaWQYAiABKAkSFAoMdG9fYnJhbmNoX2lkGAMgASgJEhMKC3RvX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEhQKDGJyYW5jaF9tZXJnZRgGIAEoCCJlCg1NZW1iZXJSZXRpcmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZWZmZWN0aXZlX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUidgoOTWVtYmVyV2l0aGRyZXcSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIOCgZyZWFzb24YBCABKAkiZgoOTWVtYmVyRGVjZWFzZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSKoAQoMQnJhbmNoTWVyZ2VkEhgKEHNvdXJjZV9icmFuY2hfaWQYASABKAkSGAoQdGFyZ2V0X2JyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIVCg1tb3ZlZF9tZW1iZXJzGAQgASgFEh0KFW1vdmVkX3N0YWZmX2hlYWRjb3VudBgFIAEoBSJkCg9CcmFuY2hEaXNzb2x2ZWQSEQoJYnJhbmNoX2lkGAEgASgJEi4KDGVmZmVjdGl2ZV9vbhgCIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg4KBnJlYXNvbhgDIAEoCSKMAQoQVW5pb25Hcm91cEZvcm1lZBIQCghncm91cF9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIYChBsZWFkZXJfbWVtYmVyX2lkGAQgASgJEisKCWZvcm1lZF9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIkYKEVVuaW9uR3JvdXBSZW5hbWVkEhAKCGdyb3VwX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIMCgRuYW1lGAMgASgJImoKE1VuaW9uR3JvdXBEaXNzb2x2ZWQSEAoIZ3JvdXBfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEi4KDGRpc3NvbHZlZF9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIpMBChJNZW1iZXJHcm91cENoYW5nZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIVCg1mcm9tX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIvoBChVDb21taXR0ZWVSb2xlQXNzaWduZWQSFgoOYXBwb2ludG1lbnRfaWQYASABKAkSGwoTY29tbWl0dGVlX2JyYW5jaF9pZBgCIAEoCRIRCgltZW1iZXJfaWQYAyABKAkSLwoEcm9sZRgEIAEoDjIhLnVuaW9uZmVkLmV2ZW50cy52MS5Db21taXR0ZWVSb2xlEhAKCGdyb3VwX2lkGAUgASgJEisKCXN0YXJ0c19vbhgGIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEikKB2VuZHNfb24YByABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSLaAQoSQ29tbWl0dGVlUm9sZUVuZGVkEhYKDmFwcG9pbnRtZW50X2lkGAEgASgJEhsKE2NvbW1pdHRlZV9icmFuY2hfaWQYAiABKAkSEQoJbWVtYmVyX2lkGAMgASgJEi8KBHJvbGUYBCABKA4yIS51bmlvbmZlZC5ldmVudHMudjEuQ29tbWl0dGVlUm9sZRIQCghncm91cF9pZBgFIAEoCRIpCgdlbmRzX29uGAYgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDgoGcmVhc29uGAcgASgJKpgBCgpCcmFuY2hLaW5kEhsKF0JSQU5DSF9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQlJBTkNIX0tJTkRfQ09MTEVHRRABEh4KGkJSQU5DSF9LSU5EX0FETUlOSVNUUkFUSU9OEAISGgoWQlJBTkNIX0tJTkRfQUZGSUxJQVRFRBADEhgKFEJSQU5DSF9LSU5EX1JFVElSRUVTEAQqfgoMQnJhbmNoU3RhdHVzEh0KGUJSQU5DSF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRCUkFOQ0hfU1RBVFVTX0FDVElWRRABEhgKFEJSQU5DSF9TVEFUVVNfTUVSR0VEEAISGwoXQlJBTkNIX1NUQVRVU19ESVNTT0xWRUQQAyrvAQoNQ29tbWl0dGVlUm9sZRIeChpDT01NSVRURUVfUk9MRV9VTlNQRUNJRklFRBAAEhgKFENPTU1JVFRFRV9ST0xFX0NIQUlSEAESHQoZQ09NTUlUVEVFX1JPTEVfVklDRV9DSEFJUhACEhwKGENPTU1JVFRFRV9ST0xFX0NPTU1JVFRFRRADEiIKHkNPTU1JVFRFRV9ST0xFX1dPTUVOX0NPTU1JVFRFRRAEEiIKHkNPTU1JVFRFRV9ST0xFX0FVRElUX0NPTU1JVFRFRRAFEh8KG0NPTU1JVFRFRV9ST0xFX0dST1VQX0xFQURFUhAGKkQKBkdlbmRlchIWChJHRU5ERVJfVU5TUEVDSUZJRUQQABIPCgtHRU5ERVJfTUFMRRABEhEKDUdFTkRFUl9GRU1BTEUQAiqpAQoOTWVtYmVyQ2F0ZWdvcnkSHwobTUVNQkVSX0NBVEVHT1JZX1VOU1BFQ0lGSUVEEAASGwoXTUVNQkVSX0NBVEVHT1JZX1RFQUNIRVIQARIeChpNRU1CRVJfQ0FURUdPUllfTUFOQUdFTUVOVBACEhsKF01FTUJFUl9DQVRFR09SWV9TVVBQT1JUEAMSHAoYTUVNQkVSX0NBVEVHT1JZX0NPTlRSQUNUEAQqvgEKDE1lbWJlclN0YXR1cxIdChlNRU1CRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUTUVNQkVSX1NUQVRVU19BQ1RJVkUQARIZChVNRU1CRVJfU1RBVFVTX1JFVElSRUQQAhIhCh1NRU1CRVJfU1RBVFVTX1RSQU5TRkVSUkVEX09VVBADEhsKF01FTUJFUl9TVEFUVVNfV0lUSERSQVdOEAQSGgoWTUVNQkVSX1NUQVRVU19ERUNFQVNFRBAFYgZwcm90bzM", [file_google_protobuf_timestamp, file_unionfed_events_v1_common]);
+  fileDesc("CiN1bmlvbmZlZC9ldmVudHMvdjEvbWVtYmVyc2hpcC5wcm90bxISdW5pb25mZWQuZXZlbnRzLnYxIsYBCgxCcmFuY2hPcGVuZWQSEQoJYnJhbmNoX2lkGAEgASgJEhEKCWNhbXB1c19pZBgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBG5hbWUYBCABKAkSLAoEa2luZBgFIAEoDjIeLnVuaW9uZmVkLmV2ZW50cy52MS5CcmFuY2hLaW5kEhcKD3N0YWZmX2hlYWRjb3VudBgGIAEoBRItCglvcGVuZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsoBCg1CcmFuY2hVcGRhdGVkEhEKCWJyYW5jaF9pZBgBIAEoCRIRCgljYW1wdXNfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEiwKBGtpbmQYBSABKA4yHi51bmlvbmZlZC5ldmVudHMudjEuQnJhbmNoS2luZBIXCg9zdGFmZl9oZWFkY291bnQYBiABKAUSMAoGc3RhdHVzGAcgASgOMiAudW5pb25mZWQuZXZlbnRzLnYxLkJyYW5jaFN0YXR1cyKHAgoNTWVtYmVyUHJvZmlsZRIUCgxzdGFmZl9udW1iZXIYASABKAkSFQoNbWVtYmVyX251bWJlchgCIAEoCRIMCgRuYW1lGAMgASgJEioKBmdlbmRlchgEIAEoDjIaLnVuaW9uZmVkLmV2ZW50cy52MS5HZW5kZXISLAoKYmlydGhfZGF0ZRgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEjQKCGNhdGVnb3J5GAYgASgOMiIudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlckNhdGVnb3J5Eg0KBXRpdGxlGAcgASgJEg0KBXBob25lGAggASgJEg0KBWVtYWlsGAkgASgJIqcBCgxNZW1iZXJKb2luZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIyCgdwcm9maWxlGAQgASgLMiEudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlclByb2ZpbGUSKwoJam9pbmVkX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUiZwoPTWVtYmVyc0ltcG9ydGVkEg4KBmpvYl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSMQoHbWVtYmVycxgDIAMoCzIgLnVuaW9uZmVkLmV2ZW50cy52MS5NZW1iZXJKb2luZWQioAEKFE1lbWJlclByb2ZpbGVVcGRhdGVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSMgoHcHJvZmlsZRgDIAEoCzIhLnVuaW9uZmVkLmV2ZW50cy52MS5NZW1iZXJQcm9maWxlEi4KDGVmZmVjdGl2ZV9vbhgEIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlIsQBChFNZW1iZXJUcmFuc2ZlcnJlZBIRCgltZW1iZXJfaWQYASABKAkSFgoOZnJvbV9icmFuY2hfaWQYAiABKAkSFAoMdG9fYnJhbmNoX2lkGAMgASgJEhMKC3RvX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEhQKDGJyYW5jaF9tZXJnZRgGIAEoCBITCgt0cmFuc2Zlcl9pZBgHIAEoCSLRAQoXTWVtYmVyVHJhbnNmZXJSZXF1ZXN0ZWQSEwoLdHJhbnNmZXJfaWQYASABKAkSEQoJbWVtYmVyX2lkGAIgASgJEhYKDmZyb21fYnJhbmNoX2lkGAMgASgJEhQKDHRvX2JyYW5jaF9pZBgEIAEoCRIuCgxlZmZlY3RpdmVfb24YBSABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIwCgxyZXF1ZXN0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp8BChZNZW1iZXJUcmFuc2ZlckRlY2xpbmVkEhMKC3RyYW5zZmVyX2lkGAEgASgJEhEKCW1lbWJlcl9pZBgCIAEoCRIWCg5mcm9tX2JyYW5jaF9pZBgDIAEoCRIUCgx0b19icmFuY2hfaWQYBCABKAkSLwoLZGVjbGluZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqEBChdNZW1iZXJUcmFuc2ZlckNhbmNlbGxlZBITCgt0cmFuc2Zlcl9pZBgBIAEoCRIRCgltZW1iZXJfaWQYAiABKAkSFgoOZnJvbV9icmFuY2hfaWQYAyABKAkSFAoMdG9fYnJhbmNoX2lkGAQgASgJEjAKDGNhbmNlbGxlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoNTWVtYmVyUmV0aXJlZBIRCgltZW1iZXJfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEi4KDGVmZmVjdGl2ZV9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlInYKDk1lbWJlcldpdGhkcmV3EhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZWZmZWN0aXZlX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDgoGcmVhc29uGAQgASgJImYKDk1lbWJlckRlY2Vhc2VkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZWZmZWN0aXZlX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUiqAEKDEJyYW5jaE1lcmdlZBIYChBzb3VyY2VfYnJhbmNoX2lkGAEgASgJEhgKEHRhcmdldF9icmFuY2hfaWQYAiABKAkSLgoMZWZmZWN0aXZlX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSFQoNbW92ZWRfbWVtYmVycxgEIAEoBRIdChVtb3ZlZF9zdGFmZl9oZWFkY291bnQYBSABKAUiZAoPQnJhbmNoRGlzc29sdmVkEhEKCWJyYW5jaF9pZBgBIAEoCRIuCgxlZmZlY3RpdmVfb24YAiABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIOCgZyZWFzb24YAyABKAkijAEKEFVuaW9uR3JvdXBGb3JtZWQSEAoIZ3JvdXBfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSGAoQbGVhZGVyX21lbWJlcl9pZBgEIAEoCRIrCglmb3JtZWRfb24YBSABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSJGChFVbmlvbkdyb3VwUmVuYW1lZBIQCghncm91cF9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSDAoEbmFtZRgDIAEoCSJqChNVbmlvbkdyb3VwRGlzc29sdmVkEhAKCGdyb3VwX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxkaXNzb2x2ZWRfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSKTAQoSTWVtYmVyR3JvdXBDaGFuZ2VkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSEAoIZ3JvdXBfaWQYAyABKAkSFQoNZnJvbV9ncm91cF9pZBgEIAEoCRIuCgxlZmZlY3RpdmVfb24YBSABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZSL6AQoVQ29tbWl0dGVlUm9sZUFzc2lnbmVkEhYKDmFwcG9pbnRtZW50X2lkGAEgASgJEhsKE2NvbW1pdHRlZV9icmFuY2hfaWQYAiABKAkSEQoJbWVtYmVyX2lkGAMgASgJEi8KBHJvbGUYBCABKA4yIS51bmlvbmZlZC5ldmVudHMudjEuQ29tbWl0dGVlUm9sZRIQCghncm91cF9pZBgFIAEoCRIrCglzdGFydHNfb24YBiABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIpCgdlbmRzX29uGAcgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUi2gEKEkNvbW1pdHRlZVJvbGVFbmRlZBIWCg5hcHBvaW50bWVudF9pZBgBIAEoCRIbChNjb21taXR0ZWVfYnJhbmNoX2lkGAIgASgJEhEKCW1lbWJlcl9pZBgDIAEoCRIvCgRyb2xlGAQgASgOMiEudW5pb25mZWQuZXZlbnRzLnYxLkNvbW1pdHRlZVJvbGUSEAoIZ3JvdXBfaWQYBSABKAkSKQoHZW5kc19vbhgGIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg4KBnJlYXNvbhgHIAEoCSqYAQoKQnJhbmNoS2luZBIbChdCUkFOQ0hfS0lORF9VTlNQRUNJRklFRBAAEhcKE0JSQU5DSF9LSU5EX0NPTExFR0UQARIeChpCUkFOQ0hfS0lORF9BRE1JTklTVFJBVElPThACEhoKFkJSQU5DSF9LSU5EX0FGRklMSUFURUQQAxIYChRCUkFOQ0hfS0lORF9SRVRJUkVFUxAEKn4KDEJyYW5jaFN0YXR1cxIdChlCUkFOQ0hfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUQlJBTkNIX1NUQVRVU19BQ1RJVkUQARIYChRCUkFOQ0hfU1RBVFVTX01FUkdFRBACEhsKF0JSQU5DSF9TVEFUVVNfRElTU09MVkVEEAMq7wEKDUNvbW1pdHRlZVJvbGUSHgoaQ09NTUlUVEVFX1JPTEVfVU5TUEVDSUZJRUQQABIYChRDT01NSVRURUVfUk9MRV9DSEFJUhABEh0KGUNPTU1JVFRFRV9ST0xFX1ZJQ0VfQ0hBSVIQAhIcChhDT01NSVRURUVfUk9MRV9DT01NSVRURUUQAxIiCh5DT01NSVRURUVfUk9MRV9XT01FTl9DT01NSVRURUUQBBIiCh5DT01NSVRURUVfUk9MRV9BVURJVF9DT01NSVRURUUQBRIfChtDT01NSVRURUVfUk9MRV9HUk9VUF9MRUFERVIQBipECgZHZW5kZXISFgoSR0VOREVSX1VOU1BFQ0lGSUVEEAASDwoLR0VOREVSX01BTEUQARIRCg1HRU5ERVJfRkVNQUxFEAIqqQEKDk1lbWJlckNhdGVnb3J5Eh8KG01FTUJFUl9DQVRFR09SWV9VTlNQRUNJRklFRBAAEhsKF01FTUJFUl9DQVRFR09SWV9URUFDSEVSEAESHgoaTUVNQkVSX0NBVEVHT1JZX01BTkFHRU1FTlQQAhIbChdNRU1CRVJfQ0FURUdPUllfU1VQUE9SVBADEhwKGE1FTUJFUl9DQVRFR09SWV9DT05UUkFDVBAEKr4BCgxNZW1iZXJTdGF0dXMSHQoZTUVNQkVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE1FTUJFUl9TVEFUVVNfQUNUSVZFEAESGQoVTUVNQkVSX1NUQVRVU19SRVRJUkVEEAISIQodTUVNQkVSX1NUQVRVU19UUkFOU0ZFUlJFRF9PVVQQAxIbChdNRU1CRVJfU1RBVFVTX1dJVEhEUkFXThAEEhoKFk1FTUJFUl9TVEFUVVNfREVDRUFTRUQQBWIGcHJvdG8z", [file_google_protobuf_timestamp, file_unionfed_events_v1_common]);
 
 /**
  * A 分工会 was opened in the federation.
@@ -317,6 +317,13 @@ export type MemberTransferred = Message<"unionfed.events.v1.MemberTransferred"> 
    * @generated from field: bool branch_merge = 6;
    */
   branchMerge: boolean;
+
+  /**
+   * the accepted request (MemberTransferRequested) this move completes; empty for a merge's or an import's move
+   *
+   * @generated from field: string transfer_id = 7;
+   */
+  transferId: string;
 };
 
 /**
@@ -325,6 +332,132 @@ export type MemberTransferred = Message<"unionfed.events.v1.MemberTransferred"> 
  */
 export const MemberTransferredSchema: GenMessage<MemberTransferred> = /*@__PURE__*/
   messageDesc(file_unionfed_events_v1_membership, 6);
+
+/**
+ * 会籍转移, step one: the member's branch asked another branch to take the member. The member stays where they
+ * are until the receiving branch accepts (MemberTransferred with this transfer_id) or declines
+ * (MemberTransferDeclined), or the sender cancels (MemberTransferCancelled).
+ *
+ * @generated from message unionfed.events.v1.MemberTransferRequested
+ */
+export type MemberTransferRequested = Message<"unionfed.events.v1.MemberTransferRequested"> & {
+  /**
+   * @generated from field: string transfer_id = 1;
+   */
+  transferId: string;
+
+  /**
+   * @generated from field: string member_id = 2;
+   */
+  memberId: string;
+
+  /**
+   * @generated from field: string from_branch_id = 3;
+   */
+  fromBranchId: string;
+
+  /**
+   * @generated from field: string to_branch_id = 4;
+   */
+  toBranchId: string;
+
+  /**
+   * the day the move is to take effect; unset: the day it is accepted
+   *
+   * @generated from field: unionfed.events.v1.Date effective_on = 5;
+   */
+  effectiveOn?: Date | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp requested_at = 6;
+   */
+  requestedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message unionfed.events.v1.MemberTransferRequested.
+ * Use `create(MemberTransferRequestedSchema)` to create a new message.
+ */
+export const MemberTransferRequestedSchema: GenMessage<MemberTransferRequested> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 7);
+
+/**
+ * The receiving branch declined a transfer request; the member stays in from_branch_id.
+ *
+ * @generated from message unionfed.events.v1.MemberTransferDeclined
+ */
+export type MemberTransferDeclined = Message<"unionfed.events.v1.MemberTransferDeclined"> & {
+  /**
+   * @generated from field: string transfer_id = 1;
+   */
+  transferId: string;
+
+  /**
+   * @generated from field: string member_id = 2;
+   */
+  memberId: string;
+
+  /**
+   * @generated from field: string from_branch_id = 3;
+   */
+  fromBranchId: string;
+
+  /**
+   * @generated from field: string to_branch_id = 4;
+   */
+  toBranchId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp declined_at = 5;
+   */
+  declinedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message unionfed.events.v1.MemberTransferDeclined.
+ * Use `create(MemberTransferDeclinedSchema)` to create a new message.
+ */
+export const MemberTransferDeclinedSchema: GenMessage<MemberTransferDeclined> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 8);
+
+/**
+ * The sending branch withdrew its transfer request before it was decided; the member stays in from_branch_id.
+ *
+ * @generated from message unionfed.events.v1.MemberTransferCancelled
+ */
+export type MemberTransferCancelled = Message<"unionfed.events.v1.MemberTransferCancelled"> & {
+  /**
+   * @generated from field: string transfer_id = 1;
+   */
+  transferId: string;
+
+  /**
+   * @generated from field: string member_id = 2;
+   */
+  memberId: string;
+
+  /**
+   * @generated from field: string from_branch_id = 3;
+   */
+  fromBranchId: string;
+
+  /**
+   * @generated from field: string to_branch_id = 4;
+   */
+  toBranchId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp cancelled_at = 5;
+   */
+  cancelledAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message unionfed.events.v1.MemberTransferCancelled.
+ * Use `create(MemberTransferCancelledSchema)` to create a new message.
+ */
+export const MemberTransferCancelledSchema: GenMessage<MemberTransferCancelled> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 9);
 
 /**
  * 退休: the member retired; retirees stay members with status RETIRED.
@@ -353,7 +486,7 @@ export type MemberRetired = Message<"unionfed.events.v1.MemberRetired"> & {
  * Use `create(MemberRetiredSchema)` to create a new message.
  */
 export const MemberRetiredSchema: GenMessage<MemberRetired> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 7);
+  messageDesc(file_unionfed_events_v1_membership, 10);
 
 /**
  * 退会: the member left the union.
@@ -387,7 +520,7 @@ export type MemberWithdrew = Message<"unionfed.events.v1.MemberWithdrew"> & {
  * Use `create(MemberWithdrewSchema)` to create a new message.
  */
 export const MemberWithdrewSchema: GenMessage<MemberWithdrew> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 8);
+  messageDesc(file_unionfed_events_v1_membership, 11);
 
 /**
  * 去世: the member passed away (raises a bereavement care task in welfare).
@@ -416,7 +549,7 @@ export type MemberDeceased = Message<"unionfed.events.v1.MemberDeceased"> & {
  * Use `create(MemberDeceasedSchema)` to create a new message.
  */
 export const MemberDeceasedSchema: GenMessage<MemberDeceased> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 9);
+  messageDesc(file_unionfed_events_v1_membership, 12);
 
 /**
  * 分工会合并: the source branch merged into the target. Its active members moved (one MemberTransferred each, with
@@ -457,7 +590,7 @@ export type BranchMerged = Message<"unionfed.events.v1.BranchMerged"> & {
  * Use `create(BranchMergedSchema)` to create a new message.
  */
 export const BranchMergedSchema: GenMessage<BranchMerged> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 10);
+  messageDesc(file_unionfed_events_v1_membership, 13);
 
 /**
  * 撤销: a branch without active members was dissolved; status DISSOLVED.
@@ -486,7 +619,7 @@ export type BranchDissolved = Message<"unionfed.events.v1.BranchDissolved"> & {
  * Use `create(BranchDissolvedSchema)` to create a new message.
  */
 export const BranchDissolvedSchema: GenMessage<BranchDissolved> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 11);
+  messageDesc(file_unionfed_events_v1_membership, 14);
 
 /**
  * 工会小组: a union group was formed inside a branch, with its leader (组长).
@@ -525,7 +658,7 @@ export type UnionGroupFormed = Message<"unionfed.events.v1.UnionGroupFormed"> & 
  * Use `create(UnionGroupFormedSchema)` to create a new message.
  */
 export const UnionGroupFormedSchema: GenMessage<UnionGroupFormed> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 12);
+  messageDesc(file_unionfed_events_v1_membership, 15);
 
 /**
  * @generated from message unionfed.events.v1.UnionGroupRenamed
@@ -552,7 +685,7 @@ export type UnionGroupRenamed = Message<"unionfed.events.v1.UnionGroupRenamed"> 
  * Use `create(UnionGroupRenamedSchema)` to create a new message.
  */
 export const UnionGroupRenamedSchema: GenMessage<UnionGroupRenamed> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 13);
+  messageDesc(file_unionfed_events_v1_membership, 16);
 
 /**
  * The group was dissolved; its members were taken out of it (one MemberGroupChanged each).
@@ -581,7 +714,7 @@ export type UnionGroupDissolved = Message<"unionfed.events.v1.UnionGroupDissolve
  * Use `create(UnionGroupDissolvedSchema)` to create a new message.
  */
 export const UnionGroupDissolvedSchema: GenMessage<UnionGroupDissolved> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 14);
+  messageDesc(file_unionfed_events_v1_membership, 17);
 
 /**
  * A member was put into a union group of their branch, moved to another, or taken out (group_id empty).
@@ -620,7 +753,7 @@ export type MemberGroupChanged = Message<"unionfed.events.v1.MemberGroupChanged"
  * Use `create(MemberGroupChangedSchema)` to create a new message.
  */
 export const MemberGroupChangedSchema: GenMessage<MemberGroupChanged> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 15);
+  messageDesc(file_unionfed_events_v1_membership, 18);
 
 /**
  * A member was appointed to a committee role for a term (ends_on absent: open-ended).
@@ -673,7 +806,7 @@ export type CommitteeRoleAssigned = Message<"unionfed.events.v1.CommitteeRoleAss
  * Use `create(CommitteeRoleAssignedSchema)` to create a new message.
  */
 export const CommitteeRoleAssignedSchema: GenMessage<CommitteeRoleAssigned> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 16);
+  messageDesc(file_unionfed_events_v1_membership, 19);
 
 /**
  * A committee appointment ended (ends_on: the last day in office).
@@ -722,7 +855,7 @@ export type CommitteeRoleEnded = Message<"unionfed.events.v1.CommitteeRoleEnded"
  * Use `create(CommitteeRoleEndedSchema)` to create a new message.
  */
 export const CommitteeRoleEndedSchema: GenMessage<CommitteeRoleEnded> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 17);
+  messageDesc(file_unionfed_events_v1_membership, 20);
 
 /**
  * @generated from enum unionfed.events.v1.BranchKind

@@ -728,7 +728,7 @@ describe('the authorization matrix of the supergraph', () => {
         if (type.name === 'Float') return pick([0, -1.5, 1e300]);
         if (type.name === 'Boolean') return random() < 0.5;
         if (type.name === 'Date') return pick(DATES);
-        return random() < 0.2 ? CANARY.staffNumber : pick(STRINGS);
+        return pick(STRINGS);
       }
       return null;
     };
@@ -745,7 +745,10 @@ describe('the authorization matrix of the supergraph', () => {
       const used = target.field.args.filter(
         (arg) => (isNonNullType(arg.type) && arg.defaultValue === undefined) || random() < 0.7,
       );
-      for (const arg of used) variables[arg.name] = generate(arg.type);
+      for (const arg of used)
+        // a lookup of branch A's staff number (written nowhere: an answer with a canary is then a leak)
+        variables[arg.name] =
+          arg.name === 'staffNumber' && random() < 0.5 ? CANARY.staffNumber : generate(arg.type);
       const declared = used.map((arg) => `$${arg.name}: ${typeName(arg.type)}`).join(', ');
       const passed = used.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
       const kind = target.type.name === 'Mutation' ? 'mutation' : 'query';
@@ -773,7 +776,7 @@ describe('the authorization matrix of the supergraph', () => {
       const findings: string[] = [];
       const started = Date.now();
       let calls = 0;
-      for (let round = 0; Date.now() - started < budgetMs && round < 12; round++) {
+      for (let round = 0; Date.now() - started < budgetMs && round < 30; round++) {
         for (const target of roots) {
           if (Date.now() - started >= budgetMs) break;
           const { query, variables } = generatedCall(target);

@@ -49,6 +49,7 @@ describe('argument checks every subgraph applies before its resolvers', () => {
         'input.tags[1]',
       ],
       ['query($i: NameInput!) { rename(input: $i) }', { i: { name: 'esc\u001b[31m' } }, 'input.name'],
+      ['query($n: String) { hello(name: $n) }', { n: 'half \ud800 a character' }, 'name'],
     ] as const) {
       const result = await run(source, variables);
       expect(result.errors?.[0].originalError).toMatchObject({

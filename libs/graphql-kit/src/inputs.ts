@@ -18,8 +18,9 @@ import { InvalidInputError, parseIsoDate } from '@unionfed/domain-kit';
 /**
  * The checks every argument of every field gets before a resolver sees it, in one place for every subgraph (and
  * the gateway's identity subgraph), so that no operation has to remember them:
- * - a string carries no control characters (C0 other than tab, line feed and carriage return, DEL, C1): a NUL
- *   would reach PostgreSQL, which refuses it, and the others have no business in a name or a title;
+ * - a string carries no control characters (C0 other than tab, line feed and carriage return, DEL, C1) and no
+ *   lone surrogate (half a character, which JSON can carry and UTF-8 cannot): a NUL would reach PostgreSQL, which
+ *   refuses it, and the others have no business in a name or a title;
  * - an `ID` is a UUID or, for the few records numbered by the database (dead letters), a positive integer;
  *   never empty, never padded;
  * - a `Date` (the scalar below) is a real calendar day `YYYY-MM-DD`.
@@ -27,6 +28,7 @@ import { InvalidInputError, parseIsoDate } from '@unionfed/domain-kit';
  */
 
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SERIAL = /^[1-9][0-9]{0,18}$/;
 
@@ -58,7 +60,7 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string): void 
     return;
   }
   if (typeof value !== 'string') return;
-  if (CONTROL_CHARACTERS.test(value))
+  if (CONTROL_CHARACTERS.test(value) || LONE_SURROGATE.test(value))
     invalid(path, 'CONTROL_CHARACTERS', 'contains control characters (e.g. NUL); remove them');
   if (type.name === 'ID' && !UUID.test(value) && !SERIAL.test(value))
     invalid(path, 'INVALID_ID', 'is not an id');

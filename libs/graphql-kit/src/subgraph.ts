@@ -91,6 +91,9 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
     playground: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // a variable that is not of its type (a Date that is no day) is the caller's mistake, answered 200 with
+    // BAD_USER_INPUT: the gateway relays a subgraph's errors, while a 400 would reach its caller as an internal one
+    status400ForVariableCoercionErrors: false,
     plugins: [ApolloServerPluginCacheControlDisabled(), NO_STORE, mutationOutcomePlugin()],
     formatError: createErrorFormatter((error) =>
       logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),

@@ -220,8 +220,18 @@ export class IdentityRepository {
     await this.q(manager)(`UPDATE account SET last_login_at = now() WHERE id = $1`, [accountId]);
   }
 
-  /** The sign-in failures counted under `keys`, their rows locked until the transaction ends. */
+  /**
+   * The sign-in failures counted under `keys`, their rows locked until the transaction ends. The rows are made
+   * first (with no failure) when missing: FOR UPDATE locks only rows that exist, so without them the first
+   * attempts of a concurrent burst would all see no failure and all get a free try.
+   */
   async lockSignInCounts(manager: EntityManager, keys: SignInKeys): Promise<SignInCounts> {
+    await this.q(manager)(
+      `INSERT INTO sign_in_throttle (scope, key, failures, since, last_failure_at)
+       VALUES ('ADDRESS', $1, 0, now(), now()), ('PAIR', $2, 0, now(), now()), ('USERNAME', $3, 0, now(), now())
+       ON CONFLICT (scope, key) DO NOTHING`,
+      [keys.address, keys.pair, keys.username],
+    );
     const rows: { scope: SignInScope; failures: number; since: Date; last: Date }[] = await this.q(manager)(
       `SELECT scope, failures, since, last_failure_at AS last FROM sign_in_throttle
         WHERE (scope, key) IN (('ADDRESS', $1), ('PAIR', $2), ('USERNAME', $3))

@@ -2,3 +2,5 @@ export * from './errors';
 export * from './subgraph';
 export * from './pagination';
 export * from './preloaded';
+export * from './limits';
+export * from './gateway-signature';

@@ -4,18 +4,11 @@ import { Logger, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apollo';
-import { LocalGraphQLDataSource, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { LocalGraphQLDataSource } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { buildSchema, GraphQLError } from 'graphql';
+import { buildSchema } from 'graphql';
 import type { Principal } from '@unionfed/auth';
-import {
-  createErrorFormatter,
-  GATEWAY_SIGNATURE_HEADER,
-  LimitCode,
-  limitError,
-  requestBudgetMs,
-  signGatewayRequest,
-} from '@unionfed/graphql-kit';
+import { createErrorFormatter } from '@unionfed/graphql-kit';
 import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
 import { createDataSource, migrate } from '@unionfed/persistence';
 import {
@@ -37,68 +30,8 @@ import { authenticationGate } from './graphql/authentication-gate.plugin';
 import { gatewayLimits, type RateLimit } from './limits';
 import { JwksController } from './graphql/jwks.controller';
 import { RosterFilesController } from './roster-files.controller';
+import { SubgraphDataSource, subgraphFetch, subgraphTimeoutMs } from './subgraph-data-source';
 import { GATEWAY_MIGRATIONS } from './infrastructure/migrations';
-
-/**
- * How long the gateway waits for a subgraph (UNIONFED_SUBGRAPH_TIMEOUT_MS): a little longer than the subgraphs'
- * execution budget, so that a subgraph's own TIMEOUT answer arrives first.
- */
-export function subgraphTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const configured = Number(env.UNIONFED_SUBGRAPH_TIMEOUT_MS);
-  return Number.isInteger(configured) && configured > 0 ? configured : requestBudgetMs(env) + 2_000;
-}
-
-/**
- * How the gateway calls subgraphs: Node's own fetch, with its pool of keep-alive connections. The gateway's default
- * fetcher (make-fetch-happen: npm's retrying, caching client) cost several times more CPU per subgraph call — one
- * of its agents inspects a stack trace on every request. Each request is signed (the gateway-to-subgraph hop is
- * authenticated: libs/graphql-kit gateway-signature.ts) and bounded by subgraphTimeoutMs.
- */
-function subgraphFetch(keys: SigningKeys, timeoutMs: number): RemoteGraphQLDataSource['fetcher'] {
-  return async (url, init) => {
-    const method = init?.method ?? 'POST';
-    const { pathname, search } = new URL(url);
-    const signature = await signGatewayRequest(keys.signingKey(), {
-      method,
-      path: `${pathname}${search}`,
-      body: typeof init?.body === 'string' ? init.body : '',
-    });
-    const headers = { ...(init?.headers as Record<string, string>), [GATEWAY_SIGNATURE_HEADER]: signature };
-    try {
-      return await fetch(url, { ...init, method, headers, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (error) {
-      if ((error as Error | undefined)?.name !== 'TimeoutError') throw error;
-      throw limitError(LimitCode.TIMEOUT, `A service did not answer within ${timeoutMs} ms`, {
-        limit: timeoutMs,
-      });
-    }
-  };
-}
-
-/** The codes of a subgraph's refusals that the caller is told as they are (not as an internal error). */
-const RELAYED_REFUSALS = new Set<string>([...Object.values(LimitCode), 'UNAUTHENTICATED']);
-
-/**
- * A subgraph's data source. A subgraph refuses some requests with an HTTP error status (413 for a body over its
- * limit, 400 for an operation over its limits, 401): the refusal in its body is relayed with its code and
- * details instead of Apollo's generic "<status>: <text>" (which callers would see as INTERNAL_SERVER_ERROR),
- * and without the subgraph's URL.
- */
-class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override async errorFromResponse(response: Response): Promise<GraphQLError> {
-    const body: unknown = await response
-      .clone()
-      .json()
-      .catch(() => undefined);
-    const first = (body as { errors?: { message?: unknown; extensions?: Record<string, unknown> }[] })
-      ?.errors?.[0];
-    const code = first?.extensions?.code;
-    if (typeof code === 'string' && RELAYED_REFUSALS.has(code) && typeof first?.message === 'string') {
-      return new GraphQLError(first.message, { extensions: { ...first.extensions } });
-    }
-    return super.errorFromResponse(response);
-  }
-}
 
 /** Headers the gateway passes on to every subgraph as they came (credentials are forwarded as verified). */
 const FORWARDED_HEADERS = ['tracestate'];
@@ -248,9 +181,9 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
             buildService: ({ name, url }) =>
               name === IDENTITY_SUBGRAPH
                 ? new LocalGraphQLDataSource(localIdentity)
-                : new SubgraphDataSource({
+                : new SubgraphDataSource<GatewayContext>({
                     url: subgraphUrl(name, url ?? ''),
-                    fetcher: subgraphFetch(keys, timeoutMs),
+                    fetcher: subgraphFetch(() => keys.signingKey(), timeoutMs),
                     willSendRequest({ request, context }) {
                       if (context.traceparent)
                         request.http?.headers.set('traceparent', childTraceparent(context.traceparent));

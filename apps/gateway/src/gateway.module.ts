@@ -181,7 +181,7 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
             buildService: ({ name, url }) =>
               name === IDENTITY_SUBGRAPH
                 ? new LocalGraphQLDataSource(localIdentity)
-                : new SubgraphDataSource<GatewayContext>({
+                : new SubgraphDataSource({
                     url: subgraphUrl(name, url ?? ''),
                     fetcher: subgraphFetch(() => keys.signingKey(), timeoutMs),
                     willSendRequest({ request, context }) {

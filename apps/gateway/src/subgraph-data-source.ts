@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import type { SigningKey } from '@unionfed/auth';
+import type { GatewayContext } from './gateway.module';
 import {
   GATEWAY_SIGNATURE_HEADER,
   LimitCode,
@@ -57,10 +58,7 @@ const RELAYED_REFUSALS = new Set<string>([...Object.values(LimitCode), 'UNAUTHEN
  * details instead of Apollo's generic "<status>: <text>" (which callers would see as INTERNAL_SERVER_ERROR),
  * and without the subgraph's URL.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- RemoteGraphQLDataSource's own constraint
-export class SubgraphDataSource<
-  TContext extends Record<string, any>,
-> extends RemoteGraphQLDataSource<TContext> {
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override async errorFromResponse(response: Response): Promise<GraphQLError> {
     const body: unknown = await response
       .clone()

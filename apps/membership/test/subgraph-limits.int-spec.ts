@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -151,6 +152,30 @@ describe('the membership subgraph refuses abusive queries sent straight to its p
     );
     expect(gatewaySized.status).toBe(200);
     expect(gatewaySized.body.errors).toBeUndefined();
+    await expectServiceStillServes();
+  });
+
+  it('serves an _entities fetch of a gateway-sized page and refuses one of more representations than it takes', async () => {
+    const entities = (count: number) =>
+      post(
+        JSON.stringify({
+          query:
+            'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Branch { id } } }',
+          variables: {
+            representations: Array.from({ length: count }, () => ({
+              __typename: 'Branch',
+              id: randomUUID(),
+            })),
+          },
+        }),
+      );
+    const page = await entities(100);
+    expect(page.status).toBe(200);
+    expect(codesOf(page.body)).not.toContain('TOO_MANY_REPRESENTATIONS');
+    const flood = await entities(5_000);
+    expect(flood.status).toBe(400);
+    expect(codesOf(flood.body)).toEqual(['TOO_MANY_REPRESENTATIONS']);
+    expect(flood.body.errors?.[0].extensions).toMatchObject({ limit: 1_000, measured: 5_000 });
     await expectServiceStillServes();
   });
 });

@@ -4,11 +4,11 @@ import { Logger, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apollo';
-import { LocalGraphQLDataSource, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { LocalGraphQLDataSource } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { buildSchema } from 'graphql';
 import type { Principal } from '@unionfed/auth';
-import { createErrorFormatter } from '@unionfed/graphql-kit';
+import { createErrorFormatter, mutationOutcomePlugin } from '@unionfed/graphql-kit';
 import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
 import { createDataSource, migrate } from '@unionfed/persistence';
 import {
@@ -30,14 +30,8 @@ import { authenticationGate } from './graphql/authentication-gate.plugin';
 import { gatewayLimits, type RateLimit } from './limits';
 import { JwksController } from './graphql/jwks.controller';
 import { RosterFilesController } from './roster-files.controller';
+import { SubgraphDataSource, subgraphFetch, subgraphTimeoutMs } from './subgraph-data-source';
 import { GATEWAY_MIGRATIONS } from './infrastructure/migrations';
-
-/**
- * How the gateway calls subgraphs: Node's own fetch, with its pool of keep-alive connections. The gateway's default
- * fetcher (make-fetch-happen: npm's retrying, caching client) cost several times more CPU per subgraph call — one
- * of its agents inspects a stack trace on every request.
- */
-const subgraphFetch: RemoteGraphQLDataSource['fetcher'] = (url, init) => fetch(url, init);
 
 /** Headers the gateway passes on to every subgraph as they came (credentials are forwarded as verified). */
 const FORWARDED_HEADERS = ['tracestate'];
@@ -149,6 +143,7 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
         await keys.load();
         await identity.ensureInitialAdmin();
         const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
+        const timeoutMs = subgraphTimeoutMs();
         // the supergraph as a plain schema: every field with its @access policy (the API schema drops them)
         const policies = buildSchema(supergraphSdl, { assumeValidSDL: true });
         const localIdentity = identitySchema({
@@ -169,6 +164,8 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
               ...limits.apolloOptions.plugins,
               authenticationGate(() => policies),
               refusedAccessAudit(audit),
+              // a refused part below a mutation may come from another subgraph: marked here too
+              mutationOutcomePlugin(),
             ],
             context: async ({ req }: { req: IncomingRequest }): Promise<GatewayContext> => {
               const incoming = req?.headers?.traceparent;
@@ -186,9 +183,9 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
             buildService: ({ name, url }) =>
               name === IDENTITY_SUBGRAPH
                 ? new LocalGraphQLDataSource(localIdentity)
-                : new RemoteGraphQLDataSource<GatewayContext>({
+                : new SubgraphDataSource({
                     url: subgraphUrl(name, url ?? ''),
-                    fetcher: subgraphFetch,
+                    fetcher: subgraphFetch(() => keys.signingKey(), timeoutMs),
                     willSendRequest({ request, context }) {
                       if (context.traceparent)
                         request.http?.headers.set('traceparent', childTraceparent(context.traceparent));

@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { DomainError } from '@unionfed/domain-kit';
+import { LimitCode } from './limits/limit-errors';
 
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
@@ -19,15 +20,8 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
   'BAD_REQUEST',
-  // the gateway's refusals of abusive requests (apps/gateway/src/limits)
-  'QUERY_TOO_DEEP',
-  'QUERY_TOO_COSTLY',
-  'TOO_MANY_ALIASES',
-  'BATCH_TOO_LARGE',
-  'PAYLOAD_TOO_LARGE',
-  'INTROSPECTION_DISABLED',
-  'RATE_LIMITED',
-  'PERSISTED_QUERY_REQUIRED',
+  // the refusals of abusive requests and the execution budget's TIMEOUT (limits/, gateway and subgraphs)
+  ...Object.values(LimitCode),
 ]);
 
 function domainErrorOf(error: unknown): DomainError | undefined {

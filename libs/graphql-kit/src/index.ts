@@ -4,3 +4,5 @@ export * from './pagination';
 export * from './preloaded';
 export * from './inputs';
 export * from './mutation-outcome';
+export * from './limits';
+export * from './gateway-signature';

@@ -1,4 +1,5 @@
-import { Logger, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -20,12 +21,28 @@ import { answerPreloadedFields } from './preloaded';
 import { checkInputs, DateScalar } from './inputs';
 import { mutationOutcomePlugin } from './mutation-outcome';
 import { join } from 'node:path';
+import { GatewaySignatureVerifier, gatewaySignatureCheck } from './gateway-signature';
+import { requestBudgetMs, requestDeadline, withDeadlines } from './limits/deadline';
+import {
+  installSubgraphBodyLimit,
+  SUBGRAPH_LIMIT_DEFAULTS,
+  subgraphLimitsPlugin,
+  type SubgraphLimits,
+} from './limits/subgraph-limits';
+
+const GRAPHQL_PATH = '/graphql';
 
 export interface SubgraphOptions {
   /** the subgraph's SDL file(s): the schema is written schema-first and checked in */
   typePaths: string[];
   /** entity types whose records belong to a branch, and how to tell which (see enforceAccess) */
   entityScopes?: EnforceOptions['entityScopes'];
+  /** the limits on what one request may ask (default SUBGRAPH_LIMIT_DEFAULTS) */
+  limits?: Partial<SubgraphLimits>;
+  /** the execution budget of one request (default UNIONFED_REQUEST_BUDGET_MS, else 8 s) */
+  requestBudgetMs?: number;
+  /** whether only requests the gateway signed are served (default: when NODE_ENV is production) */
+  requireGatewaySignature?: boolean;
 }
 
 export interface SubgraphContext extends Authentication {
@@ -60,13 +77,49 @@ const NO_STORE: ApolloServerPlugin = {
   },
 };
 
+@Module({})
+class SubgraphModule {}
+
 /**
  * A service's Apollo Federation 2 subgraph at /graphql. Every request's bearer token is verified here (the
  * gateway's word is not taken for it) and every field's @access policy is enforced before its resolver runs.
  * Fields whose parent carries a preloaded value (withPreloaded) answer with it instead of calling the resolver.
  * Errors are formatted into the platform's codes; stack traces never leave the process.
+ *
+ * The port is guarded as the gateway's is: the gateway's signature (required in production), a body limit,
+ * the operation limits (depth, aliases, cost, tokens, entity representations) before anything runs, and an
+ * execution budget after which no resolver runs and the request's SQL is cancelled.
  */
 export function subgraphModule(options: SubgraphOptions): DynamicModule {
+  const limits: SubgraphLimits = { ...SUBGRAPH_LIMIT_DEFAULTS, ...options.limits };
+  const budgetMs = options.requestBudgetMs ?? requestBudgetMs();
+  const signatureRequired = options.requireGatewaySignature ?? process.env.NODE_ENV === 'production';
+  const signatures = GatewaySignatureVerifier.fromEnvironment();
+  return {
+    module: SubgraphModule,
+    imports: [graphqlModule(options, limits)],
+    providers: [
+      {
+        // runs while the application is created, before Nest installs its own body parser (see
+        // installSubgraphBodyLimit); the GraphQL route itself is registered later, behind these
+        provide: 'SUBGRAPH_HTTP_GUARDS',
+        inject: [HttpAdapterHost],
+        useFactory: (host: HttpAdapterHost) => {
+          installSubgraphBodyLimit(host, GRAPHQL_PATH, limits.maxBodyBytes);
+          const adapter = host.httpAdapter as unknown as { use(path: string, handler: unknown): void };
+          adapter.use(
+            GRAPHQL_PATH,
+            gatewaySignatureCheck({ verifier: signatures, required: signatureRequired }),
+          );
+          adapter.use(GRAPHQL_PATH, requestDeadline(budgetMs));
+          return true;
+        },
+      },
+    ],
+  };
+}
+
+function graphqlModule(options: SubgraphOptions, limits: SubgraphLimits): DynamicModule {
   const logger = new Logger('GraphQL');
   const audit = new Logger('Audit');
   const verifier = verifierFromEnvironment();
@@ -87,24 +140,32 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
     driver: ApolloFederationDriver,
     typePaths: subgraphTypePaths(options.typePaths),
     resolvers: SCALAR_RESOLVERS,
-    path: '/graphql',
+    path: GRAPHQL_PATH,
     playground: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
     // a variable that is not of its type (a Date that is no day) is the caller's mistake, answered 200 with
     // BAD_USER_INPUT: the gateway relays a subgraph's errors, while a 400 would reach its caller as an internal one
     status400ForVariableCoercionErrors: false,
-    plugins: [ApolloServerPluginCacheControlDisabled(), NO_STORE, mutationOutcomePlugin()],
+    parseOptions: { maxTokens: limits.maxTokens },
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      NO_STORE,
+      subgraphLimitsPlugin(limits),
+      mutationOutcomePlugin(),
+    ],
     formatError: createErrorFormatter((error) =>
       logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error)),
     ),
-    // preloaded values replace a resolver's call, never the access check around it; arguments are checked
-    // (inputs.ts) after the access check and before the resolver
+    // the deadline is checked first, then access, then the arguments (inputs.ts), then the resolver; preloaded
+    // values replace a resolver's call, never the checks around it
     transformSchema: (schema: GraphQLSchema) =>
-      enforceAccess(checkInputs(answerPreloadedFields(schema)), {
-        onRefused,
-        entityScopes: options.entityScopes,
-      }),
+      withDeadlines(
+        enforceAccess(checkInputs(answerPreloadedFields(schema)), {
+          onRefused,
+          entityScopes: options.entityScopes,
+        }),
+      ),
     context: async ({ req }: Pick<SubgraphContext, 'req'>): Promise<SubgraphContext> => ({
       req,
       ...(authOff ? AUTH_OFF : await authenticate(verifier, req.headers.authorization)),

@@ -5,7 +5,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { getIntrospectionQuery, GraphQLError, type FormattedExecutionResult } from 'graphql';
 import { createErrorFormatter } from '@unionfed/graphql-kit';
 import { gatewayLimits, type GatewayLimitsOptions } from './gateway-limits';
-import { LimitCode } from './limit-errors';
+import { LimitCode } from '@unionfed/graphql-kit';
 import type { Caller } from './limits.plugin';
 import { PersistedOperations, sha256 } from './persisted-operations';
 

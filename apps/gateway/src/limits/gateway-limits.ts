@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { INestApplication } from '@nestjs/common';
 import type { ParseOptions } from 'graphql';
-import { installHttpLimits } from './http-limits';
+import { installHttpLimits, OPERATION_LIMIT_DEFAULTS } from '@unionfed/graphql-kit';
 import { limitsPlugin, type Caller } from './limits.plugin';
 import { PersistedOperations } from './persisted-operations';
 import { assertRateLimit, TokenBuckets, type Clock, type RateLimit } from './token-bucket';
@@ -9,7 +9,7 @@ import { assertRateLimit, TokenBuckets, type Clock, type RateLimit } from './tok
 export interface GatewayLimitsOptions<TContext extends BaseContext> {
   /** nesting of fields; root fields are at depth 1 (default 10) */
   maxDepth?: number;
-  /** see `CostModel` in operation-measure.ts (default 5,000) */
+  /** see `CostModel` in libs/graphql-kit's operation-measure.ts (default 5,000) */
   maxCost?: number;
   /** items a list field is assumed to return without first/last/limit (default 20) */
   defaultListSize?: number;
@@ -41,14 +41,10 @@ export interface GatewayLimitsOptions<TContext extends BaseContext> {
   clock?: Clock;
 }
 
+/** The operation limits are the platform's (OPERATION_LIMIT_DEFAULTS, which every subgraph applies too). */
 export const LIMIT_DEFAULTS = {
-  maxDepth: 10,
-  maxCost: 5_000,
-  defaultListSize: 20,
-  maxAliases: 30,
-  maxTokens: 5_000,
+  ...OPERATION_LIMIT_DEFAULTS,
   maxBatchSize: 5,
-  maxBodyBytes: 1024 * 1024,
   rateLimit: { capacity: 100, refillPerSecond: 10 },
   anonymousRateLimit: { capacity: 20, refillPerSecond: 1 },
   path: '/graphql',
@@ -111,6 +107,7 @@ export function gatewayLimits<TContext extends BaseContext>(
         path: settings.path,
         maxBodyBytes: settings.maxBodyBytes,
         maxBatchSize: settings.maxBatchSize,
+        server: 'gateway',
       }),
     persistedOperations,
   };

@@ -13,7 +13,7 @@ export {
   type GatewayLimitsOptions,
 } from './gateway-limits';
 export type { Caller } from './limits.plugin';
-export { LimitCode } from './limit-errors';
+export { LimitCode } from '@unionfed/graphql-kit';
 export {
   PersistedOperations,
   PERSISTED_OPERATIONS_DIR,

@@ -1,7 +1,12 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
-import { LimitCode, limitError } from './limit-errors';
-import { measureOperation, type CostModel } from './operation-measure';
+import {
+  LimitCode,
+  limitError,
+  measureOperation,
+  operationOverLimits,
+  type CostModel,
+} from '@unionfed/graphql-kit';
 import type { PersistedOperations } from './persisted-operations';
 import { TokenBuckets, type RateLimit } from './token-bucket';
 
@@ -81,29 +86,8 @@ export function limitsPlugin<TContext extends BaseContext>(
               {},
             );
           }
-          if (measured.depth > settings.maxDepth) {
-            throw limitError(
-              LimitCode.QUERY_TOO_DEEP,
-              `The operation is nested ${measured.depth} fields deep; the limit is ${settings.maxDepth}`,
-              { limit: settings.maxDepth, measured: measured.depth },
-            );
-          }
-          if (measured.aliases > settings.maxAliases) {
-            throw limitError(
-              LimitCode.TOO_MANY_ALIASES,
-              `The operation uses ${measured.aliases} aliases; the limit is ${settings.maxAliases}`,
-              { limit: settings.maxAliases, measured: measured.aliases },
-            );
-          }
-          if (measured.cost > settings.maxCost) {
-            throw limitError(
-              LimitCode.QUERY_TOO_COSTLY,
-              `The operation may cost ${measured.cost}; the limit is ${settings.maxCost} ` +
-                '(each field 1, the fields under a list once per item: first/last/limit, else a page of ' +
-                `${settings.costModel.defaultListSize})`,
-              { limit: settings.maxCost, measured: measured.cost },
-            );
-          }
+          const overLimit = operationOverLimits(measured, settings);
+          if (overLimit) throw overLimit;
         },
       };
     },

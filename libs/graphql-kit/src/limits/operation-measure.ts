@@ -24,6 +24,9 @@ import {
  *   or `limit` argument (as sent, from a variable, or the schema's default), else `defaultListSize` for a list;
  * - so nested lists multiply: `campuses { branches { name } }` costs 1 + 20 × (1 + 20 × 1) = 421;
  * - the `edges`/`nodes` lists of a Relay `…Connection` are already counted by the connection field's page size;
+ * - a federation `_entities` fetch (the gateway's query plan, at a subgraph) returns one item per representation
+ *   it is sent, so what is under it is counted once per representation — the same cost the gateway counted for
+ *   the list those entities came from;
  * - introspection (`__schema`, `__type`) is left out of depth, cost and aliases: it is allowed (outside
  *   production) or refused as a whole, and it never reaches a subgraph.
  */
@@ -43,9 +46,12 @@ export interface OperationMeasure {
   aliases: number;
   /** whether the operation selects `__schema` or `__type` */
   introspection: boolean;
+  /** entity representations sent to `_entities` fields (a subgraph's share of a query plan) */
+  representations: number;
 }
 
-const NOTHING: OperationMeasure = { depth: 0, cost: 0, aliases: 0, introspection: false };
+const NOTHING: OperationMeasure = { depth: 0, cost: 0, aliases: 0, introspection: false, representations: 0 };
+const ENTITIES_FIELD = '_entities';
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
 
 /**
@@ -80,6 +86,7 @@ export function measureOperation(input: {
     let cost = 0;
     let aliases = 0;
     let introspection = false;
+    let representations = 0;
     for (const selection of set.selections) {
       const measured =
         selection.kind === Kind.FIELD
@@ -94,8 +101,9 @@ export function measureOperation(input: {
       cost = bounded(cost + measured.cost);
       aliases += measured.aliases;
       introspection ||= measured.introspection;
+      representations += measured.representations;
     }
-    return { depth, cost, aliases, introspection };
+    return { depth, cost, aliases, introspection, representations };
   }
 
   function measureField(field: FieldNode, parentType: GraphQLNamedType | undefined): OperationMeasure {
@@ -109,11 +117,14 @@ export function measureOperation(input: {
     const below = field.selectionSet
       ? measureSelections(field.selectionSet, definition ? getNamedType(definition.type) : undefined)
       : NOTHING;
+    const representations = field.name.value === ENTITIES_FIELD ? representationsOf(field) : undefined;
+    const items = representations ?? itemsOf(field, definition, parentType);
     return {
       depth: 1 + below.depth,
-      cost: bounded(1 + itemsOf(field, definition, parentType) * below.cost),
+      cost: bounded(1 + items * below.cost),
       aliases: alias + below.aliases,
       introspection: below.introspection,
+      representations: (representations ?? 0) + below.representations,
     };
   }
 
@@ -153,6 +164,16 @@ export function measureOperation(input: {
     if (!isListType(getNullableType(definition.type))) return 1;
     const relayList = parentType?.name.endsWith('Connection') && ['edges', 'nodes'].includes(definition.name);
     return relayList ? 1 : model.defaultListSize;
+  }
+
+  /** how many representations an `_entities` field is sent (a variable, as the gateway sends them, or a list) */
+  function representationsOf(field: FieldNode): number | undefined {
+    const sent = field.arguments?.find((node) => node.name.value === 'representations')?.value;
+    if (!sent) return undefined;
+    if (sent.kind === Kind.LIST) return sent.values.length;
+    if (sent.kind !== Kind.VARIABLE) return 1;
+    const value = variables[sent.name.value];
+    return Array.isArray(value) ? value.length : 1;
   }
 
   function pageSizeOf(value: ValueNode): number | undefined {

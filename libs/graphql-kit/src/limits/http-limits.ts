@@ -9,6 +9,8 @@ export interface HttpLimitsSettings {
   maxBodyBytes: number;
   /** operations per batched request; 0 refuses every batch */
   maxBatchSize: number;
+  /** what the refusals call the server: 'gateway', 'service' */
+  server: string;
 }
 
 type Request = IncomingMessage & { body?: unknown };
@@ -29,12 +31,12 @@ interface BodyParserError {
  */
 export function installHttpLimits(app: INestApplication, settings: HttpLimitsSettings): void {
   (app as NestExpressApplication).useBodyParser('json', { limit: settings.maxBodyBytes });
-  app.use(settings.path, payloadTooLarge(settings.maxBodyBytes));
-  app.use(settings.path, batchTooLarge(settings.maxBatchSize));
+  app.use(settings.path, payloadTooLarge(settings.maxBodyBytes, settings.server));
+  app.use(settings.path, batchTooLarge(settings.maxBatchSize, settings.server));
 }
 
 /** Answers a body over the limit as a GraphQL error (status 413) instead of an HTML or Nest error page. */
-export function payloadTooLarge(maxBodyBytes: number) {
+export function payloadTooLarge(maxBodyBytes: number, server = 'gateway') {
   // four parameters: express calls it only with an error
   return function payloadTooLargeHandler(
     error: unknown,
@@ -49,14 +51,14 @@ export function payloadTooLarge(maxBodyBytes: number) {
       res,
       413,
       LimitCode.PAYLOAD_TOO_LARGE,
-      `The request body is larger than the ${maxBodyBytes} bytes this gateway accepts`,
+      `The request body is larger than the ${maxBodyBytes} bytes this ${server} accepts`,
       { limit: maxBodyBytes, ...(measured === undefined ? {} : { measured }) },
     );
   };
 }
 
 /** Refuses a batched request (a JSON array of operations) with more operations than allowed. */
-export function batchTooLarge(maxBatchSize: number) {
+export function batchTooLarge(maxBatchSize: number, server = 'gateway') {
   return function batchTooLargeHandler(req: Request, res: ServerResponse, next: Next): void {
     if (!Array.isArray(req.body) || req.body.length <= maxBatchSize) return next();
     refuse(
@@ -64,17 +66,18 @@ export function batchTooLarge(maxBatchSize: number) {
       400,
       LimitCode.BATCH_TOO_LARGE,
       maxBatchSize === 0
-        ? 'This gateway does not accept batched requests'
+        ? `This ${server} does not accept batched requests`
         : `The request batches ${req.body.length} operations; the limit is ${maxBatchSize}`,
       { limit: maxBatchSize, measured: req.body.length },
     );
   };
 }
 
-function refuse(
+/** Answers with a limit refusal as a GraphQL response body (for limits that act before Apollo Server). */
+export function refuse(
   res: ServerResponse,
   status: number,
-  code: LimitCode,
+  code: LimitCode | 'UNAUTHENTICATED',
   message: string,
   details: Record<string, unknown>,
 ): void {

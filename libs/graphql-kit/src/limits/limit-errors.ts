@@ -1,8 +1,9 @@
 import { GraphQLError } from 'graphql';
 
 /**
- * The codes the gateway answers with when it refuses a request before executing it. Each is passed through by
- * the error formatter (libs/graphql-kit), so that callers see why and by how much.
+ * The codes the gateway and every subgraph answer with when they refuse a request before executing it (and
+ * TIMEOUT, when a request runs past its execution budget). Each is passed through by the error formatter
+ * (errors.ts), so that callers see why and by how much.
  */
 export const LimitCode = {
   QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
@@ -14,6 +15,10 @@ export const LimitCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   PERSISTED_QUERY_REQUIRED: 'PERSISTED_QUERY_REQUIRED',
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** an `_entities` fetch with more representations than a subgraph takes in one request */
+  TOO_MANY_REPRESENTATIONS: 'TOO_MANY_REPRESENTATIONS',
+  /** the request ran past its execution budget (a subgraph), or a subgraph did not answer in time (the gateway) */
+  TIMEOUT: 'TIMEOUT',
 } as const;
 
 export type LimitCode = (typeof LimitCode)[keyof typeof LimitCode];
@@ -40,6 +45,10 @@ export function limitError(
 }
 
 /** The same refusal as a response body, for limits enforced before Apollo Server sees the request. */
-export function limitErrorBody(code: LimitCode, message: string, details: Record<string, unknown>): string {
+export function limitErrorBody(
+  code: LimitCode | 'UNAUTHENTICATED',
+  message: string,
+  details: Record<string, unknown>,
+): string {
   return JSON.stringify({ errors: [{ message, extensions: { code, ...details } }] });
 }

@@ -7,7 +7,10 @@ const schema = buildSchema(/* GraphQL */ `
     branch(id: ID!): Branch
     members(first: Int = 20, after: String): MemberConnection!
     hello: String
+    _entities(representations: [_Any!]!): [_Entity]!
   }
+  scalar _Any
+  union _Entity = Member | Branch
   type Campus {
     id: ID!
     name: String!
@@ -113,7 +116,19 @@ describe('measuring an operation', () => {
     const hidden = measure(
       `{ hello ...Q } fragment Q on Query { t: __type(name: "Member") { fields { name } } }`,
     );
-    expect(hidden).toEqual({ depth: 1, cost: 1, aliases: 1, introspection: true });
+    expect(hidden).toEqual({ depth: 1, cost: 1, aliases: 1, introspection: true, representations: 0 });
     expect(measure('{ __typename hello }').introspection).toBe(false);
+  });
+
+  it('counts what is under an _entities fetch once per representation it is sent, and counts them', () => {
+    const query = `query ($representations: [_Any!]!) {
+      _entities(representations: $representations) { ... on Member { name branch { name } } }
+    }`;
+    const representations = Array.from({ length: 40 }, (_, i) => ({ __typename: 'Member', id: String(i) }));
+    const measured = measure(query, { representations });
+    expect(measured.representations).toBe(40);
+    expect(measured.cost).toBe(1 + 40 * (1 + 1 + 1));
+    expect(measured.aliases).toBe(0);
+    expect(measure('{ _entities(representations: [{}, {}]) { __typename } }').representations).toBe(2);
   });
 });

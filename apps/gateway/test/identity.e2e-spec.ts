@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { generateSigningKey, signAccessToken, type Principal } from '@unionfed/auth';
 import {
@@ -10,7 +11,7 @@ import {
   TEST_ADMIN,
   type TestPlatform,
 } from '@unionfed/platform';
-import { testInfrastructure } from '@unionfed/testing';
+import { eventually, testInfrastructure } from '@unionfed/testing';
 import { PersistedOperations } from '../src/limits';
 
 type Headers = Record<string, string>;
@@ -227,14 +228,19 @@ describe('identity and access through the gateway (accounts, sessions, scoping, 
       expect(members.totalCount).toBe(1);
     });
 
-    it('answers FORBIDDEN for another branch’s member, roster or statistics, and audits each attempt', async () => {
+    it('answers another branch’s member as not there, refuses its roster or statistics, and audits each attempt', async () => {
       const other = await gql(
         'query($id: ID!) { member(id: $id) { name } }',
         { id: mathMember },
         officer.headers,
       );
-      expect(codeOf(other)).toEqual(['FORBIDDEN']);
-      expect(JSON.stringify(other)).not.toContain('林梅');
+      const missing = await gql(
+        'query($id: ID!) { member(id: $id) { name } }',
+        { id: '0190a000-0000-7000-8000-00000000dead' },
+        officer.headers,
+      );
+      expect(other).toEqual({ data: { member: null } });
+      expect(other).toEqual(missing);
       const roster = await gql(
         'query($b: ID!) { members(filter: { branchId: $b }) { totalCount } }',
         { b: math },
@@ -251,8 +257,22 @@ describe('identity and access through the gateway (accounts, sessions, scoping, 
         { a: officer.id },
         admin(),
       );
-      expect(auditLog.map((e) => e.entity).sort()).toEqual(['member', 'members', 'membershipStatistics']);
+      expect(auditLog.map((e) => e.entity).sort()).toEqual(['members', 'membershipStatistics']);
       expect(new Set(auditLog.map((e) => e.outcome))).toEqual(new Set(['REFUSED']));
+      // the answer that reads as "not there" is on record where the data lives
+      await eventually(async () =>
+        expect(
+          readFileSync(t.platform.service('membership').logFile, 'utf8')
+            .split('\n')
+            .some(
+              (line) =>
+                line.includes('access refused') &&
+                line.includes('Query.member') &&
+                line.includes('OUT_OF_SCOPE') &&
+                line.includes(officer.id),
+            ),
+        ).toBe(true),
+      );
     });
 
     it('refuses changes to another branch’s members and writes nothing', async () => {
@@ -277,7 +297,9 @@ describe('identity and access through the gateway (accounts, sessions, scoping, 
         { m: mathMember },
         officer.headers,
       );
-      expect(codeOf(retired)).toEqual(['FORBIDDEN']);
+      // out of reach reads as not there
+      expect(codeOf(retired)).toEqual(['NOT_FOUND']);
+      expect(JSON.stringify(retired)).not.toContain('林梅');
       expect(await outbox()).toBe(before);
       const [row] = await queryDatabase<{ status: string }>(
         t.databaseUrl('membership'),
@@ -327,7 +349,7 @@ describe('identity and access through the gateway (accounts, sessions, scoping, 
         { id: mathMember },
         session.headers,
       );
-      expect(codeOf(other)).toEqual(['FORBIDDEN']);
+      expect(other).toEqual({ data: { member: null } });
     });
   });
 

@@ -157,7 +157,7 @@ describe('bad input to the membership subgraph (real PostgreSQL, HTTP)', () => {
       const { status, body } = await graphql(query, variables());
       expect({ status, errors: body.errors?.map((e) => e.extensions) }).toEqual({
         status: 200,
-        errors: [expect.objectContaining({ code: 'BAD_USER_INPUT', field })],
+        errors: [expect.objectContaining({ code: 'BAD_USER_INPUT', argument: field })],
       });
       expect(JSON.stringify(body)).not.toMatch(/stack|postgres|SQL|\\u0000/i);
       expect(await outboxRows()).toBe(before);

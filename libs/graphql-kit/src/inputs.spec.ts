@@ -55,7 +55,7 @@ describe('argument checks every subgraph applies before its resolvers', () => {
       expect(result.errors?.[0].originalError).toMatchObject({
         kind: 'BAD_USER_INPUT',
         reason: 'CONTROL_CHARACTERS',
-        details: { field },
+        details: { argument: field },
       });
       expect(result.errors?.[0].message).not.toContain('\u0000');
     }
@@ -85,10 +85,20 @@ describe('argument checks every subgraph applies before its resolvers', () => {
   it('refuses a Date that is not a real calendar day, in variables and in the document', async () => {
     for (const on of ['', '2023-02-30', '2024-13-01', 'yesterday', '2024-1-1']) {
       const result = await run('query($on: Date) { hello(on: $on) }', { on });
-      expect({ on, code: result.errors?.[0].extensions?.code }).toEqual({ on, code: 'BAD_USER_INPUT' });
+      expect({ on, error: result.errors?.[0].originalError }).toMatchObject({
+        on,
+        error: { kind: 'BAD_USER_INPUT', reason: 'INVALID_DATE', details: { field: 'on' } },
+      });
     }
     const literal = await run('{ hello(on: "2023-02-29") }');
-    expect(literal.errors?.[0].message).toMatch(/not a date/);
+    expect(literal.errors?.[0].originalError).toMatchObject({ reason: 'INVALID_DATE' });
+    const nested = await run('query($i: NameInput!) { rename(input: $i) }', {
+      i: { name: 'x', on: ' 2024-01-01' },
+    });
+    expect(nested.errors?.[0].originalError).toMatchObject({
+      reason: 'INVALID_DATE',
+      details: { field: 'on', argument: 'input.on' },
+    });
     seen.length = 0;
     expect((await run('{ hello(on: "2024-02-29") }')).data).toEqual({ hello: 'ok' });
     expect(seen).toEqual([{ on: '2024-02-29' }]);

@@ -23,8 +23,9 @@ import { InvalidInputError, parseIsoDate } from '@unionfed/domain-kit';
  *   refuses it, and the others have no business in a name or a title;
  * - an `ID` is a UUID or, for the few records numbered by the database (dead letters), a positive integer;
  *   never empty, never padded;
- * - a `Date` (the scalar below) is a real calendar day `YYYY-MM-DD`.
- * Each refusal is BAD_USER_INPUT naming the argument's path (`input.name`), never the value.
+ * - a `Date` (the scalar below) is a real calendar day, exactly `YYYY-MM-DD`.
+ * Each refusal is BAD_USER_INPUT with `field` (the input field's own name, as the domain's errors have it) and
+ * `argument` (its path, `input.name`), never the value.
  */
 
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
@@ -33,13 +34,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SERIAL = /^[1-9][0-9]{0,18}$/;
 
 function invalid(path: string, reason: string, message: string): never {
-  throw new InvalidInputError(`${path} ${message}`, reason, { field: path });
+  const field =
+    path
+      .replace(/\[\d+\]$/, '')
+      .split('.')
+      .pop() ?? path;
+  throw new InvalidInputError(`${path} ${message}`, reason, { field, argument: path });
 }
 
 /** Whether an input type can hold a string or an id anywhere below it (else its arguments need no walk). */
 function holdsText(type: GraphQLInputType, seen = new Set<string>()): boolean {
   const named = getNamedType(type);
-  if (isScalarType(named)) return named.name === 'String' || named.name === 'ID';
+  if (isScalarType(named)) return ['String', 'ID', 'Date'].includes(named.name);
   if (!isInputObjectType(named) || seen.has(named.name)) return false;
   seen.add(named.name);
   return Object.values(named.getFields()).some((field) => holdsText(field.type, seen));
@@ -64,6 +70,7 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string): void 
     invalid(path, 'CONTROL_CHARACTERS', 'contains control characters (e.g. NUL); remove them');
   if (type.name === 'ID' && !UUID.test(value) && !SERIAL.test(value))
     invalid(path, 'INVALID_ID', 'is not an id');
+  if (type.name === 'Date' && !isDay(value)) invalid(path, 'INVALID_DATE', 'must be a date YYYY-MM-DD');
 }
 
 /** Checks the (coerced) arguments of one field call; throws InvalidInputError (BAD_USER_INPUT). */
@@ -93,29 +100,32 @@ export function checkInputs(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
-function dateOf(value: unknown): string {
-  if (typeof value !== 'string') {
-    throw new GraphQLError('A Date is a string YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
-  }
+function isDay(value: string): boolean {
   try {
-    return parseIsoDate(value, 'date');
+    return parseIsoDate(value, 'date') === value;
   } catch {
-    throw new GraphQLError(`"${value.slice(0, 20)}" is not a date YYYY-MM-DD`, {
-      extensions: { code: 'BAD_USER_INPUT', reason: 'INVALID_DATE' },
-    });
+    return false;
   }
 }
 
-/** `scalar Date`: a calendar day, `YYYY-MM-DD` (no time, no zone), refused at parse time when it is no real day. */
+function dateString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  throw new GraphQLError('A Date is a string YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/**
+ * `scalar Date`: a calendar day, `YYYY-MM-DD` (no time, no zone). Parsing takes strings only; whether the string
+ * is a real day is checked with the other arguments (checkArguments), where the refusal can name the field.
+ */
 export const DateScalar = new GraphQLScalarType({
   name: 'Date',
   description: 'A calendar day, YYYY-MM-DD',
   serialize: (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value)),
-  parseValue: dateOf,
+  parseValue: dateString,
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) {
       throw new GraphQLError('A Date is a string YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
     }
-    return dateOf(ast.value);
+    return ast.value;
   },
 });

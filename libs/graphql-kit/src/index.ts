@@ -3,6 +3,7 @@ export * from './subgraph';
 export * from './pagination';
 export * from './preloaded';
 export * from './inputs';
+export * from './money';
 export * from './mutation-outcome';
 export * from './limits';
 export * from './gateway-signature';

@@ -20,6 +20,7 @@ import { createErrorFormatter } from './errors';
 import { answerPreloadedFields } from './preloaded';
 import { checkInputs, DateScalar } from './inputs';
 import { mutationOutcomePlugin } from './mutation-outcome';
+import { MoneyScalar } from './money';
 import { join } from 'node:path';
 import { GatewaySignatureVerifier, gatewaySignatureCheck } from './gateway-signature';
 import { requestBudgetMs, requestDeadline, withDeadlines } from './limits/deadline';
@@ -49,7 +50,7 @@ export interface SubgraphContext extends Authentication {
   req: { headers: Record<string, string | string[] | undefined> };
 }
 
-/** The platform's own scalars (Date), in every subgraph (see inputs.ts). */
+/** The platform's own scalars (Date, Money), in every subgraph (see inputs.ts, money.ts). */
 export const SCALARS_SCHEMA_PATH = join(__dirname, 'scalars.graphql');
 
 /** The SDL files a subgraph is built from: its own plus the shared @access directive and scalars. */
@@ -58,7 +59,7 @@ export function subgraphTypePaths(typePaths: string[]): string[] {
 }
 
 /** The resolvers of the shared scalars, for every schema built from subgraphTypePaths. */
-export const SCALAR_RESOLVERS = { Date: DateScalar };
+export const SCALAR_RESOLVERS = { Date: DateScalar, Money: MoneyScalar };
 
 /**
  * Every subgraph answer is `Cache-Control: no-store`. Apollo's cache-control plugin would come to the same

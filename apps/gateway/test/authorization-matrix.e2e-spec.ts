@@ -728,6 +728,8 @@ describe('the authorization matrix of the supergraph', () => {
         if (type.name === 'Float') return pick([0, -1.5, 1e300]);
         if (type.name === 'Boolean') return random() < 0.5;
         if (type.name === 'Date') return pick(DATES);
+        if (type.name === 'Money')
+          return pick(['0.00', '1500.00', '-3.20', '1.005', '', 'NaN', '1e3', '99999999999999999999.00']);
         return pick(STRINGS);
       }
       return null;

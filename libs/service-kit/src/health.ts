@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Controller, Get, Header, HttpException, HttpStatus, Injectable, Optional } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -33,7 +33,7 @@ function thresholdsFromEnv(env: NodeJS.ProcessEnv = process.env): VitalsThreshol
  * outright answers no probe at all, which fails it too.)
  */
 export class ProcessVitals {
-  private readonly loopDelay: IntervalHistogram;
+  private readonly loopDelay: ReturnType<typeof monitorEventLoopDelay>;
   private readonly timer: NodeJS.Timeout;
   private unhealthySince: number | undefined;
   private last = { loopDelayMs: 0, heapRatio: 0 };

@@ -46,30 +46,32 @@ describe('enforcing @access in a subgraph', () => {
   let reached: unknown;
   const looked: string[] = [];
   const schema = enforceAccess(
-    buildSubgraphSchema({
-      typeDefs: parse(SDL),
-      resolvers: {
-        Query: {
-          open: () => 'hi',
-          roster: (_: unknown, __: unknown, ctx: never, info: never) => {
-            reached = reachOf(ctx, info);
-            return ['a'];
+    buildSubgraphSchema([
+      {
+        typeDefs: parse(SDL),
+        resolvers: {
+          Query: {
+            open: () => 'hi',
+            roster: (_: unknown, __: unknown, ctx: never, info: never) => {
+              reached = reachOf(ctx, info);
+              return ['a'];
+            },
+            hqOnly: () => 'secret',
+            forgotten: () => 'leak',
+            // a resolver that forgets to narrow by reach: the record's own fields still refuse
+            anyMember: (_: unknown, args: { id: string }) => RECORDS[args.id],
+            hiddenMember: (_: unknown, args: { id: string }, ctx: never, info: never) =>
+              reachOf(ctx, info).visibleMember(RECORDS[args.id]),
           },
-          hqOnly: () => 'secret',
-          forgotten: () => 'leak',
-          // a resolver that forgets to narrow by reach: the record's own fields still refuse
-          anyMember: (_: unknown, args: { id: string }) => RECORDS[args.id],
-          hiddenMember: (_: unknown, args: { id: string }, ctx: never, info: never) =>
-            reachOf(ctx, info).visibleMember(RECORDS[args.id]),
-        },
-        Member: {
-          __resolveReference: (ref: { id: string }) => {
-            looked.push(ref.id);
-            return RECORDS[ref.id];
+          Member: {
+            __resolveReference: (ref: { id: string }) => {
+              looked.push(ref.id);
+              return RECORDS[ref.id];
+            },
           },
-        },
-      } as never,
-    }),
+        } as never,
+      },
+    ]),
     {
       onRefused: (attempt) => refused.push(attempt),
       entityScopes: { Member: memberScope as never },
@@ -165,7 +167,7 @@ describe('enforcing @access in a subgraph', () => {
 
   it('refuses to serve an entity of branch data that does not say where its records belong', () => {
     const build = (sdl: string) => () =>
-      enforceAccess(buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: {} as never }));
+      enforceAccess(buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers: {} as never }]));
     expect(build(SDL)).toThrow(/entity type Member holds branch data/);
     expect(build(SDL.replace('@access(roles: [MEMBERSHIP_OFFICER]) {', '{'))).toThrow(
       /entity type Member declares no @access policy/,

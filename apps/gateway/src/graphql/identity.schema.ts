@@ -201,7 +201,9 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
 
   const typeDefs = parse(IDENTITY_TYPE_PATHS.map((path) => readFileSync(path, 'utf8')).join('\n'));
   return enforceAccess(
-    checkInputs(buildSubgraphSchema({ typeDefs, resolvers: { ...SCALAR_RESOLVERS, ...resolvers } as never })),
+    checkInputs(
+      buildSubgraphSchema([{ typeDefs, resolvers: { ...SCALAR_RESOLVERS, ...resolvers } as never }]),
+    ),
     { onRefused },
   );
 }

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { databaseUrlFor, infraProfile, startInfra, type RunningInfra } from '@unionfed/infra';
-import { databaseNameOf, Platform, seedDemoFederation, signIn, startPlatform } from '@unionfed/platform';
+import {
+  databaseNameOf,
+  Platform,
+  seedDemoFederation,
+  ServiceStartError,
+  signIn,
+  startPlatform,
+} from '@unionfed/platform';
 import { DOMAIN_SERVICES } from '@unionfed/service-kit';
 
 /** Whether the gateway already has accounts (then the initial admin exists and keeps their password). */
@@ -25,19 +32,25 @@ async function hasAccounts(adminDatabaseUrl: string): Promise<boolean> {
  * `npm start`: the whole platform on one machine, no Docker. Real PostgreSQL and Kafka (or DATABASE_URL /
  * KAFKA_BROKERS), databases and topics, every service and the gateway, the demo federation when empty.
  */
+// filled in as things start, so that a signal — or a failure — at any moment stops what this start started
+// (infrastructure it found running is left running: RunningInfra.stop stops only its own)
+const running: { infra?: RunningInfra; platform?: Platform } = {};
+
+async function stopStarted(): Promise<void> {
+  await running.platform?.stopAll();
+  await running.infra?.stop();
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const say = (line: string) => console.log(`[unionfed] ${line}`);
   const profile = infraProfile('dev');
-  // filled in as things start, so that a signal at any moment stops what is running
-  const running: { infra?: RunningInfra; platform?: Platform } = {};
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     say(`${signal}: stopping…`);
-    await running.platform?.stopAll();
-    await running.infra?.stop();
+    await stopStarted();
     say('stopped');
     process.exit(0);
   };
@@ -87,7 +100,16 @@ ${
 `);
 }
 
-main().catch((error: unknown) => {
-  console.error(`[unionfed] start failed: ${error instanceof Error ? error.message : String(error)}`);
+main().catch(async (error: unknown) => {
+  // the reason first, as one plain line; then what this start had started is stopped again
+  console.error(
+    `[unionfed] start failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+  );
+  if (error instanceof ServiceStartError) console.error(`[unionfed] its log: ${error.logFile}`);
+  await stopStarted().catch((cleanup: unknown) =>
+    console.error(
+      `[unionfed] could not stop everything: ${cleanup instanceof Error ? cleanup.message : cleanup}`,
+    ),
+  );
   process.exit(1);
 });

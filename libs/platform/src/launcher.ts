@@ -82,11 +82,50 @@ function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-function tail(file: string, lines = 30): string {
+/**
+ * Why a service stopped while starting, in one plain line: from its log (pino JSON lines), the last fatal or
+ * error entry — its message and its error's — else the log's last line.
+ */
+export function failureReason(log: string): string {
+  const lines = log.trimEnd().split('\n').filter(Boolean);
+  for (const line of [...lines].reverse()) {
+    let entry: { level?: number | string; msg?: string; message?: string; err?: { message?: string } };
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const level = typeof entry.level === 'number' ? entry.level : String(entry.level).toUpperCase();
+    if (!(level === 'ERROR' || level === 'FATAL' || (typeof level === 'number' && level >= 50))) continue;
+    const what = entry.msg ?? entry.message ?? '';
+    const why = entry.err?.message?.split('\n')[0];
+    return (
+      [what, why]
+        .filter(Boolean)
+        .map((part) => part!.replace(/^Error: /, ''))
+        .join(': ') || line.slice(0, 300)
+    );
+  }
+  return lines.at(-1)?.slice(0, 300) ?? '(nothing logged)';
+}
+
+/** A service that did not come up: `message` is one plain line; the log file says the rest. */
+export class ServiceStartError extends Error {
+  constructor(
+    readonly service: ServiceName,
+    reason: string,
+    readonly logFile: string,
+  ) {
+    super(`${service} ${reason}`);
+    this.name = 'ServiceStartError';
+  }
+}
+
+function readLog(file: string): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return readFileSync(file, 'utf8');
   } catch {
-    return '(no log)';
+    return '';
   }
 }
 
@@ -170,14 +209,22 @@ export class Platform {
     for (let delay = 100; ; delay = Math.min(delay * 1.5, 1000)) {
       if (service.child && !isRunning(service.child)) {
         const how = service.child.exitCode ?? service.child.signalCode;
-        throw new Error(`${service.name} exited (${how}) while starting:\n${tail(service.logFile)}`);
+        throw new ServiceStartError(
+          service.name,
+          `exited (${how}) while starting: ${failureReason(readLog(service.logFile))}`,
+          service.logFile,
+        );
       }
       const ready = await fetch(`${service.baseUrl}/health/ready`, { signal: AbortSignal.timeout(2000) })
         .then((r) => r.ok)
         .catch(() => false);
       if (ready) return;
       if (Date.now() > deadline)
-        throw new Error(`${service.name} was not ready in time:\n${tail(service.logFile)}`);
+        throw new ServiceStartError(
+          service.name,
+          `was not ready in time (last logged: ${failureReason(readLog(service.logFile))})`,
+          service.logFile,
+        );
       await new Promise((r) => setTimeout(r, delay));
     }
   }

@@ -103,7 +103,14 @@ export class IdentityService {
     const username = normaliseUsername(env.UNIONFED_ADMIN_USERNAME ?? 'admin');
     const given = env.UNIONFED_ADMIN_PASSWORD;
     const password = given ?? randomBytes(12).toString('base64url') + '7a';
-    if (given) checkPassword(given, username);
+    if (given) {
+      try {
+        checkPassword(given, username);
+      } catch (error) {
+        // said as the start's reason (tools/platform/start.ts prints it as one line)
+        throw new Error(`UNIONFED_ADMIN_PASSWORD is refused: ${(error as Error).message}`);
+      }
+    }
     const created = await this.repository.dataSource.transaction(async (manager) => {
       await manager.query(`LOCK TABLE account IN SHARE ROW EXCLUSIVE MODE`);
       const [{ n }] = await manager.query(`SELECT count(*)::int AS n FROM account`);

@@ -2,7 +2,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { generateSigningKey, type SigningKey } from '@unionfed/auth';
+import { GATEWAY_SIGNATURE_HEADER, GatewaySignatureVerifier, STREAMED_BODY } from '@unionfed/graphql-kit';
 import { membershipBaseUrl, RosterFilesController } from './roster-files.controller';
+import { SigningKeys } from './application/signing-keys';
 
 interface Received {
   method: string;
@@ -19,10 +22,21 @@ describe('the gateway’s roster file pass-through', () => {
   let gateway: string;
   const saved = process.env.SUBGRAPH_URL_MEMBERSHIP;
 
-  @Module({ controllers: [RosterFilesController] })
+  let key: SigningKey;
+  @Module({
+    controllers: [RosterFilesController],
+    providers: [{ provide: SigningKeys, useValue: { signingKey: () => key } }],
+  })
   class TestModule {}
+  /** whether a request membership received carries the gateway's signature of exactly that request */
+  const signed = (request: Received) =>
+    new GatewaySignatureVerifier({ jwks: { keys: [key.publicJwk] } }).verifies(
+      String(request.headers[GATEWAY_SIGNATURE_HEADER]),
+      { method: request.method, path: request.url, body: request.method === 'GET' ? '' : STREAMED_BODY },
+    );
 
   beforeAll(async () => {
+    key = await generateSigningKey();
     membership = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -77,6 +91,7 @@ describe('the gateway’s roster file pass-through', () => {
     expect(await response.json()).toEqual({ jobId: 'j-1' });
     expect(response.headers.get('x-internal')).toBeNull();
     expect(received).toHaveLength(1);
+    expect(await signed(received[0])).toBe(true);
     const [upstream] = received;
     expect(upstream).toMatchObject({ method: 'POST', url: '/roster/imports?mode=apply&onInvalid=abort' });
     expect(upstream.body.equals(file)).toBe(true);
@@ -107,6 +122,7 @@ describe('the gateway’s roster file pass-through', () => {
     expect(response.headers.get('content-disposition')).toBe('attachment; filename="roster-20261122.csv"');
     expect(Buffer.from(await response.arrayBuffer()).equals(csv)).toBe(true);
     expect(received).toMatchObject([{ method: 'GET', url: '/roster/export?format=csv&gender=MALE' }]);
+    expect(await signed(received[0])).toBe(true);
   });
 
   it('passes membership’s refusals through as they are', async () => {

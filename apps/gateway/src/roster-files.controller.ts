@@ -7,6 +7,8 @@ import {
 import { request as httpsRequest } from 'node:https';
 import { Controller, Get, Logger, Post, Req, Res } from '@nestjs/common';
 import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
+import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, STREAMED_BODY } from '@unionfed/graphql-kit';
+import { SigningKeys } from './application/signing-keys';
 import { SERVICES, subgraphUrlVariable } from '@unionfed/service-kit';
 
 /** Request headers passed on to membership: the caller's credentials, the body's description, the trace. */
@@ -50,6 +52,8 @@ export function membershipBaseUrl(env: NodeJS.ProcessEnv = process.env): string 
 export class RosterFilesController {
   private readonly logger = new Logger('RosterFiles');
 
+  constructor(private readonly keys: SigningKeys) {}
+
   @Post('uploads/roster')
   upload(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
     return this.forward(req, res, '/roster/imports');
@@ -60,7 +64,7 @@ export class RosterFilesController {
     return this.forward(req, res, '/roster/export');
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  private async forward(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const incoming = new URL(
       (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/',
       'http://gateway',
@@ -75,6 +79,12 @@ export class RosterFilesController {
     headers.traceparent = isTraceparent(typeof traceparent === 'string' ? traceparent : undefined)
       ? childTraceparent(traceparent as string)
       : newTraceparent();
+    // the hop is signed like every GraphQL request the gateway forwards (an upload's body streams: unsigned)
+    headers[GATEWAY_SIGNATURE_HEADER] = await signGatewayRequest(this.keys.signingKey(), {
+      method: req.method ?? 'GET',
+      path: `${target.pathname}${target.search}`,
+      body: req.method === 'GET' ? '' : STREAMED_BODY,
+    });
 
     return new Promise<void>((resolve) => {
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;

@@ -50,6 +50,22 @@ describe('the gateway-to-subgraph hop in production', () => {
     expect(body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it('serves the roster files through the gateway (signed) and refuses them straight from membership', async () => {
+    const gateway = t.gatewayUrl.replace(/\/graphql$/, '');
+    const through = await fetch(`${gateway}/downloads/roster?format=csv`, { headers: t.admin.headers });
+    expect(through.status).toBe(200);
+    const straight = await fetch(`${t.platform.service('membership').baseUrl}/roster/export?format=csv`, {
+      headers: t.admin.headers,
+    });
+    expect(straight.status).toBe(401);
+    const upload = await fetch(`${t.platform.service('membership').baseUrl}/roster/imports?mode=dry-run`, {
+      method: 'POST',
+      headers: { ...t.admin.headers, 'content-type': 'text/csv' },
+      body: '工号,姓名\nT1,陈静\n',
+    });
+    expect(upload.status).toBe(401);
+  });
+
   it('refuses a request sent straight to a subgraph with a signature of another key', async () => {
     const body = JSON.stringify({ query: '{ campuses { id } }' });
     const forged = await signGatewayRequest(await generateSigningKey(), {

@@ -30,6 +30,8 @@ import { TransferResolver } from './graphql/transfer.resolver';
 /** The subgraph as the service serves it: its SDL, and each Member entity scoped to its branch and itself. */
 export const MEMBERSHIP_SUBGRAPH = {
   typePaths: SUBGRAPH_TYPE_PATHS,
+  // the roster files (http/roster-files.controller.ts), which the gateway forwards like GraphQL
+  httpRoutes: ['/roster'],
   entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
 };
 

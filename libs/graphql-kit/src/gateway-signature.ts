@@ -24,15 +24,21 @@ const SIGNATURE_TYPE = 'gateway-request+jwt';
 const SIGNATURE_ISSUER = 'unionfed-gateway';
 const SIGNATURE_AUDIENCE = 'unionfed-subgraph';
 
+/**
+ * The body of a request that streams through the gateway (a roster upload): it cannot be digested before it is
+ * sent, so its signature covers method, path and time only — the caller's own token still has to be valid.
+ */
+export const STREAMED_BODY = Symbol('streamed body');
+
 export interface SignedRequest {
   method: string;
   /** path and query of the URL, e.g. /graphql */
   path: string;
-  body: string | Buffer;
+  body: string | Buffer | typeof STREAMED_BODY;
 }
 
-function digest(body: string | Buffer): string {
-  return createHash('sha256').update(body).digest('base64url');
+function digest(body: SignedRequest['body']): string {
+  return body === STREAMED_BODY ? 'STREAMED' : createHash('sha256').update(body).digest('base64url');
 }
 
 /** The header value that signs `request` (the gateway, for every subgraph request it sends). */
@@ -94,7 +100,12 @@ export class GatewaySignatureVerifier {
  * any other elsewhere (tests and developers call subgraphs directly) — limits and access checks apply either way.
  * Refusals are 401 UNAUTHENTICATED with a plain message.
  */
-export function gatewaySignatureCheck(options: { verifier: GatewaySignatureVerifier; required: boolean }) {
+export function gatewaySignatureCheck(options: {
+  verifier: GatewaySignatureVerifier;
+  required: boolean;
+  /** for routes whose body streams (not read before the handler): signed as STREAMED_BODY */
+  streamedBody?: boolean;
+}) {
   return function gatewaySignatureHandler(
     req: IncomingMessage & RequestWithRawBody & { originalUrl?: string },
     res: ServerResponse,
@@ -108,10 +119,10 @@ export function gatewaySignatureCheck(options: { verifier: GatewaySignatureVerif
       if (options.required) return refused('This service only answers requests forwarded by the gateway');
       return next();
     }
-    const request = {
+    const request: SignedRequest = {
       method: req.method ?? 'GET',
       path: req.originalUrl ?? req.url ?? '',
-      body: req.rawBody ?? '',
+      body: options.streamedBody && req.method !== 'GET' ? STREAMED_BODY : (req.rawBody ?? ''),
     };
     options.verifier
       .verifies(signature, request)

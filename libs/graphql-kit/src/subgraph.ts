@@ -44,6 +44,11 @@ export interface SubgraphOptions {
   requestBudgetMs?: number;
   /** whether only requests the gateway signed are served (default: when NODE_ENV is production) */
   requireGatewaySignature?: boolean;
+  /**
+   * Path prefixes of the service's own HTTP routes that the gateway forwards (e.g. membership's `/roster` file
+   * endpoints): guarded by the same gateway signature (their bodies stream: method, path and time are signed).
+   */
+  httpRoutes?: string[];
 }
 
 export interface SubgraphContext extends Authentication {
@@ -113,6 +118,15 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
             gatewaySignatureCheck({ verifier: signatures, required: signatureRequired }),
           );
           adapter.use(GRAPHQL_PATH, requestDeadline(budgetMs));
+          for (const route of options.httpRoutes ?? [])
+            adapter.use(
+              route,
+              gatewaySignatureCheck({
+                verifier: signatures,
+                required: signatureRequired,
+                streamedBody: true,
+              }),
+            );
           return true;
         },
       },

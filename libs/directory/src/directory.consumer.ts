@@ -1,18 +1,123 @@
-import type { DataSource, EntityManager } from 'typeorm';
 import {
   BranchKind,
   BranchStatus,
-  EVENT_REGISTRY,
+  CommitteeRole,
   Gender,
   MemberCategory,
   MembershipEvents,
+  type BranchDissolved,
+  type BranchMerged,
+  type BranchOpened,
+  type BranchUpdated,
+  type CommitteeRoleAssigned,
+  type CommitteeRoleEnded,
+  type MemberDeceased,
+  type MemberGroupChanged,
   type MemberJoined,
   type MemberProfile,
+  type MemberProfileUpdated,
+  type MembersImported,
+  type MemberRetired,
+  type MemberTransferred,
+  type MemberWithdrew,
+  type UnionGroupDissolved,
+  type UnionGroupFormed,
+  type UnionGroupRenamed,
 } from '@unionfed/contracts';
-import { EventDispatcher, type DispatcherOptions, type HandlerContext } from '@unionfed/messaging';
+import {
+  EventConsumer,
+  OnEvent,
+  type BatchWrites,
+  type HandlerContext,
+  type VersionedTable,
+} from '@unionfed/messaging';
 
 const enumName = <E extends Record<string, string | number>>(e: E, value: number, fallback: string) =>
   value ? String(e[value as unknown as keyof E]) : fallback;
+/** an id the event leaves empty is none */
+const idOrNull = (id: string) => id || null;
+
+// The directory's tables as BatchWrites writes them (one upsert per table and transaction, newest version wins).
+export const MEMBER_DIRECTORY: VersionedTable = {
+  table: 'member_directory',
+  key: ['member_id'],
+  columns: {
+    member_id: 'uuid',
+    branch_id: 'uuid',
+    group_id: 'uuid',
+    staff_number: 'text',
+    member_number: 'text',
+    name: 'text',
+    gender: 'text',
+    birth_date: 'date',
+    category: 'text',
+    status: 'text',
+    joined_on: 'date',
+  },
+  // a member first met through an event that does not say (a profile or group change): active until told
+  defaults: { status: 'ACTIVE' },
+};
+
+export const BRANCH_DIRECTORY: VersionedTable = {
+  table: 'branch_directory',
+  key: ['branch_id'],
+  columns: {
+    branch_id: 'uuid',
+    campus_id: 'uuid',
+    code: 'text',
+    name: 'text',
+    kind: 'text',
+    staff_headcount: 'integer',
+    status: 'text',
+  },
+  defaults: { code: '', name: '', kind: 'COLLEGE', staff_headcount: 0, status: 'ACTIVE' },
+};
+
+export const UNION_GROUP_DIRECTORY: VersionedTable = {
+  table: 'union_group_directory',
+  key: ['group_id'],
+  columns: {
+    group_id: 'uuid',
+    branch_id: 'uuid',
+    name: 'text',
+    leader_member_id: 'uuid',
+    status: 'text',
+    formed_on: 'date',
+    dissolved_on: 'date',
+  },
+  defaults: { name: '', status: 'ACTIVE' },
+};
+
+export const COMMITTEE_DIRECTORY: VersionedTable = {
+  table: 'committee_directory',
+  key: ['appointment_id'],
+  columns: {
+    appointment_id: 'uuid',
+    committee_branch_id: 'uuid',
+    member_id: 'uuid',
+    role: 'text',
+    group_id: 'uuid',
+    starts_on: 'date',
+    ends_on: 'date',
+    status: 'text',
+    end_reason: 'text',
+  },
+  defaults: { role: 'COMMITTEE', status: 'ACTIVE' },
+};
+
+export const PROJECTION_STATUS: VersionedTable = {
+  table: 'projection_status',
+  key: ['projection'],
+  columns: {
+    projection: 'text',
+    events_applied: 'bigint',
+    last_event_id: 'uuid',
+    last_event_type: 'text',
+    last_event_time: 'timestamptz',
+  },
+  defaults: { events_applied: 0 },
+  merge: { events_applied: 'add' },
+};
 
 function profileColumns(profile: MemberProfile | undefined) {
   return {
@@ -25,193 +130,222 @@ function profileColumns(profile: MemberProfile | undefined) {
   };
 }
 
-/**
- * Inserts or updates a member's row. `onInsertOnly` columns are written only when this directory has not seen
- * the member yet (events of different topics may arrive in any order).
- */
-async function upsertMember(
-  manager: EntityManager,
-  memberId: string,
-  columns: Record<string, unknown>,
-  onInsertOnly: Record<string, unknown> = {},
-): Promise<void> {
-  const all = { ...onInsertOnly, ...columns };
-  const names = Object.keys(all);
-  await manager.query(
-    `INSERT INTO member_directory (member_id, ${names.join(', ')}, updated_at)
-     VALUES ($1, ${names.map((_, i) => `$${i + 2}`).join(', ')}, now())
-     ON CONFLICT (member_id) DO UPDATE SET ${Object.keys(columns)
-       .map((n) => `${n} = EXCLUDED.${n}`)
-       .join(', ')}, updated_at = now()`,
-    [memberId, ...Object.values(all)],
-  );
-}
-
-/**
- * Members' first facts in bulk (MembersImported). The import's topic is not the member topic, so a member's later
- * event may have arrived first: such a row keeps its branch and status, and its profile when a profile event
- * brought one (every profile carries the staff number; a field that event left empty stays empty). Only what is
- * still unknown is filled in.
- */
-async function fillInJoinedMembers(manager: EntityManager, members: readonly MemberJoined[]): Promise<void> {
-  if (members.length === 0) return;
-  const rows = members.map((e) => ({
-    member_id: e.memberId,
-    branch_id: e.branchId,
-    ...profileColumns(e.profile),
-    joined_on: e.joinedOn?.iso || null,
-  }));
-  const profile = ['staff_number', 'member_number', 'name', 'gender', 'birth_date', 'category'];
-  await manager.query(
-    `INSERT INTO member_directory (member_id, branch_id, ${profile.join(', ')}, joined_on, status, updated_at)
-     SELECT r.member_id, r.branch_id, ${profile.map((c) => `r.${c}`).join(', ')}, r.joined_on, 'ACTIVE', now()
-       FROM json_to_recordset($1::json) AS r(member_id uuid, branch_id uuid, staff_number text, member_number text,
-            name text, gender text, birth_date date, category text, joined_on date)
-     ON CONFLICT (member_id) DO UPDATE SET ${profile
-       .map(
-         (c) =>
-           `${c} = CASE WHEN member_directory.staff_number IS NULL THEN EXCLUDED.${c} ELSE member_directory.${c} END`,
-       )
-       .join(
-         ', ',
-       )}, joined_on = COALESCE(member_directory.joined_on, EXCLUDED.joined_on), updated_at = now()`,
-    [JSON.stringify(rows)],
-  );
-}
-
-/** Updates only the columns given, for a member this directory may not have seen join (created then). */
-async function setMemberStatus(
-  manager: EntityManager,
-  memberId: string,
-  branchId: string,
-  status: string,
-): Promise<void> {
-  await upsertMember(manager, memberId, { branch_id: branchId, status });
-}
-
-async function recordProgress(
-  manager: EntityManager,
-  projection: string,
-  context: HandlerContext,
-): Promise<void> {
-  await manager.query(
-    `INSERT INTO projection_status (projection, events_applied, last_event_id, last_event_type, last_event_time, updated_at)
-     VALUES ($1, 1, $2, $3, $4, now())
-     ON CONFLICT (projection) DO UPDATE SET events_applied = projection_status.events_applied + 1,
-       last_event_id = EXCLUDED.last_event_id, last_event_type = EXCLUDED.last_event_type,
-       last_event_time = EXCLUDED.last_event_time, updated_at = now()`,
-    [projection, context.envelope.id, context.envelope.type, context.envelope.time],
-  );
-}
-
-/**
- * The membership projection: every membership event keeps `branch_directory` and `member_directory` current.
- * Each handler runs inside the inbox transaction, so a redelivered event is applied once.
- */
-/** The consumer (inbox, dead letters, metrics) name of a service's directory projection. */
-export const directoryConsumerOf = (service: string): string => `${service}.directory`;
-
-export function createDirectoryDispatcher(
-  dataSource: DataSource,
-  service: string,
-  options: Pick<DispatcherOptions, 'log' | 'deadLetters' | 'observer' | 'retry' | 'sleep'> = {},
-): EventDispatcher {
-  const projection = directoryConsumerOf(service);
-  const dispatcher = new EventDispatcher(dataSource, {
-    consumer: projection,
-    registry: EVENT_REGISTRY,
-    ...options,
-  });
-  const progress = (context: HandlerContext) => recordProgress(context.manager, projection, context);
-  const upsertBranch = async (
-    manager: EntityManager,
-    e: {
-      branchId: string;
-      campusId: string;
-      code: string;
-      name: string;
-      kind: BranchKind;
-      staffHeadcount: number;
+/** A member's first facts, from their MemberJoined or their entry of a roster import's MembersImported. */
+function joined(writes: BatchWrites, e: MemberJoined): void {
+  writes.upsert(
+    MEMBER_DIRECTORY,
+    {
+      member_id: e.memberId,
+      branch_id: e.branchId,
+      group_id: idOrNull(e.groupId),
+      ...profileColumns(e.profile),
+      status: 'ACTIVE',
+      joined_on: e.joinedOn?.iso || null,
     },
-    status: string,
-  ) =>
-    manager.query(
-      `INSERT INTO branch_directory (branch_id, campus_id, code, name, kind, staff_headcount, status, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
-       ON CONFLICT (branch_id) DO UPDATE SET campus_id = EXCLUDED.campus_id, code = EXCLUDED.code, name = EXCLUDED.name,
-         kind = EXCLUDED.kind, staff_headcount = EXCLUDED.staff_headcount, status = EXCLUDED.status, updated_at = now()`,
-      [
-        e.branchId,
-        e.campusId || null,
-        e.code,
-        e.name,
-        enumName(BranchKind, e.kind, 'COLLEGE'),
-        e.staffHeadcount,
-        status,
-      ],
-    );
+    e.version,
+  );
+}
 
-  return dispatcher
-    .on(MembershipEvents.BranchOpened, async (e, context) => {
-      await upsertBranch(context.manager, e, 'ACTIVE');
-      await progress(context);
-    })
-    .on(MembershipEvents.BranchUpdated, async (e, context) => {
-      await upsertBranch(context.manager, e, enumName(BranchStatus, e.status, 'ACTIVE'));
-      await progress(context);
-    })
-    .on(MembershipEvents.BranchMerged, async (e, context) => {
-      // its members move with their own MemberTransferred events, the target's headcount with a BranchUpdated
-      await context.manager.query(
-        `UPDATE branch_directory SET status = 'MERGED', staff_headcount = 0, updated_at = now()
-          WHERE branch_id = $1`,
-        [e.sourceBranchId],
-      );
-      await progress(context);
-    })
-    .on(MembershipEvents.BranchDissolved, async (e, context) => {
-      await context.manager.query(
-        `UPDATE branch_directory SET status = 'DISSOLVED', updated_at = now() WHERE branch_id = $1`,
-        [e.branchId],
-      );
-      await progress(context);
-    })
-    .on(MembershipEvents.MemberJoined, async (e, context) => {
-      await upsertMember(context.manager, e.memberId, {
-        branch_id: e.branchId,
-        ...profileColumns(e.profile),
-        status: 'ACTIVE',
-        joined_on: e.joinedOn?.iso || null,
-      });
-      await progress(context);
-    })
-    .on(MembershipEvents.MembersImported, async (e, context) => {
-      await fillInJoinedMembers(context.manager, e.members);
-      await progress(context);
-    })
-    .on(MembershipEvents.MemberProfileUpdated, async (e, context) => {
-      await upsertMember(
-        context.manager,
-        e.memberId,
-        { branch_id: e.branchId, ...profileColumns(e.profile) },
-        { status: 'ACTIVE' },
-      );
-      await progress(context);
-    })
-    .on(MembershipEvents.MemberTransferred, async (e, context) => {
-      await upsertMember(context.manager, e.memberId, { branch_id: e.toBranchId, status: 'ACTIVE' });
-      await progress(context);
-    })
-    .on(MembershipEvents.MemberRetired, async (e, context) => {
-      await setMemberStatus(context.manager, e.memberId, e.branchId, 'RETIRED');
-      await progress(context);
-    })
-    .on(MembershipEvents.MemberWithdrew, async (e, context) => {
-      await setMemberStatus(context.manager, e.memberId, e.branchId, 'WITHDRAWN');
-      await progress(context);
-    })
-    .on(MembershipEvents.MemberDeceased, async (e, context) => {
-      await setMemberStatus(context.manager, e.memberId, e.branchId, 'DECEASED');
-      await progress(context);
+/** A branch's whole state (BranchOpened, BranchUpdated). Branch events are ordered by their topic: no version. */
+function branchState(writes: BatchWrites, e: BranchOpened | BranchUpdated, status: string): void {
+  writes.upsert(BRANCH_DIRECTORY, {
+    branch_id: e.branchId,
+    campus_id: idOrNull(e.campusId),
+    code: e.code,
+    name: e.name,
+    kind: enumName(BranchKind, e.kind, 'COLLEGE'),
+    staff_headcount: e.staffHeadcount,
+    status,
+  });
+}
+
+/** How far the directory has got: one more event applied, and which. */
+function progress(context: HandlerContext): void {
+  const { envelope } = context;
+  context.writes.upsert(PROJECTION_STATUS, {
+    projection: context.consumer,
+    events_applied: 1,
+    last_event_id: envelope.id,
+    last_event_type: envelope.type,
+    last_event_time: envelope.time,
+  });
+}
+
+/**
+ * The membership directory (event-carried state): every membership event keeps `branch_directory`,
+ * `member_directory`, `union_group_directory` and `committee_directory` current, in the inbox transaction of
+ * its batch, each table written once per transaction.
+ *
+ * Every event writes the columns it knows, at its version: a member's events carry the member's version (the
+ * id of the member_history entry of the change), so the member topic and the roster import's topic may arrive
+ * in any order and the newest fact of each column stays. An event without a version (published before the
+ * field existed; and branch, group and committee events, which one topic keeps in order per key) is older than
+ * any versioned fact and, among unversioned ones, the later delivered wins.
+ */
+@EventConsumer('directory')
+export class DirectoryConsumer {
+  @OnEvent(MembershipEvents.BranchOpened)
+  async branchOpened(e: BranchOpened, context: HandlerContext): Promise<void> {
+    branchState(context.writes, e, 'ACTIVE');
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.BranchUpdated)
+  async branchUpdated(e: BranchUpdated, context: HandlerContext): Promise<void> {
+    branchState(context.writes, e, enumName(BranchStatus, e.status, 'ACTIVE'));
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.BranchMerged)
+  async branchMerged(e: BranchMerged, context: HandlerContext): Promise<void> {
+    // its members move with their own MemberTransferred events, the target's headcount with a BranchUpdated
+    context.writes.upsert(BRANCH_DIRECTORY, {
+      branch_id: e.sourceBranchId,
+      status: 'MERGED',
+      staff_headcount: 0,
     });
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.BranchDissolved)
+  async branchDissolved(e: BranchDissolved, context: HandlerContext): Promise<void> {
+    context.writes.upsert(BRANCH_DIRECTORY, { branch_id: e.branchId, status: 'DISSOLVED' });
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.MemberJoined)
+  async memberJoined(e: MemberJoined, context: HandlerContext): Promise<void> {
+    joined(context.writes, e);
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.MembersImported)
+  async membersImported(e: MembersImported, context: HandlerContext): Promise<void> {
+    for (const member of e.members) joined(context.writes, member);
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.MemberProfileUpdated)
+  async memberProfileUpdated(e: MemberProfileUpdated, context: HandlerContext): Promise<void> {
+    context.writes.upsert(
+      MEMBER_DIRECTORY,
+      { member_id: e.memberId, branch_id: e.branchId, ...profileColumns(e.profile) },
+      e.version,
+    );
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.MemberTransferred)
+  async memberTransferred(e: MemberTransferred, context: HandlerContext): Promise<void> {
+    context.writes.upsert(
+      MEMBER_DIRECTORY,
+      { member_id: e.memberId, branch_id: e.toBranchId, group_id: idOrNull(e.toGroupId), status: 'ACTIVE' },
+      e.version,
+    );
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.MemberRetired)
+  async memberRetired(e: MemberRetired, context: HandlerContext): Promise<void> {
+    this.status(context, e, 'RETIRED');
+  }
+
+  @OnEvent(MembershipEvents.MemberWithdrew)
+  async memberWithdrew(e: MemberWithdrew, context: HandlerContext): Promise<void> {
+    this.status(context, e, 'WITHDRAWN');
+  }
+
+  @OnEvent(MembershipEvents.MemberDeceased)
+  async memberDeceased(e: MemberDeceased, context: HandlerContext): Promise<void> {
+    this.status(context, e, 'DECEASED');
+  }
+
+  @OnEvent(MembershipEvents.MemberGroupChanged)
+  async memberGroupChanged(e: MemberGroupChanged, context: HandlerContext): Promise<void> {
+    context.writes.upsert(
+      MEMBER_DIRECTORY,
+      { member_id: e.memberId, branch_id: e.branchId, group_id: idOrNull(e.groupId) },
+      e.version,
+    );
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.UnionGroupFormed)
+  async unionGroupFormed(e: UnionGroupFormed, context: HandlerContext): Promise<void> {
+    context.writes.upsert(UNION_GROUP_DIRECTORY, {
+      group_id: e.groupId,
+      branch_id: e.branchId,
+      name: e.name,
+      leader_member_id: idOrNull(e.leaderMemberId),
+      status: 'ACTIVE',
+      formed_on: e.formedOn?.iso || null,
+    });
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.UnionGroupRenamed)
+  async unionGroupRenamed(e: UnionGroupRenamed, context: HandlerContext): Promise<void> {
+    context.writes.upsert(UNION_GROUP_DIRECTORY, {
+      group_id: e.groupId,
+      branch_id: e.branchId,
+      name: e.name,
+    });
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.UnionGroupDissolved)
+  async unionGroupDissolved(e: UnionGroupDissolved, context: HandlerContext): Promise<void> {
+    context.writes.upsert(UNION_GROUP_DIRECTORY, {
+      group_id: e.groupId,
+      branch_id: e.branchId,
+      status: 'DISSOLVED',
+      dissolved_on: e.dissolvedOn?.iso || null,
+    });
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.CommitteeRoleAssigned)
+  async committeeRoleAssigned(e: CommitteeRoleAssigned, context: HandlerContext): Promise<void> {
+    context.writes.upsert(COMMITTEE_DIRECTORY, {
+      ...appointmentOf(e),
+      starts_on: e.startsOn?.iso || null,
+      ends_on: e.endsOn?.iso || null,
+      status: 'ACTIVE',
+    });
+    progress(context);
+  }
+
+  @OnEvent(MembershipEvents.CommitteeRoleEnded)
+  async committeeRoleEnded(e: CommitteeRoleEnded, context: HandlerContext): Promise<void> {
+    context.writes.upsert(COMMITTEE_DIRECTORY, {
+      ...appointmentOf(e),
+      ends_on: e.endsOn?.iso || null,
+      status: 'ENDED',
+      end_reason: e.reason || null,
+    });
+    progress(context);
+  }
+
+  private status(
+    context: HandlerContext,
+    e: MemberRetired | MemberWithdrew | MemberDeceased,
+    status: string,
+  ): void {
+    context.writes.upsert(
+      MEMBER_DIRECTORY,
+      { member_id: e.memberId, branch_id: e.branchId, status },
+      e.version,
+    );
+    progress(context);
+  }
+}
+
+function appointmentOf(e: CommitteeRoleAssigned | CommitteeRoleEnded) {
+  return {
+    appointment_id: e.appointmentId,
+    committee_branch_id: idOrNull(e.committeeBranchId),
+    member_id: e.memberId,
+    role: enumName(CommitteeRole, e.role, 'COMMITTEE'),
+    group_id: idOrNull(e.groupId),
+  };
 }

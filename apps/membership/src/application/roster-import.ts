@@ -608,9 +608,7 @@ class ImportRun {
       });
     });
     // one announcement per branch for the batch's new members, rather than a MemberJoined each
-    writes.events.push(
-      ...membersImported(this.job.id, writes.admitted, (m) => joinedVersions.get(m.id)!),
-    );
+    writes.events.push(...membersImported(this.job.id, writes.admitted, (m) => joinedVersions.get(m.id)!));
     for (const { change } of plan.updates) {
       writes.updated.push(change.member);
       // each event carries the id of its own history entry (profile, transfer, group: in that order)

@@ -337,6 +337,22 @@ describe('membership directory projection (real PostgreSQL)', () => {
     });
   });
 
+  it('keeps a member written whole by one fact from an older partial fact, and takes a newer one', async () => {
+    const id = uuidv7();
+    const [olderV, joinedV, newerV] = [uuidv7(), uuidv7(), uuidv7()];
+    await apply(joined(id, joinedV)); // every column from one fact: stored as that fact's version
+    await apply(
+      encodeEvent(MembershipEvents.MemberTransferred, {
+        memberId: id,
+        toBranchId: uuidv7(),
+        version: olderV,
+      }),
+    );
+    expect(await member(id)).toMatchObject({ branchId, status: 'ACTIVE' });
+    await apply(encodeEvent(MembershipEvents.MemberRetired, { memberId: id, branchId, version: newerV }));
+    expect(await member(id)).toMatchObject({ branchId, name: '孙丽', status: 'RETIRED' });
+  });
+
   it('applies events published before versions existed in delivery order, and never over a versioned fact', async () => {
     const id = uuidv7();
     const otherBranch = uuidv7();

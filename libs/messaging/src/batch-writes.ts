@@ -85,8 +85,16 @@ export class BatchWrites {
   }
 }
 
+/** a row's versions when one fact wrote every column: `{ "*": version }` (most rows; a smaller WAL) */
+const EVERY_COLUMN = '*';
+
 function jsonRows(table: VersionedTable, rows: Map<string, PendingRow>): Record<string, unknown>[] {
-  return [...rows.values()].map(({ values, versions }) => ({ ...table.defaults, ...values, versions }));
+  const others = Object.keys(table.columns).filter((c) => !table.key.includes(c));
+  return [...rows.values()].map(({ values, versions }) => {
+    const first = versions[others[0]];
+    const one = first !== undefined && others.every((c) => versions[c] === first);
+    return { ...table.defaults, ...values, versions: one ? { [EVERY_COLUMN]: first } : versions };
+  });
 }
 
 const statements = new WeakMap<VersionedTable, string>();
@@ -98,25 +106,30 @@ function upsertStatement(table: VersionedTable): string {
   const name = ident(table.table);
   const columns = Object.keys(table.columns).map(ident);
   const others = columns.filter((c) => !table.key.includes(c));
+  // a column's version in a row: its own, or the version of the fact that wrote every column
+  const versionOf = (row: string, c: string) =>
+    `COALESCE(${row}.versions->>'${c}', ${row}.versions->>'${EVERY_COLUMN}')`;
+  const sets = (c: string) => `(EXCLUDED.versions ? '${c}' OR EXCLUDED.versions ? '${EVERY_COLUMN}')`;
   // the incoming fact is at least as new as the stored one; a column the incoming row does not set loses
   const newer = (c: string) =>
-    `(EXCLUDED.versions ? '${c}' AND (cur.versions->>'${c}' IS NULL OR ` +
-    `(EXCLUDED.versions->>'${c}') COLLATE "C" >= (cur.versions->>'${c}') COLLATE "C"))`;
+    `(${sets(c)} AND (${versionOf('cur', c)} IS NULL OR ` +
+    `${versionOf('EXCLUDED', c)} COLLATE "C" >= ${versionOf('cur', c)} COLLATE "C"))`;
   const set = others.map((c) =>
     table.merge?.[c] === 'add'
-      ? `${c} = cur.${c} + CASE WHEN EXCLUDED.versions ? '${c}' THEN EXCLUDED.${c} ELSE 0 END`
+      ? `${c} = cur.${c} + CASE WHEN ${sets(c)} THEN EXCLUDED.${c} ELSE 0 END`
       : `${c} = CASE WHEN ${newer(c)} THEN EXCLUDED.${c} ELSE cur.${c} END`,
   );
   const versions = `cur.versions || jsonb_strip_nulls(jsonb_build_object(${others
-    .map((c) => `'${c}', CASE WHEN ${newer(c)} THEN EXCLUDED.versions->'${c}' END`)
+    .map((c) => `'${c}', CASE WHEN ${newer(c)} THEN to_jsonb(${versionOf('EXCLUDED', c)}) END`)
     .join(', ')}))`;
+  const changes = others.map((c) => (table.merge?.[c] === 'add' ? sets(c) : newer(c)));
   const sql = `
     INSERT INTO ${name} AS cur (${columns.join(', ')}, versions, updated_at)
     SELECT ${columns.map((c) => `r.${c}`).join(', ')}, r.versions, now()
       FROM json_to_recordset($1::json) AS r(${columns.map((c) => `${c} ${table.columns[c]}`).join(', ')}, versions jsonb)
     ON CONFLICT (${table.key.map(ident).join(', ')}) DO UPDATE SET ${set.join(', ')},
       versions = ${versions}, updated_at = now()
-    WHERE ${others.map((c) => (table.merge?.[c] === 'add' ? `EXCLUDED.versions ? '${c}'` : newer(c))).join(' OR ')}`;
+    WHERE ${changes.join(' OR ')}`;
   statements.set(table, sql);
   return sql;
 }

@@ -95,9 +95,7 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
       await context.manager.query(`INSERT INTO disbursement (request_id, amount_fen) VALUES ($1, 50000)`, [
         e.memberId,
       ]);
-      await context.outbox.add(
-        encodeEvent(DisbursementPaid, { memberId: e.memberId, branchId: e.branchId }),
-      );
+      await context.outbox.add(encodeEvent(DisbursementPaid, { memberId: e.memberId, branchId: e.branchId }));
       if (n <= (failFirst.get(e.memberId) ?? 0)) throw new Error('ledger refused the posting');
     }
   }
@@ -126,7 +124,10 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
         {
           key: requestId,
           value: Buffer.from(
-            toBinary(MemberDeceasedSchema, create(MemberDeceasedSchema, { memberId: requestId, branchId: 'b' })),
+            toBinary(
+              MemberDeceasedSchema,
+              create(MemberDeceasedSchema, { memberId: requestId, branchId: 'b' }),
+            ),
           ),
           headers: toKafkaHeaders({
             id: eventId,
@@ -266,8 +267,9 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
     await eventually(async () =>
       expect(
         Number(
-          (await dataSource.query(`SELECT count(*) AS n FROM audit_entry WHERE request_id = $1`, [requestId]))[0]
-            .n,
+          (
+            await dataSource.query(`SELECT count(*) AS n FROM audit_entry WHERE request_id = $1`, [requestId])
+          )[0].n,
         ),
       ).toBe(1),
     );

@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@unionfed/service-kit';
 import { subgraphModule } from '@unionfed/graphql-kit';
-import { DIRECTORY_ENTITIES, DirectoryModule, DirectoryTables1763800000050 } from '@unionfed/directory';
+import { ConsumersModule } from '@unionfed/messaging';
+import {
+  DIRECTORY_ENTITIES,
+  DIRECTORY_MIGRATIONS,
+  DirectoryConsumer,
+  DirectoryModule,
+} from '@unionfed/directory';
 import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 
 @Module({
@@ -9,8 +15,10 @@ import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
     ServiceCoreModule.forRoot({
       service: 'congress',
       entities: [...DIRECTORY_ENTITIES],
-      migrations: [DirectoryTables1763800000050],
+      migrations: [...DIRECTORY_MIGRATIONS],
     }),
+    // the service's event consumers: one consumer group, inbox and dead-letter policy for all of them
+    ConsumersModule.forService('congress', [DirectoryConsumer]),
     DirectoryModule.forService('congress'),
     subgraphModule({ typePaths: SUBGRAPH_TYPE_PATHS }),
   ],

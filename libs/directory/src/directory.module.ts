@@ -1,39 +1,9 @@
-import { Controller, Inject, Logger, Module, type DynamicModule, type Type } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Inject, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { InvalidInputError } from '@unionfed/domain-kit';
 import { DataSource } from 'typeorm';
-import { MEMBERSHIP_TOPICS } from '@unionfed/contracts';
-import { DeadLetters, MessagingMetrics, type EventBatch, type EventDispatcher } from '@unionfed/messaging';
+import { DeadLetters, SERVICE_CONSUMERS, type ServiceConsumers } from '@unionfed/messaging';
 import { isUuid } from '@unionfed/persistence';
-import { createDirectoryDispatcher, directoryConsumerOf } from './projection';
-
-export const DIRECTORY_DISPATCHER = Symbol('DIRECTORY_DISPATCHER');
-
-/**
- * Receives the membership topics on the service's consumer group — a partition's batch at a time — and hands
- * each batch to the projection, which applies it through the inbox and resolves its offsets.
- */
-@Controller()
-export class MembershipEventsConsumer {
-  constructor(@Inject(DIRECTORY_DISPATCHER) private readonly dispatcher: EventDispatcher) {}
-
-  // @nestjs/microservices types an event handler's payload as unknown; EventConsumerServer sends an EventBatch
-  @EventPattern(MEMBERSHIP_TOPICS.branch.name)
-  async onBranchEvents(@Payload() batch: unknown): Promise<void> {
-    await this.dispatcher.dispatchBatch(batch as EventBatch);
-  }
-
-  @EventPattern(MEMBERSHIP_TOPICS.member.name)
-  async onMemberEvents(@Payload() batch: unknown): Promise<void> {
-    await this.dispatcher.dispatchBatch(batch as EventBatch);
-  }
-
-  @EventPattern(MEMBERSHIP_TOPICS.rosterImport.name)
-  async onRosterImportEvents(@Payload() batch: unknown): Promise<void> {
-    await this.dispatcher.dispatchBatch(batch as EventBatch);
-  }
-}
 
 export interface DirectorySync {
   service: string;
@@ -61,7 +31,7 @@ export class DirectoryReader {
               p.events_applied::int AS "eventsApplied", p.last_event_id AS "lastEventId",
               p.last_event_type AS "lastEventType", p.last_event_time AS "lastEventTime"
          FROM (SELECT 1) one LEFT JOIN projection_status p ON p.projection = $1`,
-      [`${this.service}.directory`],
+      [`${this.service}.directory`], // the consumer name of the service's DirectoryConsumer
     );
     return {
       service: this.service,
@@ -79,6 +49,34 @@ export class DirectoryReader {
       [id],
     );
     return row;
+  }
+
+  /** The union group's copy, with its active members' ids (teams). */
+  async group(id: string) {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.dataSource.query(
+      `SELECT g.group_id AS id, g.branch_id AS "branchId", g.name, g.status,
+              COALESCE(array_agg(m.member_id ORDER BY m.member_id) FILTER (WHERE m.member_id IS NOT NULL), '{}')
+                AS "memberIds"
+         FROM union_group_directory g
+         LEFT JOIN member_directory m ON m.group_id = g.group_id AND m.status = 'ACTIVE'
+        WHERE g.group_id = $1 GROUP BY g.group_id`,
+      [id],
+    );
+    return row;
+  }
+
+  /** The active appointments of a committee: a branch's, or the federation's own (`null`). */
+  async committee(branchId: string | null) {
+    if (branchId !== null && !isUuid(branchId)) return [];
+    return this.dataSource.query(
+      `SELECT appointment_id AS id, member_id AS "memberId", role, group_id AS "groupId",
+              starts_on::text AS "startsOn", ends_on::text AS "endsOn"
+         FROM committee_directory
+        WHERE committee_branch_id IS NOT DISTINCT FROM $1::uuid AND status = 'ACTIVE'
+        ORDER BY role, member_id`,
+      [branchId],
+    );
   }
 
   async branch(id: string) {
@@ -108,10 +106,10 @@ export class DirectorySyncResolver {
 
 /**
  * The root fields `<service>Directory`, `<service>DeadLetters` and `replay<Service>DeadLetters`: one set per
- * subgraph, so HQ can ask each service how far it is and deal with what its consumers set aside.
+ * subgraph, so HQ can ask each service how far it is and deal with what its consumers — every consumer of the
+ * service (ConsumersModule), not only the directory's — set aside.
  */
 function rootResolverFor(service: string): Type<unknown> {
-  const consumer = directoryConsumerOf(service);
   const Service = service.charAt(0).toUpperCase() + service.slice(1);
 
   @Resolver()
@@ -119,6 +117,7 @@ function rootResolverFor(service: string): Type<unknown> {
     constructor(
       @Inject(DirectoryReader) private readonly reader: DirectoryReader,
       @Inject(DeadLetters) private readonly deadLetters: DeadLetters,
+      @Inject(SERVICE_CONSUMERS) private readonly consumers: ServiceConsumers,
     ) {}
 
     @Query(`${service}Directory`)
@@ -130,8 +129,8 @@ function rootResolverFor(service: string): Type<unknown> {
     async listDeadLetters(@Args('first') first = 100) {
       if (!Number.isInteger(first) || first < 1 || first > 1000)
         throw new InvalidInputError('first must be 1–1000', 'INVALID_PAGE_SIZE', { field: 'first' });
-      const rows = await this.deadLetters.list(consumer, first);
-      return rows.map((row) => ({ ...row, consumer, deadAt: new Date(row.deadAt).toISOString() }));
+      const rows = await this.deadLetters.list(this.consumers.consumers, first);
+      return rows.map((row) => ({ ...row, deadAt: new Date(row.deadAt).toISOString() }));
     }
 
     @Mutation(`replay${Service}DeadLetters`)
@@ -141,43 +140,26 @@ function rootResolverFor(service: string): Type<unknown> {
       const valid = (ids ?? []).filter((id) => /^[0-9]{1,18}$/.test(id));
       if (!all && valid.length !== ids!.length)
         throw new InvalidInputError('dead letter ids are numbers', 'INVALID_ID', { field: 'ids' });
-      return { replayed: await this.deadLetters.replay(consumer, all ? undefined : valid) };
+      return {
+        replayed: await this.deadLetters.replay(this.consumers.consumers, all ? undefined : valid),
+      };
     }
   }
   return DirectoryRootResolver;
 }
 
 /**
- * The membership directory of a consuming service: its projection tables (entities in DIRECTORY_ENTITIES,
- * migration DirectoryTables…), the Kafka consumer that feeds them and the subgraph fields that report on them.
+ * The membership directory of a consuming service: its tables (entities in DIRECTORY_ENTITIES, migrations
+ * DIRECTORY_MIGRATIONS), read by DirectoryReader, and the subgraph fields that report on them. The tables are
+ * fed by `DirectoryConsumer`, which the service lists among its consumers:
+ * `ConsumersModule.forService(service, [DirectoryConsumer, …])`.
  */
 @Module({})
 export class DirectoryModule {
   static forService(service: string): DynamicModule {
-    const logger = new Logger(`${service}.directory`);
     return {
       module: DirectoryModule,
-      controllers: [MembershipEventsConsumer],
       providers: [
-        {
-          provide: DIRECTORY_DISPATCHER,
-          inject: [DataSource, DeadLetters, MessagingMetrics],
-          useFactory: (dataSource: DataSource, deadLetters: DeadLetters, metrics: MessagingMetrics) => {
-            metrics.watchConsumerLag(service, [
-              MEMBERSHIP_TOPICS.branch.name,
-              MEMBERSHIP_TOPICS.member.name,
-              MEMBERSHIP_TOPICS.rosterImport.name,
-            ]);
-            return createDirectoryDispatcher(dataSource, service, {
-              deadLetters,
-              observer: metrics.consumerObserver(`${service}.directory`),
-              log: (level, message, fields) =>
-                logger[level === 'info' ? 'log' : level](
-                  `${message} ${fields ? JSON.stringify(fields) : ''}`,
-                ),
-            });
-          },
-        },
         {
           provide: DirectoryReader,
           inject: [DataSource],
@@ -186,7 +168,7 @@ export class DirectoryModule {
         DirectorySyncResolver,
         rootResolverFor(service),
       ],
-      exports: [DirectoryReader, DIRECTORY_DISPATCHER],
+      exports: [DirectoryReader],
     };
   }
 }

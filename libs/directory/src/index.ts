@@ -1,6 +1,6 @@
 export * from './entities';
 export * from './directory.migration';
-export * from './projection';
+export * from './directory.consumer';
 export * from './directory.module';
 import { join } from 'node:path';
 

@@ -1,4 +1,6 @@
-import type { DataSource } from 'typeorm';
+import { EntityManager, type DataSource } from 'typeorm';
+
+const original = EntityManager.prototype.query;
 import type { KafkaMessage } from 'kafkajs';
 import {
   Gender,
@@ -6,18 +8,28 @@ import {
   MembershipEvents,
   BranchKind,
   BranchStatus,
+  CommitteeRole,
   encodeEvent,
   type EncodedEvent,
 } from '@unionfed/contracts';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
 import { MESSAGING_MIGRATIONS, newTraceparent, toKafkaHeaders, type EventBatch } from '@unionfed/messaging';
 import { createTestDatabase } from '@unionfed/testing';
-import {
-  createDirectoryDispatcher,
-  DIRECTORY_ENTITIES,
-  DirectoryReader,
-  DirectoryTables1763800000050,
-} from '../src';
+import { DIRECTORY_ENTITIES, DirectoryReader, DIRECTORY_MIGRATIONS } from '../src';
+import { directoryDispatcher } from './directory-dispatcher';
+
+/** Messages of one partition, offsets 0…n-1, as a batch nobody stops. */
+function batchOf(messages: KafkaMessage[]): EventBatch {
+  return {
+    topic: 'topic',
+    partition: 0,
+    messages: messages.map((message, offset) => ({ ...message, offset: String(offset) })),
+    resolveOffset: () => undefined,
+    heartbeat: async () => undefined,
+    commitOffsetsIfNecessary: async () => undefined,
+    isActive: () => true,
+  };
+}
 
 function delivered(event: EncodedEvent, id = uuidv7()): KafkaMessage {
   return {
@@ -43,7 +55,7 @@ describe('membership directory projection (real PostgreSQL)', () => {
   let reader: DirectoryReader;
   const branchId = uuidv7();
   const apply = (event: EncodedEvent, id?: string) =>
-    createDirectoryDispatcher(dataSource, 'test').dispatch(delivered(event, id), 'topic', 0);
+    directoryDispatcher(dataSource).dispatch(delivered(event, id), 'topic', 0);
   const member = (id: string) => reader.member(id);
 
   beforeAll(async () => {
@@ -51,7 +63,7 @@ describe('membership directory projection (real PostgreSQL)', () => {
     dataSource = createDataSource({
       url: database.url,
       entities: DIRECTORY_ENTITIES,
-      migrations: [...MESSAGING_MIGRATIONS, DirectoryTables1763800000050],
+      migrations: [...MESSAGING_MIGRATIONS, ...DIRECTORY_MIGRATIONS],
       applicationName: 'directory-test',
     });
     await migrate(dataSource);
@@ -73,12 +85,13 @@ describe('membership directory projection (real PostgreSQL)', () => {
     await database?.drop();
   });
 
-  const joined = (memberId: string) =>
+  const joined = (memberId: string, version = '') =>
     encodeEvent(MembershipEvents.MemberJoined, {
       memberId,
       branchId,
       profile: { staffNumber: 'T9', name: '孙丽', gender: Gender.FEMALE, category: MemberCategory.TEACHER },
       joinedOn: { iso: '2021-09-01' },
+      version,
     });
 
   it('follows a member through the lifecycle events', async () => {
@@ -154,7 +167,10 @@ describe('membership directory projection (real PostgreSQL)', () => {
     expect(sync).toMatchObject({ service: 'test', branches: 1, members: 3, activeMembers: 1 });
   });
 
-  const imported = (jobId: string, ...members: { id: string; staffNumber: string; name: string }[]) =>
+  const imported = (
+    jobId: string,
+    ...members: { id: string; staffNumber: string; name: string; version?: string }[]
+  ) =>
     encodeEvent(MembershipEvents.MembersImported, {
       jobId,
       branchId,
@@ -170,6 +186,7 @@ describe('membership directory projection (real PostgreSQL)', () => {
           category: MemberCategory.SUPPORT,
         },
         joinedOn: { iso: '2024-03-01' },
+        version: m.version ?? '',
       })),
     });
   const row = async (id: string) =>
@@ -209,9 +226,11 @@ describe('membership directory projection (real PostgreSQL)', () => {
   });
 
   it('keeps what a member’s later events said when the import’s announcement arrives after them', async () => {
-    // the import topic is not the member topic: a transfer and a profile update may overtake the announcement
+    // the import topic is not the member topic: a transfer and a profile update may overtake the announcement;
+    // every event carries the member's version (its history entry's id), the announcement the oldest
     const id = uuidv7();
     const elsewhere = uuidv7();
+    const [joinedV, profileV, transferV, retiredV] = [uuidv7(), uuidv7(), uuidv7(), uuidv7()];
     await apply(
       encodeEvent(MembershipEvents.MemberProfileUpdated, {
         memberId: id,
@@ -224,6 +243,7 @@ describe('membership directory projection (real PostgreSQL)', () => {
           gender: Gender.MALE,
           category: MemberCategory.MANAGEMENT,
         },
+        version: profileV,
       }),
     );
     await apply(
@@ -231,10 +251,13 @@ describe('membership directory projection (real PostgreSQL)', () => {
         memberId: id,
         fromBranchId: branchId,
         toBranchId: elsewhere,
+        version: transferV,
       }),
     );
-    await apply(encodeEvent(MembershipEvents.MemberRetired, { memberId: id, branchId: elsewhere }));
-    await apply(imported(uuidv7(), { id, staffNumber: 'I003', name: '孙伟' }));
+    await apply(
+      encodeEvent(MembershipEvents.MemberRetired, { memberId: id, branchId: elsewhere, version: retiredV }),
+    );
+    await apply(imported(uuidv7(), { id, staffNumber: 'I003', name: '孙伟', version: joinedV }));
     expect(await row(id)).toEqual({
       branch_id: elsewhere,
       staff_number: 'I003',
@@ -249,14 +272,16 @@ describe('membership directory projection (real PostgreSQL)', () => {
 
     // only a transfer came first: the announcement brings the profile, the transfer's branch stays
     const moved = uuidv7();
+    const [movedJoinedV, movedTransferV] = [uuidv7(), uuidv7()];
     await apply(
       encodeEvent(MembershipEvents.MemberTransferred, {
         memberId: moved,
         fromBranchId: branchId,
         toBranchId: elsewhere,
+        version: movedTransferV,
       }),
     );
-    await apply(imported(uuidv7(), { id: moved, staffNumber: 'I004', name: '周敏' }));
+    await apply(imported(uuidv7(), { id: moved, staffNumber: 'I004', name: '周敏', version: movedJoinedV }));
     expect(await row(moved)).toEqual({
       branch_id: elsewhere,
       staff_number: 'I004',
@@ -268,6 +293,226 @@ describe('membership directory projection (real PostgreSQL)', () => {
       status: 'ACTIVE',
       joined_on: '2024-03-01',
     });
+  });
+
+  it('keeps the newest version of a member whatever the order, within one batch and across batches', async () => {
+    const id = uuidv7();
+    const [joinedV, retiredV, profileV] = [uuidv7(), uuidv7(), uuidv7()];
+    const otherBranch = uuidv7();
+    const retired = encodeEvent(MembershipEvents.MemberRetired, {
+      memberId: id,
+      branchId,
+      version: retiredV,
+    });
+    const profile = encodeEvent(MembershipEvents.MemberProfileUpdated, {
+      memberId: id,
+      branchId,
+      profile: { staffNumber: 'T9', name: '孙丽（新）' },
+      version: profileV,
+    });
+    // one batch, newest first: the retirement and the profile must survive the older join in the same statement
+    const d = directoryDispatcher(dataSource);
+    await d.dispatchBatch(batchOf([delivered(profile), delivered(retired), delivered(joined(id, joinedV))]));
+    expect(d.counts).toMatchObject({ applied: 3 });
+    expect(await member(id)).toEqual({
+      id,
+      branchId,
+      staffNumber: 'T9',
+      name: '孙丽（新）',
+      status: 'RETIRED',
+    });
+    // a later batch with an older transfer (redelivered from a replay, new event id) changes nothing
+    const olderTransfer = encodeEvent(MembershipEvents.MemberTransferred, {
+      memberId: id,
+      toBranchId: otherBranch,
+      version: joinedV,
+    });
+    expect(await apply(olderTransfer)).toBe('applied');
+    expect(await member(id)).toEqual({
+      id,
+      branchId,
+      staffNumber: 'T9',
+      name: '孙丽（新）',
+      status: 'RETIRED',
+    });
+  });
+
+  it('keeps a member written whole by one fact from an older partial fact, and takes a newer one', async () => {
+    const id = uuidv7();
+    const [olderV, joinedV, newerV] = [uuidv7(), uuidv7(), uuidv7()];
+    await apply(joined(id, joinedV)); // every column from one fact: stored as that fact's version
+    await apply(
+      encodeEvent(MembershipEvents.MemberTransferred, {
+        memberId: id,
+        toBranchId: uuidv7(),
+        version: olderV,
+      }),
+    );
+    expect(await member(id)).toMatchObject({ branchId, status: 'ACTIVE' });
+    await apply(encodeEvent(MembershipEvents.MemberRetired, { memberId: id, branchId, version: newerV }));
+    expect(await member(id)).toMatchObject({ branchId, name: '孙丽', status: 'RETIRED' });
+  });
+
+  it('applies events published before versions existed in delivery order, and never over a versioned fact', async () => {
+    const id = uuidv7();
+    const otherBranch = uuidv7();
+    // unversioned only: the later delivered wins, as before versions
+    await apply(joined(id));
+    await apply(encodeEvent(MembershipEvents.MemberRetired, { memberId: id, branchId }));
+    await apply(encodeEvent(MembershipEvents.MemberTransferred, { memberId: id, toBranchId: otherBranch }));
+    expect(await member(id)).toMatchObject({ branchId: otherBranch, status: 'ACTIVE' });
+    // a versioned fact is newer than any unversioned one, which can no longer overwrite it
+    await apply(
+      encodeEvent(MembershipEvents.MemberWithdrew, {
+        memberId: id,
+        branchId: otherBranch,
+        version: uuidv7(),
+      }),
+    );
+    await apply(encodeEvent(MembershipEvents.MemberTransferred, { memberId: id, toBranchId: branchId }));
+    expect(await member(id)).toMatchObject({ branchId: otherBranch, status: 'WITHDRAWN' });
+  });
+
+  it('writes a batch’s rows with one statement per table, whatever the number of events', async () => {
+    const ids = Array.from({ length: 300 }, () => uuidv7());
+    const messages = ids.map((id) => delivered(joined(id, uuidv7())));
+    const statements: string[] = [];
+    // counts the statements the transaction's manager runs, and runs them
+    const query = jest.spyOn(EntityManager.prototype, 'query').mockImplementation(function (
+      this: EntityManager,
+      sql: string,
+      parameters?: Parameters<EntityManager['query']>[1],
+    ) {
+      statements.push(sql);
+      return original.call(this, sql, parameters);
+    });
+    try {
+      const d = directoryDispatcher(dataSource);
+      await d.dispatchBatch(batchOf(messages));
+      expect(d.counts).toMatchObject({ applied: 300 });
+    } finally {
+      query.mockRestore();
+    }
+    const into = (table: string) => statements.filter((sql) => sql.includes(`INSERT INTO ${table} `)).length;
+    expect([into('inbox'), into('member_directory'), into('projection_status')]).toEqual([1, 1, 1]);
+    const [{ n }] = await dataSource.query(
+      `SELECT count(*)::int AS n FROM member_directory WHERE member_id = ANY($1)`,
+      [ids],
+    );
+    expect(n).toBe(300);
+  });
+
+  it('follows union groups and committee roles', async () => {
+    const groupId = uuidv7();
+    const [leader, other] = [uuidv7(), uuidv7()];
+    const appointmentId = uuidv7();
+    const federationAppointment = uuidv7();
+    await apply(joined(leader, uuidv7()));
+    await apply(joined(other, uuidv7()));
+    await apply(
+      encodeEvent(MembershipEvents.UnionGroupFormed, {
+        groupId,
+        branchId,
+        name: '第一小组',
+        leaderMemberId: leader,
+        formedOn: { iso: '2026-09-01' },
+      }),
+    );
+    await apply(encodeEvent(MembershipEvents.UnionGroupRenamed, { groupId, branchId, name: '教学一组' }));
+    for (const memberId of [leader, other]) {
+      await apply(
+        encodeEvent(MembershipEvents.MemberGroupChanged, { memberId, branchId, groupId, version: uuidv7() }),
+      );
+    }
+    await apply(
+      encodeEvent(MembershipEvents.CommitteeRoleAssigned, {
+        appointmentId,
+        committeeBranchId: branchId,
+        memberId: leader,
+        role: CommitteeRole.GROUP_LEADER,
+        groupId,
+        startsOn: { iso: '2026-09-01' },
+      }),
+    );
+    await apply(
+      encodeEvent(MembershipEvents.CommitteeRoleAssigned, {
+        appointmentId: federationAppointment,
+        memberId: other,
+        role: CommitteeRole.AUDIT_COMMITTEE,
+        startsOn: { iso: '2026-01-01' },
+        endsOn: { iso: '2028-12-31' },
+      }),
+    );
+    expect(await reader.group(groupId)).toEqual({
+      id: groupId,
+      branchId,
+      name: '教学一组',
+      status: 'ACTIVE',
+      memberIds: [leader, other].sort(),
+    });
+    expect(await reader.committee(branchId)).toEqual([
+      {
+        id: appointmentId,
+        memberId: leader,
+        role: 'GROUP_LEADER',
+        groupId,
+        startsOn: '2026-09-01',
+        endsOn: null,
+      },
+    ]);
+    expect(await reader.committee(null)).toEqual([
+      {
+        id: federationAppointment,
+        memberId: other,
+        role: 'AUDIT_COMMITTEE',
+        groupId: null,
+        startsOn: '2026-01-01',
+        endsOn: '2028-12-31',
+      },
+    ]);
+
+    // the group is dissolved: its members are taken out, its leader's term ends
+    await apply(
+      encodeEvent(MembershipEvents.CommitteeRoleEnded, {
+        appointmentId,
+        committeeBranchId: branchId,
+        memberId: leader,
+        role: CommitteeRole.GROUP_LEADER,
+        groupId,
+        endsOn: { iso: '2026-12-31' },
+        reason: 'GROUP_DISSOLVED',
+      }),
+    );
+    for (const memberId of [leader, other]) {
+      await apply(
+        encodeEvent(MembershipEvents.MemberGroupChanged, {
+          memberId,
+          branchId,
+          fromGroupId: groupId,
+          version: uuidv7(),
+        }),
+      );
+    }
+    await apply(
+      encodeEvent(MembershipEvents.UnionGroupDissolved, {
+        groupId,
+        branchId,
+        dissolvedOn: { iso: '2026-12-31' },
+      }),
+    );
+    expect(await reader.group(groupId)).toEqual({
+      id: groupId,
+      branchId,
+      name: '教学一组',
+      status: 'DISSOLVED',
+      memberIds: [],
+    });
+    expect(await reader.committee(branchId)).toEqual([]);
+    expect(
+      await dataSource.query(`SELECT status, end_reason FROM committee_directory WHERE appointment_id = $1`, [
+        appointmentId,
+      ]),
+    ).toEqual([{ status: 'ENDED', end_reason: 'GROUP_DISSOLVED' }]);
   });
 
   it('answers nothing, not an error, for ids that cannot exist', async () => {
@@ -304,7 +549,7 @@ describe('membership directory projection (real PostgreSQL)', () => {
     };
     const before = (await reader.sync()).eventsApplied;
 
-    const dispatcher = createDirectoryDispatcher(dataSource, 'test');
+    const dispatcher = directoryDispatcher(dataSource);
     await dispatcher.dispatchBatch(batch);
     expect(dispatcher.counts).toEqual({ applied: 4, duplicate: 1, ignored: 0, 'dead-lettered': 0 });
     expect(resolved).toEqual(['4']);
@@ -317,7 +562,7 @@ describe('membership directory projection (real PostgreSQL)', () => {
     });
     expect((await reader.sync()).eventsApplied).toBe(before + 4);
 
-    const again = createDirectoryDispatcher(dataSource, 'test');
+    const again = directoryDispatcher(dataSource);
     await again.dispatchBatch(batch);
     expect(again.counts).toEqual({ applied: 0, duplicate: 5, ignored: 0, 'dead-lettered': 0 });
     expect(await member(id)).toMatchObject({ name: '孙丽华', status: 'RETIRED' });

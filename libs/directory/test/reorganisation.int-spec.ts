@@ -19,12 +19,8 @@ import {
   RELIABLE_PRODUCER,
 } from '@unionfed/messaging';
 import { createTestDatabase, readTopic, testInfrastructure, uniqueTopic } from '@unionfed/testing';
-import {
-  createDirectoryDispatcher,
-  DIRECTORY_ENTITIES,
-  DirectoryReader,
-  DirectoryTables1763800000050,
-} from '../src';
+import { DIRECTORY_ENTITIES, DirectoryReader, DIRECTORY_MIGRATIONS } from '../src';
+import { directoryDispatcher } from './directory-dispatcher';
 
 /**
  * A branch merge and a dissolution as membership publishes them — through an outbox, the relay and real Kafka
@@ -47,7 +43,7 @@ describe('membership directory across a branch merge (real PostgreSQL + Kafka)',
     dataSource = createDataSource({
       url: database.url,
       entities: DIRECTORY_ENTITIES,
-      migrations: [...MESSAGING_MIGRATIONS, DirectoryTables1763800000050],
+      migrations: [...MESSAGING_MIGRATIONS, ...DIRECTORY_MIGRATIONS],
       applicationName: 'directory-merge-test',
     });
     await migrate(dataSource);
@@ -135,7 +131,7 @@ describe('membership directory across a branch merge (real PostgreSQL + Kafka)',
 
     const branchMessages = await readTopic(topics.branch, { until: (m) => m.length >= 6 });
     const memberMessages = await readTopic(topics.member, { until: (m) => m.length >= 6 });
-    const dispatcher = createDirectoryDispatcher(dataSource, 'test');
+    const dispatcher = directoryDispatcher(dataSource);
     // the two topics arrive independently: here every member event lands before the branch events
     for (const { topic, partition, message } of [...memberMessages, ...branchMessages]) {
       expect(await dispatcher.dispatch(message, topic, partition)).toBe('applied');

@@ -111,14 +111,14 @@ export class DeadLetters {
     );
   }
 
-  /** Dead letters not yet replayed, oldest first. */
-  async list(consumer: string, limit = 100): Promise<DeadLetterRow[]> {
+  /** Dead letters of the consumer(s) (e.g. every consumer of a service) not yet replayed, oldest first. */
+  async list(consumers: string | readonly string[], limit = 100): Promise<DeadLetterRow[]> {
     return this.dataSource.query(
-      `SELECT id::text, event_id AS "eventId", event_type AS "eventType", original_topic AS topic,
+      `SELECT id::text, consumer, event_id AS "eventId", event_type AS "eventType", original_topic AS topic,
               original_partition AS partition, original_offset::text AS "offset", reason, error, attempts,
               dead_at AS "deadAt"
-         FROM dead_letter WHERE consumer = $1 AND replayed_at IS NULL ORDER BY id LIMIT $2`,
-      [consumer, limit],
+         FROM dead_letter WHERE consumer = ANY($1::text[]) AND replayed_at IS NULL ORDER BY id LIMIT $2`,
+      [typeof consumers === 'string' ? [consumers] : consumers, limit],
     );
   }
 
@@ -126,7 +126,7 @@ export class DeadLetters {
    * Puts dead letters back on their original topic, unchanged (same event id), once the cause is fixed. Every
    * consumer of the topic receives them again; the inbox keeps the effect to one per consumer.
    */
-  async replay(consumer: string, ids?: string[]): Promise<number> {
+  async replay(consumers: string | readonly string[], ids?: string[]): Promise<number> {
     const rows: {
       id: string;
       original_topic: string;
@@ -135,9 +135,9 @@ export class DeadLetters {
       headers: Record<string, string>;
     }[] = await this.dataSource.query(
       `SELECT id::text, original_topic, message_key, payload, headers FROM dead_letter
-          WHERE consumer = $1 AND replayed_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
+          WHERE consumer = ANY($1::text[]) AND replayed_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
           ORDER BY id`,
-      [consumer, ids ?? null],
+      [typeof consumers === 'string' ? [consumers] : consumers, ids ?? null],
     );
     for (const row of rows) {
       await this.producer.send({
@@ -153,6 +153,7 @@ export class DeadLetters {
 
 export interface DeadLetterRow {
   id: string;
+  consumer: string;
   eventId: string | null;
   eventType: string | null;
   topic: string;

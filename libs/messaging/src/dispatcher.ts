@@ -1,17 +1,46 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
-import type { EventContract, EventRegistry } from '@unionfed/contracts';
-import { fromKafkaHeaders, MalformedEnvelopeError, traceIdOf, type EventEnvelope } from './envelope';
+import type { EncodedEvent, EventContract, EventRegistry } from '@unionfed/contracts';
+import {
+  childTraceparent,
+  fromKafkaHeaders,
+  MalformedEnvelopeError,
+  traceIdOf,
+  type EventEnvelope,
+} from './envelope';
 import type { EventBatch } from './event-batch';
 import { Inbox, type Delivery } from './inbox';
+import type { Outbox } from './outbox';
+import { BatchWrites } from './batch-writes';
 import { backoffMs, isTransient, retryPolicyFromEnv, type RetryPolicy } from './retry';
 import type { DeadLetterReason, DeadLetters } from './dead-letters';
 
+/** The outbox of a handler's transaction: what it adds commits with its effect and its inbox row. */
+export interface HandlerOutbox {
+  /** writes the events in the handler's transaction, their `traceparent` a child of the incoming event's */
+  add(events: EncodedEvent | EncodedEvent[]): Promise<string[]>;
+}
+
+/**
+ * What a handler works with: the unit of work of the inbox transaction it runs in. Everything it writes —
+ * through `manager`, `writes` or `outbox` — commits together with the event's inbox row, or not at all.
+ */
 export interface HandlerContext {
+  /** the consumer's name in the inbox, e.g. `finance.directory` */
+  consumer: string;
+  /** the transaction's EntityManager */
   manager: EntityManager;
+  /** the event's CloudEvents attributes: id, type, source, time, the incoming traceparent, branch */
   envelope: EventEnvelope;
+  /** where it came from: topic, partition, offset, key (the aggregate id, the event's subject) */
   delivery: Delivery;
+  /** this handler's span: same trace as the incoming event, a new span id */
+  traceparent: string;
+  /** emits the next events in the same transaction (sagas); needs the dispatcher's `outbox` */
+  outbox: HandlerOutbox;
+  /** projection rows written in bulk before the commit, newest version winning (see BatchWrites) */
+  writes: BatchWrites;
 }
 
 export type EventHandler<Desc extends DescMessage = DescMessage> = (
@@ -49,6 +78,8 @@ export interface DispatcherOptions {
   observer?: ConsumerObserver;
   /** keeps the consumer's group session alive while a message is retried */
   sleep?: (ms: number) => Promise<void>;
+  /** the service's outbox, for handlers that emit events (`context.outbox`) */
+  outbox?: Outbox;
   /**
    * most messages of a partition applied in one transaction (default: `consumerBatchSizeFromEnv()`); a larger
    * batch from Kafka is cut into transactions of this size, its offsets resolved after each
@@ -111,6 +142,7 @@ interface EarlierFailure {
  */
 export class EventDispatcher {
   private readonly handlers = new Map<string, EventHandler>();
+  private readonly topics = new Set<string>();
   private readonly inbox: Inbox;
   private readonly policy: RetryPolicy;
   private readonly batchSize: number;
@@ -135,7 +167,11 @@ export class EventDispatcher {
   }
 
   on<Desc extends DescMessage>(contract: EventContract<Desc>, handler: EventHandler<Desc>): this {
+    if (this.handlers.has(contract.type)) {
+      throw new Error(`${this.options.consumer} handles ${contract.type} twice`);
+    }
     this.handlers.set(contract.type, handler as unknown as EventHandler);
+    this.topics.add(contract.topic.name);
     return this;
   }
 
@@ -168,17 +204,26 @@ export class EventDispatcher {
    * the consumer stops or loses the partition (what is not resolved is delivered again, the inbox absorbs it).
    */
   async dispatchBatch(batch: EventBatch): Promise<void> {
-    for (let from = 0; from < batch.messages.length; from += this.batchSize) {
-      if (!batch.isActive()) return;
-      const messages = batch.messages.slice(from, from + this.batchSize);
-      await this.dispatchTogether(messages, batch);
-      batch.resolveOffset(messages[messages.length - 1].offset);
-      await batch.commitOffsetsIfNecessary();
-      await batch.heartbeat();
-    }
+    await dispatchBatchTo([this], batch);
   }
 
-  private async dispatchTogether(messages: KafkaMessage[], batch: EventBatch): Promise<void> {
+  /** The most messages this dispatcher applies in one transaction. */
+  get maxBatch(): number {
+    return this.batchSize;
+  }
+
+  /** The topics of the event types this dispatcher handles. */
+  handledTopics(): string[] {
+    return [...this.topics];
+  }
+
+  /** Whether any event type this dispatcher handles travels on `topic`. */
+  handlesTopic(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
+  /** @internal one transaction's messages (see dispatchBatchTo) */
+  async dispatchTogether(messages: KafkaMessage[], batch: EventBatch): Promise<void> {
     const steps = messages.map((message) => this.read(message, batch.topic, batch.partition));
     const toApply = steps.filter((step): step is ApplyStep => step.kind === 'apply');
     const outcomes = new Map<Step, { outcome: DispatchOutcome; ms: number }>();
@@ -226,19 +271,17 @@ export class EventDispatcher {
           steps.map((step) => step.delivery),
           async (manager, fresh) => {
             handlerMs.clear(); // a retried attempt starts over
+            const writes = new BatchWrites();
             for (const step of steps) {
               if (!fresh.has(step.delivery)) continue;
               running = step;
               const started = performance.now();
-              await step.handler(step.event, {
-                manager,
-                envelope: step.delivery.envelope,
-                delivery: step.delivery,
-              });
+              await step.handler(step.event, this.contextOf(step, manager, writes));
               handlerMs.set(step, performance.now() - started);
               await keepAlive();
             }
             running = undefined;
+            await writes.flush(manager);
           },
         );
         this.options.observer?.batch?.('committed', steps.length);
@@ -304,9 +347,11 @@ export class EventDispatcher {
     }
     for (let attempt = (earlier?.attempts ?? 0) + 1; ; attempt++) {
       try {
-        const outcome = await this.inbox.process(this.options.consumer, step.delivery, (manager) =>
-          step.handler(step.event, { manager, envelope: step.delivery.envelope, delivery: step.delivery }),
-        );
+        const outcome = await this.inbox.process(this.options.consumer, step.delivery, async (manager) => {
+          const writes = new BatchWrites();
+          await step.handler(step.event, this.contextOf(step, manager, writes));
+          await writes.flush(manager);
+        });
         this.logSettled(step, outcome);
         return outcome;
       } catch (error) {
@@ -355,6 +400,25 @@ export class EventDispatcher {
     return 'retry';
   }
 
+  private contextOf(step: ApplyStep, manager: EntityManager, writes: BatchWrites): HandlerContext {
+    const { consumer, outbox } = this.options;
+    const traceparent = childTraceparent(step.delivery.envelope.traceparent);
+    return {
+      consumer,
+      manager,
+      envelope: step.delivery.envelope,
+      delivery: step.delivery,
+      traceparent,
+      writes,
+      outbox: {
+        add: (events) => {
+          if (!outbox) throw new Error(`consumer ${consumer} has no outbox to emit events with`);
+          return outbox.add(manager, events, { traceparent });
+        },
+      },
+    };
+  }
+
   /** Reads a message's envelope and payload and finds its handler: what is to be done with it. */
   private read(message: KafkaMessage, topic: string, partition: number): Step {
     let envelope: EventEnvelope;
@@ -388,7 +452,13 @@ export class EventDispatcher {
     try {
       const decoded = this.options.registry.decode(type, message.value ?? Buffer.alloc(0));
       if (!decoded) return { kind: 'ignored', message, type };
-      const delivery: Delivery = { envelope, topic, partition, offset: message.offset };
+      const delivery: Delivery = {
+        envelope,
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key?.toString('utf8'),
+      };
       return { kind: 'apply', message, type, delivery, event: decoded.message, handler };
     } catch (error) {
       return {
@@ -450,6 +520,28 @@ export class EventDispatcher {
       eventType: envelope?.type,
     });
     return 'dead-lettered';
+  }
+}
+
+/**
+ * A partition's batch for every consumer of a service that reads its topic: per transaction-sized slice, each
+ * consumer applies it in its own inbox transaction, then the slice's offsets are resolved, committed if the
+ * policy asks for it and the session heartbeated — so an offset is never resolved before every consumer has
+ * committed what it did with the message. Stops between slices when the consumer stops or loses the partition.
+ */
+export async function dispatchBatchTo(
+  dispatchers: readonly EventDispatcher[],
+  batch: EventBatch,
+): Promise<void> {
+  if (dispatchers.length === 0) throw new Error(`no consumer for ${batch.topic}`);
+  const size = Math.min(...dispatchers.map((d) => d.maxBatch));
+  for (let from = 0; from < batch.messages.length; from += size) {
+    if (!batch.isActive()) return;
+    const messages = batch.messages.slice(from, from + size);
+    for (const dispatcher of dispatchers) await dispatcher.dispatchTogether(messages, batch);
+    batch.resolveOffset(messages[messages.length - 1].offset);
+    await batch.commitOffsetsIfNecessary();
+    await batch.heartbeat();
   }
 }
 

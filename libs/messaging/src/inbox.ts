@@ -6,6 +6,8 @@ export interface Delivery {
   topic: string;
   partition: number;
   offset: string;
+  /** the message key: the aggregate id (the event's subject) */
+  key?: string;
 }
 
 export type InboxOutcome = 'applied' | 'duplicate';

@@ -5,6 +5,8 @@ export * from './outbox';
 export * from './relay';
 export * from './inbox';
 export * from './dispatcher';
+export * from './batch-writes';
+export * from './consumers';
 export * from './retry';
 export * from './dead-letters';
 export * from './messaging.migration';

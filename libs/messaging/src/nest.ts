@@ -1,16 +1,27 @@
 import {
+  Controller,
   Inject,
   Injectable,
   Logger,
   Module,
   type DynamicModule,
+  type Type,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import { BaseRpcContext, ServerKafka, type CustomStrategy, type KafkaContext } from '@nestjs/microservices';
+import {
+  BaseRpcContext,
+  EventPattern,
+  Payload,
+  ServerKafka,
+  type CustomStrategy,
+  type KafkaContext,
+} from '@nestjs/microservices';
+import { EVENT_REGISTRY } from '@unionfed/contracts';
+import { handledTopicsOf, ServiceConsumers } from './consumers';
 import { createKafka, kafkaClientConfig, RELIABLE_PRODUCER } from './kafka-config';
 import { eventBatchOf, type EventBatch } from './event-batch';
 import { DeadLetters } from './dead-letters';
@@ -112,6 +123,82 @@ export class MessagingModule {
         },
       ],
       exports: [KAFKA, Outbox, MESSAGING_OPTIONS, ProducerHost, RelayHost, DeadLetters, MessagingMetrics],
+    };
+  }
+}
+
+export const SERVICE_CONSUMERS = Symbol('SERVICE_CONSUMERS');
+
+/**
+ * The controller receiving the service's topics, one `@EventPattern` per topic a consumer reads, each batch
+ * handed to the consumers of that topic.
+ */
+function eventsControllerFor(topics: readonly string[]): Type<unknown> {
+  @Controller()
+  class ServiceEventsController {
+    constructor(@Inject(SERVICE_CONSUMERS) readonly consumers: ServiceConsumers) {}
+  }
+  for (const topic of topics) {
+    const method = `on ${topic}`;
+    Object.defineProperty(ServiceEventsController.prototype, method, {
+      // @nestjs/microservices types an event handler's payload as unknown; EventConsumerServer sends an EventBatch
+      value: function (this: ServiceEventsController, batch: unknown) {
+        return this.consumers.dispatchBatch(batch as EventBatch);
+      },
+      writable: true,
+      configurable: true,
+    });
+    const descriptor = Object.getOwnPropertyDescriptor(ServiceEventsController.prototype, method)!;
+    EventPattern(topic)(ServiceEventsController.prototype, method, descriptor);
+    Payload()(ServiceEventsController.prototype, method, 0);
+  }
+  return ServiceEventsController;
+}
+
+/**
+ * A service's event consumers — its `@EventConsumer` classes (`*.consumer.ts`), providers like any other (they
+ * may inject what they need) — on the service's one consumer group (`eventConsumerTransport`), with the
+ * service's dead-letter sink, retry policy, outbox and metrics. Exports `SERVICE_CONSUMERS` (ServiceConsumers).
+ */
+@Module({})
+export class ConsumersModule {
+  static forService(service: string, consumers: Type<object>[]): DynamicModule {
+    const logger = new Logger(`${service}.consumers`);
+    const topics = new Set<string>();
+    // the topics are known before Nest builds the controller: from the handlers' contracts
+    for (const consumer of consumers) {
+      for (const topic of handledTopicsOf(consumer)) topics.add(topic);
+    }
+    return {
+      module: ConsumersModule,
+      global: true,
+      controllers: [eventsControllerFor([...topics])],
+      providers: [
+        ...consumers,
+        {
+          provide: SERVICE_CONSUMERS,
+          inject: [DataSource, DeadLetters, MessagingMetrics, Outbox, ...consumers],
+          useFactory: (
+            dataSource: DataSource,
+            deadLetters: DeadLetters,
+            metrics: MessagingMetrics,
+            outbox: Outbox,
+            ...instances: object[]
+          ) => {
+            metrics.watchConsumerLag(service, [...topics]);
+            return new ServiceConsumers(dataSource, service, EVENT_REGISTRY, instances, (consumer) => ({
+              deadLetters,
+              outbox,
+              observer: metrics.consumerObserver(consumer),
+              log: (level, message, fields) =>
+                logger[level === 'info' ? 'log' : level](
+                  `${consumer}: ${message} ${fields ? JSON.stringify(fields) : ''}`,
+                ),
+            }));
+          },
+        },
+      ],
+      exports: [SERVICE_CONSUMERS],
     };
   }
 }

@@ -93,8 +93,9 @@ export class MembershipCommands {
           throw staffNumberTaken(staffNumber);
         const ids = { id: uuidv7(), memberNumber: await this.repository.nextMemberNumber(manager) };
         const { member, history } = admitMember(ids, branch, input);
-        await this.repository.insertMember(manager, member, { id: uuidv7(), ...history });
-        await this.outbox.add(manager, memberJoined(member), context);
+        const version = uuidv7();
+        await this.repository.insertMember(manager, member, { id: version, ...history });
+        await this.outbox.add(manager, memberJoined(member, version), context);
         return member;
       });
     } catch (error) {
@@ -115,11 +116,12 @@ export class MembershipCommands {
       const member = await this.repository.findMember(memberId, manager, true);
       if (!member) throw new NotFoundError('Member', memberId);
       const { member: changed, history } = changeStatus(member, change, input);
-      await this.repository.recordChange(manager, changed, { id: uuidv7(), ...history });
+      const version = uuidv7();
+      await this.repository.recordChange(manager, changed, { id: version, ...history });
       const reason = typeof history.details.reason === 'string' ? history.details.reason : undefined;
       await this.outbox.add(
         manager,
-        memberStatusChanged(changed, change, history.effectiveOn, reason),
+        memberStatusChanged(changed, change, history.effectiveOn, version, reason),
         context,
       );
       // a member who is no longer active holds no committee role (主席, 委员, 组长 …) from that day on
@@ -144,10 +146,11 @@ export async function recordTransfer(
   context: OutboxContext = {},
 ): Promise<void> {
   const { member, history } = moved;
-  await repository.recordChange(manager, member, { id: uuidv7(), ...history });
+  const version = uuidv7();
+  await repository.recordChange(manager, member, { id: version, ...history });
   await outbox.add(
     manager,
-    memberTransferred(member, before.branchId, history.effectiveOn, transferId),
+    memberTransferred(member, before.branchId, history.effectiveOn, version, transferId),
     context,
   );
   // nor a role on the committee of the branch they left

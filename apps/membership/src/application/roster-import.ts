@@ -595,33 +595,55 @@ class ImportRun {
   /** The rows and events of a plan: new members with the numbers given, their JOINED entries, the changes. */
   private build(plan: BatchPlan, numbers: string[]): BatchWrites {
     const writes: BatchWrites = { admitted: [], updated: [], history: [], events: [] };
+    const joinedVersions = new Map<string, string>();
     plan.admissions.forEach((checked, i) => {
       const { member, history } = checked.admit({ id: uuidv7(), memberNumber: numbers[i] });
       writes.admitted.push(member);
+      const version = uuidv7();
+      joinedVersions.set(member.id, version);
       writes.history.push({
-        id: uuidv7(),
+        id: version,
         ...history,
         details: { ...history.details, source: 'ROSTER_IMPORT' },
       });
     });
     // one announcement per branch for the batch's new members, rather than a MemberJoined each
-    writes.events.push(...membersImported(this.job.id, writes.admitted));
+    writes.events.push(...membersImported(this.job.id, writes.admitted, (m) => joinedVersions.get(m.id)!));
     for (const { change } of plan.updates) {
       writes.updated.push(change.member);
-      for (const entry of change.history) writes.history.push({ id: uuidv7(), ...entry });
+      // each event carries the id of its own history entry (profile, transfer, group: in that order)
+      const versions = new Map<string, string>();
+      for (const entry of change.history) {
+        const version = uuidv7();
+        versions.set(entry.change, version);
+        writes.history.push({ id: version, ...entry });
+      }
       if (change.profileChanges.length > 0) {
         const before = change.transferredFrom ?? change.member.branchId;
-        writes.events.push(memberProfileUpdated({ ...change.member, branchId: before }, this.today));
+        writes.events.push(
+          memberProfileUpdated(
+            { ...change.member, branchId: before },
+            this.today,
+            versions.get('PROFILE_UPDATED')!,
+          ),
+        );
       }
       if (change.transferredFrom) {
         // as the transfer leaves them: out of any group (a group change, if any, follows as its own event)
         const moved =
           change.groupChangedFrom !== undefined ? { ...change.member, groupId: undefined } : change.member;
-        writes.events.push(memberTransferred(moved, change.transferredFrom, this.today));
+        writes.events.push(
+          memberTransferred(moved, change.transferredFrom, this.today, versions.get('TRANSFERRED')!),
+        );
       }
       if (change.groupChangedFrom !== undefined) {
         writes.events.push(
-          memberGroupChanged(change.member, change.groupChangedFrom ?? undefined, this.today),
+          memberGroupChanged(
+            change.member,
+            change.groupChangedFrom ?? undefined,
+            this.today,
+            versions.get('GROUP_CHANGED')!,
+          ),
         );
       }
     }

@@ -304,8 +304,9 @@ export class StructureCommands {
         const merge = mergeBranches(source, target, active, input);
         const events: EncodedEvent[] = [];
         for (const { member, history } of merge.moves) {
-          await this.members.recordChange(manager, member, { id: uuidv7(), ...history });
-          events.push(memberMovedByMerge(member, source.id, merge.effectiveOn));
+          const version = uuidv7();
+          await this.members.recordChange(manager, member, { id: version, ...history });
+          events.push(memberMovedByMerge(member, source.id, merge.effectiveOn, version));
         }
         events.push(
           ...(await this.closeBranchStructure(manager, source.id, merge.effectiveOn, 'BRANCH_MERGED')),
@@ -406,8 +407,9 @@ export class StructureCommands {
     const effectiveOn = startsOn > today ? today : startsOn;
     const ledGroupId = await this.structure.groupLedBy(manager, member.id, today);
     const { member: moved, history } = changeGroup(member, group, { effectiveOn, ledGroupId }, today);
-    await this.members.recordChange(manager, moved, { id: uuidv7(), ...history });
-    return memberGroupChanged(moved, member.groupId, history.effectiveOn);
+    const version = uuidv7();
+    await this.members.recordChange(manager, moved, { id: version, ...history });
+    return memberGroupChanged(moved, member.groupId, history.effectiveOn, version);
   }
 
   private async changeGroupOf(
@@ -422,8 +424,13 @@ export class StructureCommands {
     const today = todayInShanghai();
     const ledGroupId = await this.structure.groupLedBy(manager, member.id, today);
     const { member: changed, history } = changeGroup(member, group, { effectiveOn, ledGroupId }, today);
-    await this.members.recordChange(manager, changed, { id: uuidv7(), ...history });
-    await this.outbox.add(manager, memberGroupChanged(changed, member.groupId, history.effectiveOn), context);
+    const version = uuidv7();
+    await this.members.recordChange(manager, changed, { id: version, ...history });
+    await this.outbox.add(
+      manager,
+      memberGroupChanged(changed, member.groupId, history.effectiveOn, version),
+      context,
+    );
     return changed;
   }
 
@@ -443,8 +450,9 @@ export class StructureCommands {
     }
     for (const member of await this.structure.membersOfGroup(manager, dissolved.id)) {
       const { member: out, history } = leaveDissolvedGroup(member, dissolved);
-      await this.members.recordChange(manager, out, { id: uuidv7(), ...history });
-      events.push(memberGroupChanged(out, dissolved.id, history.effectiveOn));
+      const version = uuidv7();
+      await this.members.recordChange(manager, out, { id: version, ...history });
+      events.push(memberGroupChanged(out, dissolved.id, history.effectiveOn, version));
     }
     return events;
   }

@@ -15,11 +15,11 @@ const member = (i: number, branchId: string): Member => ({
 });
 
 describe('membersImported', () => {
-  it('announces a batch’s new members per branch, at most MEMBERS_PER_ANNOUNCEMENT each, keyed by the job', () => {
+  it('announces a batch’s new members per branch, each with its JOINED entry’s id as its version, at most MEMBERS_PER_ANNOUNCEMENT each, keyed by the job', () => {
     const members = Array.from({ length: 2 * MEMBERS_PER_ANNOUNCEMENT + 150 }, (_, i) =>
       member(i, i % 10 === 0 ? 'branch-b' : 'branch-a'),
     );
-    const events = membersImported('job-1', members);
+    const events = membersImported('job-1', members, (m) => `v-${m.id}`);
     const decoded = events.map((e) => {
       const { contract, message } = EVENT_REGISTRY.decode(e.type, e.payload)!;
       expect(contract).toBe(MembershipEvents.MembersImported);
@@ -40,12 +40,13 @@ describe('membersImported', () => {
     expect(decoded[0].members.slice(0, 2).map((m) => m.memberId)).toEqual(['m-0', 'm-10']);
     expect(decoded[1].members[0]).toMatchObject({
       memberId: 'm-1',
+      version: 'v-m-1',
       joinedOn: { iso: '2024-09-01' },
       profile: { staffNumber: 'S1', memberNumber: 'M000001', name: '测试' },
     });
   });
 
   it('announces nothing when a batch admitted no one', () => {
-    expect(membersImported('job-1', [])).toEqual([]);
+    expect(membersImported('job-1', [], () => 'v')).toEqual([]);
   });
 });

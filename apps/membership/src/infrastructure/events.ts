@@ -13,7 +13,11 @@ import type { Branch } from '../domain/structure';
 import type { Member } from '../domain/member';
 import type { MemberTransfer } from '../domain/transfer';
 
-/** Maps membership's domain facts to its public integration events (the protobuf contract). */
+/**
+ * Maps membership's domain facts to its public integration events (the protobuf contract). A member event
+ * carries the member's `version` after the change: the id (UUIDv7) of the member_history entry it recorded, so
+ * consumers can keep the newest of what they receive whatever the order.
+ */
 export function branchOpened(branch: Branch, openedAt: Date): EncodedEvent {
   return encodeEvent(MembershipEvents.BranchOpened, {
     branchId: branch.id,
@@ -41,16 +45,18 @@ const profileOf = (member: Member) => ({
   email: member.email ?? '',
 });
 
-const joinedOf = (member: Member) => ({
+const joinedOf = (member: Member, version: string) => ({
   memberId: member.id,
   branchId: member.branchId,
   groupId: member.groupId ?? '',
   joinedOn: date(member.joinedOn),
   profile: profileOf(member),
+  version,
 });
 
-export function memberJoined(member: Member): EncodedEvent {
-  return encodeEvent(MembershipEvents.MemberJoined, joinedOf(member));
+/** `version`: the id of the member's JOINED history entry. */
+export function memberJoined(member: Member, version: string): EncodedEvent {
+  return encodeEvent(MembershipEvents.MemberJoined, joinedOf(member, version));
 }
 
 /** At most this many members per MembersImported (about 250 bytes each: a message stays far below Kafka's 1 MB). */
@@ -58,9 +64,14 @@ export const MEMBERS_PER_ANNOUNCEMENT = 500;
 
 /**
  * The members one batch of roster import `jobId` admitted, announced in bulk: one MembersImported per branch
- * (and per MEMBERS_PER_ANNOUNCEMENT members), each entry the member's MemberJoined.
+ * (and per MEMBERS_PER_ANNOUNCEMENT members), each entry the member's MemberJoined; `versionOf` gives a member's
+ * JOINED history entry id.
  */
-export function membersImported(jobId: string, members: readonly Member[]): EncodedEvent[] {
+export function membersImported(
+  jobId: string,
+  members: readonly Member[],
+  versionOf: (member: Member) => string,
+): EncodedEvent[] {
   const byBranch = new Map<string, Member[]>();
   for (const member of members) {
     const list = byBranch.get(member.branchId);
@@ -74,7 +85,7 @@ export function membersImported(jobId: string, members: readonly Member[]): Enco
         encodeEvent(MembershipEvents.MembersImported, {
           jobId,
           branchId,
-          members: joined.slice(i, i + MEMBERS_PER_ANNOUNCEMENT).map(joinedOf),
+          members: joined.slice(i, i + MEMBERS_PER_ANNOUNCEMENT).map((m) => joinedOf(m, versionOf(m))),
         }),
       );
     }
@@ -83,12 +94,13 @@ export function membersImported(jobId: string, members: readonly Member[]): Enco
 }
 
 /** The member's profile changed (e.g. by a roster import): carries the whole new profile. */
-export function memberProfileUpdated(member: Member, effectiveOn: string): EncodedEvent {
+export function memberProfileUpdated(member: Member, effectiveOn: string, version: string): EncodedEvent {
   return encodeEvent(MembershipEvents.MemberProfileUpdated, {
     memberId: member.id,
     branchId: member.branchId,
     profile: profileOf(member),
     effectiveOn: date(effectiveOn),
+    version,
   });
 }
 
@@ -96,6 +108,7 @@ export function memberTransferred(
   member: Member,
   fromBranchId: string,
   effectiveOn: string,
+  version: string,
   transferId = '',
 ): EncodedEvent {
   return encodeEvent(MembershipEvents.MemberTransferred, {
@@ -105,6 +118,7 @@ export function memberTransferred(
     toGroupId: member.groupId ?? '',
     effectiveOn: date(effectiveOn),
     transferId,
+    version,
   });
 }
 
@@ -137,9 +151,10 @@ export function memberStatusChanged(
   member: Member,
   change: 'RETIRED' | 'WITHDRAWN' | 'DECEASED',
   effectiveOn: string,
+  version: string,
   reason?: string,
 ): EncodedEvent {
-  const common = { memberId: member.id, branchId: member.branchId, effectiveOn: date(effectiveOn) };
+  const common = { memberId: member.id, branchId: member.branchId, effectiveOn: date(effectiveOn), version };
   switch (change) {
     case 'RETIRED':
       return encodeEvent(MembershipEvents.MemberRetired, common);

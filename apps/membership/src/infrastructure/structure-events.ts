@@ -52,8 +52,13 @@ export function branchDissolved(branch: Branch, reason: string | undefined): Enc
   });
 }
 
-/** The transfer of one member by a merge: a MemberTransferred flagged as part of it. */
-export function memberMovedByMerge(member: Member, fromBranchId: string, effectiveOn: string): EncodedEvent {
+/** The transfer of one member by a merge: a MemberTransferred flagged as part of it (`version`: its history entry). */
+export function memberMovedByMerge(
+  member: Member,
+  fromBranchId: string,
+  effectiveOn: string,
+  version: string,
+): EncodedEvent {
   return encodeEvent(MembershipEvents.MemberTransferred, {
     memberId: member.id,
     fromBranchId,
@@ -61,6 +66,7 @@ export function memberMovedByMerge(member: Member, fromBranchId: string, effecti
     toGroupId: member.groupId ?? '',
     effectiveOn: date(effectiveOn),
     branchMerge: true,
+    version,
   });
 }
 
@@ -94,6 +100,7 @@ export function memberGroupChanged(
   member: Member,
   fromGroupId: string | undefined,
   effectiveOn: string,
+  version: string,
 ): EncodedEvent {
   return encodeEvent(MembershipEvents.MemberGroupChanged, {
     memberId: member.id,
@@ -101,6 +108,7 @@ export function memberGroupChanged(
     groupId: member.groupId ?? '',
     fromGroupId: fromGroupId ?? '',
     effectiveOn: date(effectiveOn),
+    version,
   });
 }
 

@@ -1,8 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { ConflictError } from '@unionfed/domain-kit';
 import { isRetryableTransactionFailure, pgError, PG_ERROR } from './pg-errors';
+
+const TRACEPARENT = /^[\da-f]{2}-(?!0{32})[\da-f]{32}-(?!0{16})[\da-f]{16}-[\da-f]{2}$/;
+
+/** A new W3C traceparent (version 00, sampled). */
+function newTraceparent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
 
 /**
  * Who a unit of work acts for, taken from the request once (at the resolver boundary) and carried by the unit to
@@ -68,6 +76,11 @@ export interface UnitOfWorkOptions<Event, Entry> {
 }
 
 export interface RunOptions {
+  /**
+   * tries in all, overriding the unit's policy — 1 for work that records something outside its transaction
+   * and would count it twice when tried again (a roster import's progress)
+   */
+  attempts?: number;
   /** default READ COMMITTED (PostgreSQL's); serialization failures of stricter levels are retried as deadlocks are */
   isolation?: IsolationLevel;
 }
@@ -130,11 +143,15 @@ export class UnitOfWork<Event = unknown, Entry = unknown> {
     work: (work: Work<Event, Entry, Act>) => Promise<T>,
     runOptions: RunOptions = {},
   ): Promise<T> {
+    // one trace for everything the unit records: its events' traceparent and its audit rows' trace id
+    const traced = TRACEPARENT.test(acting.traceparent ?? '')
+      ? acting
+      : { ...acting, traceparent: newTraceparent() };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(acting, attempt, work, runOptions);
+        return await this.once(traced, attempt, work, runOptions);
       } catch (error) {
-        if (attempt < this.retry.attempts && isRetryableTransactionFailure(error)) {
+        if (attempt < (runOptions.attempts ?? this.retry.attempts) && isRetryableTransactionFailure(error)) {
           const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
           await sleep(Math.random() * ceiling);
           continue;

@@ -43,7 +43,8 @@ export async function auditLogConnection(
     from: instant(filter?.from, 'from'),
     to: instant(filter?.to, 'to'),
   };
-  const rows = await listAuditLog(dataSource, reach, criteria, size, afterId);
+  // one more row than the page: it tells whether there is a next page
+  const rows = await listAuditLog(dataSource, reach, criteria, size + 1, afterId);
   const json = (value: unknown) => (value == null ? null : JSON.stringify(value));
   return toConnection(
     rows.map((row) => ({

@@ -37,13 +37,13 @@ export interface AuditRow {
 /**
  * A page of the audit trail, newest first, narrowed to the caller's reach IN SQL (`reach.sqlCondition` on
  * branch_id): a branch's officer sees the rows of their branch and none of the federation's own (branch_id
- * null). `afterId` is the last id of the previous page. Fetches `size + 1` rows (the extra one says there is more).
+ * null). `afterId` is the last id of the previous page; at most `limit` rows.
  */
 export async function listAuditLog(
   db: DataSource | EntityManager,
   reach: Reach,
   filter: AuditQueryFilter,
-  size: number,
+  limit: number,
   afterId?: string,
 ): Promise<AuditRow[]> {
   const params: unknown[] = [];
@@ -63,7 +63,7 @@ export async function listAuditLog(
   if (filter.from) add((n) => `occurred_at >= $${n}::timestamptz`, new Date(filter.from));
   if (filter.to) add((n) => `occurred_at < $${n}::timestamptz`, new Date(filter.to));
   if (afterId) add((n) => `id < $${n}::uuid`, afterId);
-  params.push(size + 1);
+  params.push(limit);
   const rows: Record<string, unknown>[] = await db.query(
     `SELECT id, occurred_at, actor_id, actor_name, role, role_branch_id, branch_id, action, outcome, entity_type,
             entity_id, before, after, details, address, trace_id

@@ -6,15 +6,22 @@ import { redact, type RedactionRules } from './redact';
 export interface AuditEntry {
   /** past-tense verb of the domain, e.g. MEMBER_ADMITTED, UNION_GROUP_RENAMED */
   action: string;
-  entityType: string;
-  entityId: string;
+  /** null for acts on no record (a failed sign-in) */
+  entityType: string | null;
+  entityId: string | null;
   /** the branch the record belongs to (null: the federation's own) — what the audit query is scoped by */
   branchId: string | null;
   before?: object | null;
   after?: object | null;
   details?: Record<string, unknown>;
-  /** SUCCEEDED unless told (the gateway records refused sign-ins, too) */
+  /** SUCCESS unless told (the gateway records failed and refused sign-ins, too) */
   outcome?: string;
+  /**
+   * who, when the entry is about someone else than the unit's acting principal (the gateway's sign-in of an
+   * account, made by an anonymous caller); the unit's `acting` otherwise
+   */
+  actorId?: string | null;
+  actorName?: string | null;
   /** the caller's address, where the service knows it */
   address?: string | null;
 }
@@ -71,17 +78,17 @@ export class AuditTrail implements AuditSink<AuditEntry> {
 
   /** The row values of an entry as it is stored (redacted), for tests and for the gateway's own writes. */
   row(acting: Acting, entry: AuditEntry): CopyValue[] {
-    const sensitive = this.rules.get(entry.entityType) ?? new Set<string>();
+    const sensitive = (entry.entityType && this.rules.get(entry.entityType)) || new Set<string>();
     const json = (value: unknown) => (value == null ? null : JSON.stringify(redact(value, sensitive)));
     return [
       uuidv7(),
-      acting.actorId,
-      acting.actorName,
+      entry.actorId ?? acting.actorId,
+      entry.actorName ?? acting.actorName,
       acting.role,
       acting.roleBranchId,
       entry.branchId,
       entry.action,
-      entry.outcome ?? 'SUCCEEDED',
+      entry.outcome ?? 'SUCCESS',
       entry.entityType,
       entry.entityId,
       json(entry.before),

@@ -19,7 +19,7 @@ export class AuditLogTable1764700000000 implements MigrationInterface {
         role_branch_id  UUID,
         branch_id       UUID,
         action          TEXT NOT NULL,
-        outcome         TEXT NOT NULL DEFAULT 'SUCCEEDED',
+        outcome         TEXT NOT NULL DEFAULT 'SUCCESS',
         entity_type     TEXT,
         entity_id       TEXT,
         before          JSONB,

@@ -15,7 +15,7 @@
  * no-audit,audit / …) to cancel drift. At the end each database is checked: one audit row per admission in one,
  * none in the other.
  *
- * Env: BENCH_CLIENTS (16), BENCH_ROUNDS (3), BENCH_DURATION_S (10), BENCH_WARMUP_S (3).
+ * Env: BENCH_CLIENTS (16), BENCH_ROUNDS (4), BENCH_DURATION_S (15), BENCH_WARMUP_S (3).
  * Goal: the audit trail costs ≤ 15 % of the admissions' throughput (loss = 1 − audit/no-audit, median of rounds).
  */
 import 'reflect-metadata';
@@ -146,8 +146,8 @@ async function drive(subgraph: Subgraph, clients: number, ms: number, next: () =
 
 runBench('Audit trail overhead: admitMember through the membership subgraph', async (ctx) => {
   const clients = envInt('BENCH_CLIENTS', 16);
-  const rounds = envInt('BENCH_ROUNDS', 3);
-  const durationMs = envInt('BENCH_DURATION_S', 10) * 1000;
+  const rounds = envInt('BENCH_ROUNDS', 4);
+  const durationMs = envInt('BENCH_DURATION_S', 15) * 1000;
   const warmupMs = envInt('BENCH_WARMUP_S', 3) * 1000;
   process.env[AUTH_SWITCH_VARIABLE] = 'off';
   await printMachineInfo(ctx, [

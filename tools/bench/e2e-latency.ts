@@ -3,7 +3,7 @@
  * service's COMMIT of the effect (with its inbox row), at a sustained rate — by default 500 events/s for 60 s.
  *
  *   producer side (this process, database A): a paced writer commits one MemberJoined per transaction through
- *     `Outbox.add` + `inTransaction`, open-loop (each write starts at its scheduled time whether or not the
+ *     `Outbox.add` in a `UnitOfWork`, open-loop (each write starts at its scheduled time whether or not the
  *     previous one finished), and records Date.now() after COMMIT returned; an `OutboxRelay` runs with
  *     `start()` (LISTEN/NOTIFY wake-up, polling fallback) and the services' producer (RELIABLE_PRODUCER).
  *   consumer side (a child process — `node dist/tools/bench/e2e-latency.js consumer` — with its own event loop,
@@ -38,7 +38,7 @@ import {
   RELIABLE_PRODUCER,
   type EventBatch,
 } from '@unionfed/messaging';
-import { inTransaction, migrate } from '@unionfed/persistence';
+import { migrate, SYSTEM_ACTING, UnitOfWork } from '@unionfed/persistence';
 import {
   BENCH_SOURCE,
   connectedAdmin,
@@ -193,9 +193,8 @@ if (process.argv[2] === 'consumer') {
           maxScheduleLagMs = Math.max(maxScheduleLagMs, now - (start + issued * intervalMs));
         const index = issued;
         const event = memberJoined(topic, index);
-        const write: Promise<void> = inTransaction(producerDb.dataSource, (manager) =>
-          outbox.add(manager, event),
-        )
+        const write: Promise<void> = new UnitOfWork(producerDb.dataSource)
+          .run(SYSTEM_ACTING, ({ manager }) => outbox.add(manager, event))
           .then(([id]) => void committed.set(id, [Date.now(), index]))
           .catch((error: unknown) => void (writeError ??= error))
           .finally(() => inFlight.delete(write));

@@ -17,7 +17,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Admin, Producer } from 'kafkajs';
 import { createKafka, Outbox, OutboxRelay, RELIABLE_PRODUCER } from '@unionfed/messaging';
-import { inTransaction } from '@unionfed/persistence';
+import { SYSTEM_ACTING, UnitOfWork } from '@unionfed/persistence';
 import {
   asKafkaMessage,
   BENCH_SOURCE,
@@ -174,7 +174,7 @@ async function relay(
     const batch = Array.from({ length: Math.min(FILL_TRANSACTION_SIZE, events - i) }, (_, j) =>
       memberJoined(topic, (i + j) % keys),
     );
-    await inTransaction(dataSource, (manager) => outbox.add(manager, batch));
+    await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager }) => outbox.add(manager, batch));
   }
   const prepareMs = performance.now() - filling;
   if ((await unpublished()) !== events) throw new Error('the outbox does not hold the events just written');

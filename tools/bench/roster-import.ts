@@ -46,6 +46,7 @@ import { categoryCode, genderCode } from '../../apps/membership/src/domain/roste
 import { MembershipCommands } from '../../apps/membership/src/application/membership.commands';
 import { RosterImports } from '../../apps/membership/src/application/roster-import';
 import { MEMBERSHIP_ENTITIES } from '../../apps/membership/src/infrastructure/entities';
+import { MembershipUnitOfWork } from '../../apps/membership/src/infrastructure/membership.unit-of-work';
 import { MembershipRepository } from '../../apps/membership/src/infrastructure/membership.repository';
 import { MEMBERSHIP_MIGRATIONS } from '../../apps/membership/src/infrastructure/migrations';
 import {
@@ -270,9 +271,8 @@ async function membershipDatabase(
   });
   await migrate(dataSource);
   const commands = new MembershipCommands(
-    dataSource,
+    new MembershipUnitOfWork(dataSource, new Outbox('/unionfed/membership')),
     new MembershipRepository(dataSource),
-    new Outbox('/unionfed/membership'),
   );
   const campus = await commands.openCampus({ code: 'MAIN', name: '本部校区' });
   for (const branch of roster.branches) {
@@ -312,7 +312,12 @@ async function importOnce(
   const publishedBefore = relay.publishedCount;
   const repository = new MembershipRepository(dataSource);
   const jobs = new RosterImportRepository(dataSource);
-  const imports = new RosterImports(dataSource, jobs, repository, new Outbox('/unionfed/membership'));
+  const imports = new RosterImports(
+    dataSource,
+    jobs,
+    repository,
+    new MembershipUnitOfWork(dataSource, new Outbox('/unionfed/membership')),
+  );
   const upload = join(dir, `upload-${Date.now()}.csv`);
   await copyFile(csvPath, upload); // the job deletes its upload when done
 

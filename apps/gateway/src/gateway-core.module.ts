@@ -4,10 +4,28 @@ import { GatewayAuthenticator } from './application/gateway-auth';
 import { IdentityService } from './application/identity.service';
 import { SigningKeys } from './application/signing-keys';
 import { IdentityRepository } from './infrastructure/identity.repository';
+import { GatewayUnitOfWork } from './infrastructure/gateway.unit-of-work';
 
-/** Identity: the store, signing keys, accounts and sessions, API keys, the audit log, request authentication. */
+/**
+ * Identity: the store, signing keys, accounts and sessions, API keys, the audit log, the unit of work every
+ * identity change runs in, request authentication.
+ */
 @Module({
-  providers: [IdentityRepository, SigningKeys, AuditLog, IdentityService, GatewayAuthenticator],
-  exports: [IdentityRepository, SigningKeys, AuditLog, IdentityService, GatewayAuthenticator],
+  providers: [
+    IdentityRepository,
+    SigningKeys,
+    AuditLog,
+    GatewayUnitOfWork,
+    IdentityService,
+    GatewayAuthenticator,
+  ],
+  exports: [
+    IdentityRepository,
+    SigningKeys,
+    AuditLog,
+    GatewayUnitOfWork,
+    IdentityService,
+    GatewayAuthenticator,
+  ],
 })
 export class GatewayCoreModule {}

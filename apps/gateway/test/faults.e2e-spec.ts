@@ -8,7 +8,7 @@ import {
   MEMBERSHIP_TOPICS,
   encodeEvent,
 } from '@unionfed/contracts';
-import { createDataSource, inTransaction, uuidv7 } from '@unionfed/persistence';
+import { createDataSource, uuidv7, SYSTEM_ACTING, UnitOfWork } from '@unionfed/persistence';
 import { newTraceparent, Outbox, toKafkaHeaders } from '@unionfed/messaging';
 import { infraProfile, startKafka, stopKafka } from '@unionfed/infra';
 import {
@@ -68,7 +68,9 @@ describe('the event backbone under faults', () => {
           },
         }),
       );
-      eventIds.push(...(await inTransaction(membershipDb, (m) => outbox.add(m, chunk))));
+      eventIds.push(
+        ...(await new UnitOfWork(membershipDb).run(SYSTEM_ACTING, ({ manager: m }) => outbox.add(m, chunk))),
+      );
     }
     return { memberIds, eventIds };
   }

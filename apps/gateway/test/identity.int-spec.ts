@@ -3,6 +3,7 @@ import { graphql, type GraphQLSchema } from 'graphql';
 import { createDataSource, migrate } from '@unionfed/persistence';
 import { createTestDatabase } from '@unionfed/testing';
 import { AuditLog } from '../src/application/audit-log';
+import { GatewayUnitOfWork } from '../src/infrastructure/gateway.unit-of-work';
 import { IdentityService, type Caller } from '../src/application/identity.service';
 import { SigningKeys } from '../src/application/signing-keys';
 import { IdentityRepository } from '../src/infrastructure/identity.repository';
@@ -48,7 +49,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     keys = new SigningKeys(repository);
     await keys.load();
     const audit = new AuditLog(repository);
-    identity = new IdentityService(repository, keys, audit);
+    identity = new IdentityService(repository, keys, audit, new GatewayUnitOfWork(repository, audit));
     schema = identitySchema({ identity, audit, keys });
   });
 
@@ -117,8 +118,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     });
     await identity.sessionFor(account.id, caller, 'oidc');
     const audits = async () =>
-      (await dataSource.query(`SELECT count(*)::int AS n FROM audit_event WHERE action = 'ROLE_REVOKED'`))[0]
-        .n;
+      (await dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'ROLE_REVOKED'`))[0].n;
     const live = async () =>
       (
         await dataSource.query(
@@ -175,7 +175,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     });
     expect((await identity.login('leaver', reset, caller)).account.mustChangePassword).toBe(true);
     const actions = await dataSource.query(
-      `SELECT action FROM audit_event WHERE entity_id = $1 AND action <> 'ACCOUNT_CREATED' ORDER BY id`,
+      `SELECT action FROM audit_log WHERE entity_id = $1 AND action <> 'ACCOUNT_CREATED' ORDER BY id`,
       [account.id],
     );
     expect(actions.map((row: { action: string }) => row.action)).toEqual([
@@ -223,7 +223,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
       const refused = (await attempt('admin', password, '10.2.0.1')) as { details: { retryAfter: number } };
       expect(refused.details.retryAfter).toBeGreaterThan(0);
       const audited = await dataSource.query(
-        `SELECT details->>'reason' AS reason FROM audit_event
+        `SELECT details->>'reason' AS reason FROM audit_log
           WHERE action = 'LOGIN' AND outcome = 'REFUSED' AND address = '10.2.0.1'`,
       );
       expect(audited.map((row: { reason: string }) => row.reason)).toEqual([
@@ -364,7 +364,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
         const refreshed = await identity.refresh(target.refreshToken, caller);
         target.refreshToken = refreshed.refreshToken;
         const refusals = await dataSource.query(
-          `SELECT action FROM audit_event WHERE entity_id = $1 AND actor_id = $2 AND outcome = 'REFUSED'`,
+          `SELECT action FROM audit_log WHERE entity_id = $1 AND actor_id = $2 AND outcome = 'REFUSED'`,
           [target.id, xAdmin.principal.subject],
         );
         expect(refusals).toHaveLength(Object.keys(attempts).length);
@@ -437,4 +437,25 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     );
     return { password };
   }
+
+  it('answers one of two concurrent creations of one username with CONFLICT, and audits only the account made', async () => {
+    for (let round = 0; round < 5; round++) {
+      const username = `racer${round}`;
+      const outcomes = await Promise.allSettled([
+        identity.createAccount(hq, { username, displayName: username, grants: [{ role: 'VIEWER' }] }),
+        identity.createAccount(hq, { username, displayName: username, grants: [{ role: 'VIEWER' }] }),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+      expect(lost.reason).toMatchObject({ kind: 'CONFLICT', reason: 'USERNAME_TAKEN' });
+      const rows = await dataSource.query(
+        `SELECT actor_id, role, entity_type FROM audit_log WHERE action = 'ACCOUNT_CREATED' AND details->>'username' = $1`,
+        [username],
+      );
+      // the audit row of the change, written in its transaction: the loser's rolled back with it
+      expect(rows).toEqual([
+        { actor_id: '0190a000-0000-7000-8000-0000000000aa', role: 'ADMIN', entity_type: 'Account' },
+      ]);
+    }
+  });
 });

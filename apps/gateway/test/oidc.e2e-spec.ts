@@ -275,7 +275,8 @@ describe('campus SSO with OpenID Connect against a real provider (oidc-provider 
       details: Record<string, unknown>;
     }>(
       database.url,
-      `SELECT action, outcome, actor_id, actor_name, entity_id, details FROM audit_event WHERE ${where} ORDER BY id`,
+      `SELECT action, outcome, nullif(actor_id, '') AS actor_id, nullif(actor_name, '') AS actor_name, entity_id, details
+         FROM audit_log WHERE ${where} ORDER BY id`,
       params,
     );
 

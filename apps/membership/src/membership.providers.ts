@@ -1,6 +1,7 @@
 import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 import type { Member } from './domain/member';
 import { MembershipRepository } from './infrastructure/membership.repository';
+import { MembershipUnitOfWork } from './infrastructure/membership.unit-of-work';
 import { MembershipCommands } from './application/membership.commands';
 import {
   BranchResolver,
@@ -37,6 +38,7 @@ export const MEMBERSHIP_SUBGRAPH = {
 
 /** Campuses, branches and members: the roster, the lifecycle commands (会籍转移's requests too), their resolvers. */
 export const MEMBER_PROVIDERS = [
+  MembershipUnitOfWork,
   MembershipRepository,
   MembershipCommands,
   TransferRepository,

@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { Reach } from '@unionfed/auth';
+import { SYSTEM } from '@unionfed/audit';
 import { createDataSource, migrate } from '@unionfed/persistence';
 import { MESSAGING_MIGRATIONS, Outbox } from '@unionfed/messaging';
 import { createTestDatabase } from '@unionfed/testing';
 import { MembershipCommands } from '../src/application/membership.commands';
 import { MembershipRepository } from '../src/infrastructure/membership.repository';
+import { MembershipUnitOfWork } from '../src/infrastructure/membership.unit-of-work';
 import { TransferCommands } from '../src/application/transfer.commands';
 import { TransferRepository } from '../src/infrastructure/transfer.repository';
 import { MEMBERSHIP_ENTITIES } from '../src/infrastructure/entities';
@@ -15,6 +16,7 @@ export interface MembershipDatabase {
   url: string;
   dataSource: DataSource;
   repository: MembershipRepository;
+  unitOfWork: MembershipUnitOfWork;
   commands: MembershipCommands;
   transfers: TransferCommands;
   /** 会籍转移 as HQ makes it: request and acceptance in one step (HQ reaches both branches) */
@@ -34,18 +36,17 @@ export async function membershipDatabase(label: string): Promise<MembershipDatab
   await migrate(dataSource);
   const repository = new MembershipRepository(dataSource);
   const outbox = new Outbox('/unionfed/membership');
-  const transfers = new TransferCommands(dataSource, repository, new TransferRepository(dataSource), outbox);
+  const unitOfWork = new MembershipUnitOfWork(dataSource, outbox);
+  const transfers = new TransferCommands(unitOfWork, repository, new TransferRepository(dataSource));
   return {
     url: database.url,
     dataSource,
     repository,
-    commands: new MembershipCommands(dataSource, repository, outbox),
+    unitOfWork,
+    commands: new MembershipCommands(unitOfWork, repository),
     transfers,
     transferAsHq: (memberId, toBranchId, effectiveOn) =>
-      transfers.request(
-        { memberId, toBranchId, effectiveOn },
-        { subject: 'hq-test', reach: Reach.EVERYTHING },
-      ),
+      transfers.request({ memberId, toBranchId, effectiveOn }, { ...SYSTEM, actorId: 'hq-test' }),
     drop: async () => {
       await dataSource.destroy();
       await database.drop();

@@ -6,6 +6,7 @@ import { subgraphModule } from '@unionfed/graphql-kit';
 import { Outbox } from '@unionfed/messaging';
 import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
+import { MembershipUnitOfWork } from '../src/infrastructure/membership.unit-of-work';
 import { MembershipRepository } from '../src/infrastructure/membership.repository';
 import { RosterImports } from '../src/application/roster-import';
 import { RosterFilesController } from '../src/http/roster-files.controller';
@@ -53,6 +54,7 @@ describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)'
         { provide: DataSource, useValue: database.dataSource },
         { provide: Outbox, useValue: new Outbox('/unionfed/membership') },
         MembershipRepository,
+        MembershipUnitOfWork,
         ...ROSTER_FILE_PROVIDERS,
       ],
       controllers: [RosterFilesController],

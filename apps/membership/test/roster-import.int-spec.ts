@@ -7,7 +7,6 @@ import { parse } from 'csv-parse/sync';
 import { Logger } from '@nestjs/common';
 import { Reach } from '@unionfed/auth';
 import { EVENT_REGISTRY, MembershipEvents, type MembersImported } from '@unionfed/contracts';
-import { Outbox } from '@unionfed/messaging';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { RosterImports, MAX_STORED_PROBLEMS, type ImportRequest } from '../src/application/roster-import';
 import { RosterExport, type ExportFormat } from '../src/application/roster-export';
@@ -76,7 +75,7 @@ describe('roster import and export (real PostgreSQL)', () => {
     database = await membershipDatabase('roster_import');
     dataSource = database.dataSource;
     jobs = new RosterImportRepository(dataSource);
-    imports = new RosterImports(dataSource, jobs, database.repository, new Outbox('/unionfed/membership'));
+    imports = new RosterImports(dataSource, jobs, database.repository, database.unitOfWork);
     exporter = new RosterExport(database.repository, jobs);
     dir = mkdtempSync(join(tmpdir(), 'roster-import-it-'));
     const campus = await database.commands.openCampus({ code: 'main', name: '本部校区' });
@@ -563,21 +562,19 @@ describe('roster import and export (real PostgreSQL)', () => {
       override async insertMembers(...args: Parameters<RosterImportRepository['insertMembers']>) {
         if (!this.raced) {
           this.raced = true;
-          await database.commands.admitMember(
-            { branchId: math, staffNumber: 'R002', name: '抢先', gender: 'MALE', category: 'MANAGEMENT' },
-            {},
-          );
+          await database.commands.admitMember({
+            branchId: math,
+            staffNumber: 'R002',
+            name: '抢先',
+            gender: 'MALE',
+            category: 'MANAGEMENT',
+          });
         }
         return super.insertMembers(...args);
       }
     }
     const racing = new RacingRepository(dataSource);
-    const racingImports = new RosterImports(
-      dataSource,
-      racing,
-      database.repository,
-      new Outbox('/unionfed/membership'),
-    );
+    const racingImports = new RosterImports(dataSource, racing, database.repository, database.unitOfWork);
     const content = `${HEADER}\nR001,甲,男,1980-01-01,CS,专任教师,2010-09-01,,,\nR002,乙,男,1981-01-01,MATH,管理,2011-09-01,,,\nR003,丙,女,1982-01-01,CS,专任教师,2012-09-01,,,\n`;
     const { job } = await importFile(content, {}, racingImports);
 

@@ -1,5 +1,4 @@
 import type { DataSource } from 'typeorm';
-import { Outbox } from '@unionfed/messaging';
 import { Reach } from '@unionfed/auth';
 import { ConflictError, InvalidInputError, todayInShanghai } from '@unionfed/domain-kit';
 import {
@@ -75,12 +74,7 @@ describe('federation structure: union groups, committees, merges (real PostgreSQ
     database = await membershipDatabase('structure');
     ({ dataSource, commands } = database);
     repository = new StructureRepository(dataSource);
-    structure = new StructureCommands(
-      dataSource,
-      database.repository,
-      repository,
-      new Outbox('/unionfed/membership'),
-    );
+    structure = new StructureCommands(database.unitOfWork, database.repository, repository);
     campusId = (await commands.openCampus({ code: 'main', name: '本部校区' })).id;
   });
 

@@ -1,3 +1,4 @@
+import { SYSTEM } from '@unionfed/audit';
 import type { INestApplication } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import {
@@ -11,7 +12,7 @@ import {
   type TestIssuer,
 } from '@unionfed/testing';
 import { Reach, type Grant } from '@unionfed/auth';
-import { createKafka, Outbox, OutboxRelay, RELIABLE_PRODUCER } from '@unionfed/messaging';
+import { createKafka, OutboxRelay, RELIABLE_PRODUCER } from '@unionfed/messaging';
 import { EVENT_REGISTRY, MembershipEvents, type MemberTransferred } from '@unionfed/contracts';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { startMembershipSubgraph } from './membership-subgraph';
@@ -142,10 +143,9 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
     database = await membershipDatabase('transfer_graphql');
     dataSource = database.dataSource;
     structure = new StructureCommands(
-      dataSource,
+      database.unitOfWork,
       database.repository,
       new StructureRepository(dataSource),
-      new Outbox('/unionfed/membership'),
     );
     ({ app, url } = await startMembershipSubgraph(database));
     const campusId = (await database.commands.openCampus({ code: 'main', name: '本部校区' })).id;
@@ -398,8 +398,13 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
       const request = await requestAsX(member);
       const seq = await lastSeq();
       const outcomes = await Promise.allSettled([
-        database.transfers.accept(request.id, { subject: 'y', reach: Reach.of([y]) }),
-        database.transfers.close(request.id, 'CANCELLED', {}, { subject: 'x', reach: Reach.of([x]) }),
+        database.transfers.accept(request.id, { ...SYSTEM, actorId: 'y', reach: Reach.of([y]) }),
+        database.transfers.close(
+          request.id,
+          'CANCELLED',
+          {},
+          { ...SYSTEM, actorId: 'x', reach: Reach.of([x]) },
+        ),
       ]);
       const won = outcomes.filter((o) => o.status === 'fulfilled');
       expect(won).toHaveLength(1);

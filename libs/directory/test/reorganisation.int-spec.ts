@@ -10,7 +10,7 @@ import {
   encodeEvent,
   type EncodedEvent,
 } from '@unionfed/contracts';
-import { createDataSource, inTransaction, migrate, uuidv7 } from '@unionfed/persistence';
+import { createDataSource, migrate, uuidv7, SYSTEM_ACTING, UnitOfWork } from '@unionfed/persistence';
 import {
   createKafka,
   MESSAGING_MIGRATIONS,
@@ -125,7 +125,7 @@ describe('membership directory across a branch merge (real PostgreSQL + Kafka)',
       }),
     ].map(onTestTopic);
     const outbox = new Outbox('/unionfed/membership');
-    await inTransaction(dataSource, (manager) => outbox.add(manager, events));
+    await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager }) => outbox.add(manager, events));
     const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url });
     expect(await relay.publishBatch()).toBe(events.length);
 

@@ -46,7 +46,7 @@ export function createErrorFormatter(onUnexpected: (error: unknown) => void) {
         message: domain.message,
         locations: formatted.locations,
         path: formatted.path,
-        extensions: { code: domain.kind, reason: domain.reason, ...domain.details },
+        extensions: { ...domain.details, code: domain.kind, reason: domain.reason },
       };
     }
     const code = formatted.extensions?.code;

@@ -30,7 +30,7 @@ export class Outbox {
     if (list.length === 0) return [];
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error(
-        'Outbox.add must run inside the transaction that changes the state (use inTransaction)',
+        'Outbox.add must run inside the transaction that changes the state (run it in a UnitOfWork)',
       );
     }
     const traceparent = isTraceparent(context.traceparent) ? context.traceparent : newTraceparent();

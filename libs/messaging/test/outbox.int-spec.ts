@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Producer } from 'kafkajs';
-import { createDataSource, inTransaction, migrate } from '@unionfed/persistence';
+import { createDataSource, migrate, SYSTEM_ACTING, UnitOfWork } from '@unionfed/persistence';
 import { infraProfile, startKafka, stopKafka } from '@unionfed/infra';
 import {
   createTestDatabase,
@@ -63,7 +63,7 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
   });
 
   it('publishes a committed event with CloudEvents headers and marks it published', async () => {
-    const [id] = await inTransaction(dataSource, (m) =>
+    const [id] = await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) =>
       outbox.add(m, event(topic, 'k1', 1), {
         traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       }),
@@ -93,7 +93,9 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
       branchId: 'b\t1\\中文',
       payload: bytes(n),
     }));
-    const ids = await inTransaction(dataSource, (m) => outbox.add(m, events));
+    const ids = await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) =>
+      outbox.add(m, events),
+    );
     const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url });
     await relay.wake();
     expect(await unpublished()).toBe(0);
@@ -124,7 +126,9 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
       key: 'big',
       payload: payload(n),
     }));
-    const ids = await inTransaction(dataSource, (m) => outbox.add(m, events));
+    const ids = await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) =>
+      outbox.add(m, events),
+    );
     const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url });
     await relay.wake();
     expect(await unpublished()).toBe(0);
@@ -136,7 +140,7 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
 
   it('publishes nothing for a transaction that rolled back', async () => {
     await expect(
-      inTransaction(dataSource, async (m) => {
+      new UnitOfWork(dataSource).run(SYSTEM_ACTING, async ({ manager: m }) => {
         await outbox.add(m, event(topic, 'k1', 1));
         throw new Error('the state change failed');
       }),
@@ -159,7 +163,9 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
     });
     await relay.start();
     try {
-      await inTransaction(dataSource, (m) => outbox.add(m, [event(topic, 'k1', 1), event(topic, 'k2', 1)]));
+      await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) =>
+        outbox.add(m, [event(topic, 'k1', 1), event(topic, 'k2', 1)]),
+      );
       const messages = await readTopic(topic, { until: (m) => m.length >= 2, timeoutMs: 10_000 });
       expect(messages.map((m) => m.message.value?.toString()).sort()).toEqual(['k1:1', 'k2:1']);
     } finally {
@@ -170,7 +176,7 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
   it('keeps each key in order and publishes every row exactly once with two relays running', async () => {
     const keys = Array.from({ length: 8 }, (_, i) => `key-${i}`);
     for (let n = 0; n < 50; n++) {
-      await inTransaction(dataSource, (m) =>
+      await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) =>
         outbox.add(
           m,
           keys.map((key) => event(topic, key, n)),
@@ -216,7 +222,7 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
 
   it('never publishes a later event of a key before an earlier one that another relay held when it passed by', async () => {
     // the key's first event, then many others, then its second event
-    await inTransaction(dataSource, (m) =>
+    await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) =>
       outbox.add(m, [
         event(topic, 'held', 1),
         ...Array.from({ length: 1000 }, (_, n) => event(topic, `other-${n}`, 1)),
@@ -255,7 +261,9 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
       await stopKafka(profile);
       // the writes succeed: they only touch PostgreSQL
       for (let n = 0; n < 5; n++)
-        await inTransaction(dataSource, (m) => outbox.add(m, event(topic, 'k1', n)));
+        await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) =>
+          outbox.add(m, event(topic, 'k1', n)),
+        );
       await eventually(
         async () => {
           const [{ attempts }] = await dataSource.query(`SELECT min(attempts) AS attempts FROM outbox`);
@@ -281,7 +289,10 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
   });
 
   it('prunes published rows past the retention in bounded batches, keeping recent and unpublished ones', async () => {
-    for (let n = 0; n < 7; n++) await inTransaction(dataSource, (m) => outbox.add(m, event(topic, 'k1', n)));
+    for (let n = 0; n < 7; n++)
+      await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) =>
+        outbox.add(m, event(topic, 'k1', n)),
+      );
     // five rows published long ago, one published just now, one not published yet
     await dataSource.query(
       `UPDATE outbox SET published_at = now() - interval '30 days' WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT 5)`,

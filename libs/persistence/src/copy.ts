@@ -27,7 +27,7 @@ export async function copyRows(
     { isTransactionActive: boolean; databaseConnection?: PoolClient } | undefined;
   const client = runner?.databaseConnection;
   if (!runner?.isTransactionActive || !client) {
-    throw new Error('copyRows must run inside a transaction (use inTransaction)');
+    throw new Error('copyRows must run inside a transaction (run it in a UnitOfWork)');
   }
   const sql = `COPY ${table} (${columns.join(', ')}) FROM STDIN`;
   await pipeline(Readable.from(copyText(rows, columns.length)), client.query(copyFrom(sql)));

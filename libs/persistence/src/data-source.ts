@@ -172,14 +172,3 @@ export async function migrate(dataSource: DataSource): Promise<void> {
     await queryRunner.release();
   }
 }
-
-/**
- * Runs `work` in one transaction: everything it writes — state, history, audit and outbox rows — commits or
- * rolls back together.
- */
-export function inTransaction<T>(
-  dataSource: DataSource,
-  work: (manager: EntityManager) => Promise<T>,
-): Promise<T> {
-  return dataSource.transaction(work);
-}

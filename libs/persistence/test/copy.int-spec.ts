@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '@unionfed/testing';
-import { copyRows, createDataSource, inTransaction, uuidv7 } from '../src';
+import { copyRows, createDataSource, SYSTEM_ACTING, UnitOfWork, uuidv7 } from '../src';
 
 describe('copyRows (COPY FROM STDIN, real PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -42,7 +42,7 @@ describe('copyRows (COPY FROM STDIN, real PostgreSQL)', () => {
     const bytes = Buffer.from([0, 9, 10, 13, 92, 0xff]);
     const at = new Date('2026-11-22T08:30:00.123Z');
     const id = uuidv7();
-    await inTransaction(dataSource, (manager) =>
+    await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager }) =>
       copyRows(manager, 'sample', columns, [
         [id, awkward, 7, true, '2026-02-28', at, bytes, { says: awkward, list: [1, null] }, null],
       ]),
@@ -73,7 +73,9 @@ describe('copyRows (COPY FROM STDIN, real PostgreSQL)', () => {
       null,
       'x'.repeat(300),
     ]);
-    await inTransaction(dataSource, (manager) => copyRows(manager, 'sample', columns, rows));
+    await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager }) =>
+      copyRows(manager, 'sample', columns, rows),
+    );
     const [{ count, total }] = await dataSource.query(
       `SELECT count(*)::int AS count, sum(n)::int AS total FROM sample`,
     );
@@ -82,9 +84,11 @@ describe('copyRows (COPY FROM STDIN, real PostgreSQL)', () => {
 
   it('fails as a whole on a violated constraint, with the PostgreSQL error code, and keeps nothing', async () => {
     const row = (name: string) => [uuidv7(), name, null, null, null, null, null, null, null];
-    await inTransaction(dataSource, (manager) => copyRows(manager, 'sample', columns, [row('taken')]));
+    await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager }) =>
+      copyRows(manager, 'sample', columns, [row('taken')]),
+    );
     await expect(
-      inTransaction(dataSource, (manager) =>
+      new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager }) =>
         copyRows(manager, 'sample', columns, [row('new'), row('taken')]),
       ),
     ).rejects.toMatchObject({ code: '23505' });

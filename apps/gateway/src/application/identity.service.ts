@@ -35,6 +35,7 @@ import {
 } from '../infrastructure/identity.repository';
 import { SigningKeys } from './signing-keys';
 import { AuditLog } from './audit-log';
+import { actingFor, GatewayUnitOfWork } from '../infrastructure/gateway.unit-of-work';
 
 /** Access tokens live briefly; sessions continue through rotating refresh tokens. */
 export const ACCESS_TOKEN_SECONDS = Number(process.env.UNIONFED_ACCESS_TOKEN_SECONDS ?? 600);
@@ -90,6 +91,7 @@ export class IdentityService {
     private readonly repository: IdentityRepository,
     private readonly keys: SigningKeys,
     private readonly audit: AuditLog,
+    private readonly unitOfWork: GatewayUnitOfWork,
   ) {
     void decoyHash();
   }
@@ -111,7 +113,8 @@ export class IdentityService {
         throw new Error(`UNIONFED_ADMIN_PASSWORD is refused: ${(error as Error).message}`);
       }
     }
-    const created = await this.repository.dataSource.transaction(async (manager) => {
+    const created = await this.unitOfWork.run(actingFor(undefined), async (work) => {
+      const { manager } = work;
       await manager.query(`LOCK TABLE account IN SHARE ROW EXCLUSIVE MODE`);
       const [{ n }] = await manager.query(`SELECT count(*)::int AS n FROM account`);
       if (n > 0) return false;
@@ -123,16 +126,13 @@ export class IdentityService {
         memberId: null,
       });
       await this.repository.addGrant(manager, id, { role: 'ADMIN', branchId: null }, null);
-      await this.audit.record(
-        {
-          action: 'ACCOUNT_CREATED',
-          outcome: 'SUCCESS',
-          entity: 'Account',
-          entityId: id,
-          details: { username, initial: true },
-        },
-        manager,
-      );
+      this.audit.within(work, {
+        action: 'ACCOUNT_CREATED',
+        outcome: 'SUCCESS',
+        entity: 'Account',
+        entityId: id,
+        details: { username, initial: true },
+      });
       return true;
     });
     if (created && !given) {
@@ -195,7 +195,8 @@ export class IdentityService {
       });
       throw new UnauthenticatedError('This account is disabled (账号已停用)', 'ACCOUNT_DISABLED');
     }
-    const session = await this.repository.dataSource.transaction(async (manager) => {
+    const session = await this.unitOfWork.run(actingFor(undefined), async (work) => {
+      const { manager } = work;
       await this.repository.recordLogin(manager, account.id);
       return this.openSession(manager, account, uuidv7());
     });
@@ -215,7 +216,8 @@ export class IdentityService {
    * address are counted one after the other instead of all slipping past the same count.
    */
   private countSignInAttempt(keys: SignInKeys): Promise<SignInDecision> {
-    return this.repository.dataSource.transaction(async (manager) => {
+    return this.unitOfWork.run(actingFor(undefined), async (work) => {
+      const { manager } = work;
       const now = new Date();
       const counts = await this.repository.lockSignInCounts(manager, keys);
       const decision = decideSignIn(counts, now);
@@ -232,7 +234,8 @@ export class IdentityService {
     const account = await this.repository.findAccount(accountId);
     if (!account || account.status !== 'ACTIVE')
       throw new UnauthenticatedError('This account is disabled (账号已停用)', 'ACCOUNT_DISABLED');
-    const session = await this.repository.dataSource.transaction(async (manager) => {
+    const session = await this.unitOfWork.run(actingFor(undefined), async (work) => {
+      const { manager } = work;
       await this.repository.recordLogin(manager, account.id);
       // signing in through SSO proves who it is: an unused one-time password is retired, not forced to be changed
       if (account.mustChangePassword) {
@@ -258,7 +261,8 @@ export class IdentityService {
    * was stolen (or replayed), so the whole family of that login is revoked.
    */
   async refresh(refreshToken: string, caller: Caller): Promise<Session> {
-    const result = await this.repository.dataSource.transaction(async (manager) => {
+    const result = await this.unitOfWork.run(actingFor(undefined), async (work) => {
+      const { manager } = work;
       const row = await this.repository.findRefreshToken(manager, sha256(refreshToken));
       if (!row) return { error: 'REFRESH_TOKEN_UNKNOWN' as const };
       if (row.revokedAt) return { error: 'REFRESH_TOKEN_REVOKED' as const, row };
@@ -297,7 +301,8 @@ export class IdentityService {
 
   /** Ends the session the refresh token belongs to (its whole family). Unknown tokens are ignored. */
   async logout(refreshToken: string, caller: Caller): Promise<boolean> {
-    const accountId = await this.repository.dataSource.transaction(async (manager) => {
+    const accountId = await this.unitOfWork.run(actingFor(undefined), async (work) => {
+      const { manager } = work;
       const row = await this.repository.findRefreshToken(manager, sha256(refreshToken));
       if (!row) return undefined;
       await this.repository.revokeFamily(manager, row.familyId);
@@ -385,20 +390,18 @@ export class IdentityService {
       throw new UnauthenticatedError('The current password is wrong (当前密码错误)', 'BAD_CREDENTIALS');
     }
     checkPassword(newPassword, account.username);
-    await this.repository.dataSource.transaction(async (manager) => {
+    await this.unitOfWork.run(actingFor(actor.principal), async (work) => {
+      const { manager } = work;
       await this.repository.setPassword(manager, account.id, await argon2.hash(newPassword), false);
-      await this.audit.record(
-        {
-          action: 'PASSWORD_CHANGED',
-          outcome: 'SUCCESS',
-          actorId: account.id,
-          actorName: account.username,
-          address: actor.address,
-          entity: 'Account',
-          entityId: account.id,
-        },
-        manager,
-      );
+      this.audit.within(work, {
+        action: 'PASSWORD_CHANGED',
+        outcome: 'SUCCESS',
+        actorId: account.id,
+        actorName: account.username,
+        address: actor.address,
+        entity: 'Account',
+        entityId: account.id,
+      });
     });
     return true;
   }
@@ -431,7 +434,8 @@ export class IdentityService {
     for (const grant of grants) this.checkGrantTarget(actor.principal, grant);
     if (input.memberId && !isUuid(input.memberId)) throw new NotFoundError('Member', input.memberId);
     const oneTimePassword = newOneTimePassword();
-    const id = await this.repository.dataSource.transaction(async (manager) => {
+    const id = await this.unitOfWork.run(actingFor(actor.principal), async (work) => {
+      const { manager } = work;
       if (await this.repository.findAccountByUsername(username, manager))
         throw new ConflictError(`username "${username}" is taken`, 'USERNAME_TAKEN', { field: 'username' });
       const accountId = await this.repository.insertAccount(manager, {
@@ -443,17 +447,14 @@ export class IdentityService {
       });
       for (const grant of grants)
         await this.repository.addGrant(manager, accountId, grant, actor.principal.subject);
-      await this.audit.record(
-        {
-          action: 'ACCOUNT_CREATED',
-          outcome: 'SUCCESS',
-          ...performedBy(actor),
-          entity: 'Account',
-          entityId: accountId,
-          details: { username, grants },
-        },
-        manager,
-      );
+      this.audit.within(work, {
+        action: 'ACCOUNT_CREATED',
+        outcome: 'SUCCESS',
+        ...performedBy(actor),
+        entity: 'Account',
+        entityId: accountId,
+        details: { username, grants },
+      });
       return accountId;
     });
     return { account: (await this.repository.findAccount(id))!, oneTimePassword };
@@ -554,12 +555,8 @@ export class IdentityService {
       actor,
       accountId,
       'MEMBER_LINKED',
-      (manager) =>
-        this.repository.setMember(manager, accountId, memberId).catch((error: { code?: string }) => {
-          if (error.code === '23505')
-            throw new ConflictError('That member is linked to another account', 'MEMBER_ALREADY_LINKED');
-          throw error;
-        }),
+      // a member linked to another account meanwhile: the unit of work maps account_member_id_key to CONFLICT
+      (manager) => this.repository.setMember(manager, accountId, memberId),
       { memberId },
     );
   }
@@ -580,7 +577,8 @@ export class IdentityService {
     branchId?: string | null,
   ): Promise<AccountRow> {
     if (!isUuid(accountId)) throw new AccountNotFoundError();
-    await this.repository.dataSource.transaction(async (manager) => {
+    await this.unitOfWork.run(actingFor(actor.principal), async (work) => {
+      const { manager } = work;
       const account = await this.repository.findAccount(accountId, manager, true);
       if (!account) throw new AccountNotFoundError();
       if (!mayAdministerAccount(actor.principal, await this.repository.grantsOf(accountId, manager))) {
@@ -596,18 +594,15 @@ export class IdentityService {
         throw new AccountNotFoundError();
       }
       if ((await change(manager)) === false) return;
-      await this.audit.record(
-        {
-          action,
-          outcome: 'SUCCESS',
-          ...performedBy(actor),
-          entity: 'Account',
-          entityId: accountId,
-          branchId: branchId ?? null,
-          details,
-        },
-        manager,
-      );
+      this.audit.within(work, {
+        action,
+        outcome: 'SUCCESS',
+        ...performedBy(actor),
+        entity: 'Account',
+        entityId: accountId,
+        branchId: branchId ?? null,
+        details,
+      });
     });
     return (await this.repository.findAccount(accountId))!;
   }
@@ -634,7 +629,8 @@ export class IdentityService {
     const prefix = randomBytes(6).toString('hex');
     const secret = `ufk_${prefix}_${randomBytes(32).toString('base64url')}`;
     const id = uuidv7();
-    await this.repository.dataSource.transaction(async (manager) => {
+    await this.unitOfWork.run(actingFor(actor.principal), async (work) => {
+      const { manager } = work;
       await this.repository.insertApiKey(manager, {
         id,
         prefix,
@@ -644,36 +640,31 @@ export class IdentityService {
         expiresAt: input.expiresAt,
         createdBy: actor.principal.subject,
       });
-      await this.audit.record(
-        {
-          action: 'API_KEY_CREATED',
-          outcome: 'SUCCESS',
-          ...performedBy(actor),
-          entity: 'ApiKey',
-          entityId: id,
-          details: { label, prefix, scopes: input.scopes },
-        },
-        manager,
-      );
+      this.audit.within(work, {
+        action: 'API_KEY_CREATED',
+        outcome: 'SUCCESS',
+        ...performedBy(actor),
+        entity: 'ApiKey',
+        entityId: id,
+        details: { label, prefix, scopes: input.scopes },
+      });
     });
     return { key: (await this.repository.findApiKey(id))!, secret };
   }
 
   async revokeApiKey(actor: Caller, id: string): Promise<ApiKeyRow> {
     if (!isUuid(id)) throw new NotFoundError('ApiKey', id);
-    await this.repository.dataSource.transaction(async (manager) => {
+    await this.unitOfWork.run(actingFor(actor.principal), async (work) => {
+      const { manager } = work;
       if (!(await this.repository.findApiKey(id, manager))) throw new NotFoundError('ApiKey', id);
       if (await this.repository.revokeApiKey(manager, id))
-        await this.audit.record(
-          {
-            action: 'API_KEY_REVOKED',
-            outcome: 'SUCCESS',
-            ...performedBy(actor),
-            entity: 'ApiKey',
-            entityId: id,
-          },
-          manager,
-        );
+        this.audit.within(work, {
+          action: 'API_KEY_REVOKED',
+          outcome: 'SUCCESS',
+          ...performedBy(actor),
+          entity: 'ApiKey',
+          entityId: id,
+        });
     });
     return (await this.repository.findApiKey(id))!;
   }

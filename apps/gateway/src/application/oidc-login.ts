@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { ANONYMOUS } from '@unionfed/auth';
 import { ForbiddenError, InvalidInputError, UnauthenticatedError } from '@unionfed/domain-kit';
+import { isUniqueViolation } from '@unionfed/persistence';
 import {
   accountCandidates,
   campusIdentityName,
@@ -14,6 +15,7 @@ import { IdentityRepository, type AccountRow } from '../infrastructure/identity.
 import { OidcLoginRepository } from '../infrastructure/oidc-login.repository';
 import { TokenBuckets, type RateLimit } from '../limits/token-bucket';
 import { AuditLog } from './audit-log';
+import { actingFor, GatewayUnitOfWork } from '../infrastructure/gateway.unit-of-work';
 import { IdentityService, type Session } from './identity.service';
 
 /** Where the provider sends the browser back to, on the gateway's own origin unless configured. */
@@ -161,6 +163,7 @@ export class OidcLogin {
     private readonly accounts: IdentityRepository,
     private readonly pending: OidcLoginRepository,
     private readonly audit: AuditLog,
+    private readonly unitOfWork: GatewayUnitOfWork,
   ) {
     this.settings = oidcSettingsFromEnv();
     if (this.settings)
@@ -413,29 +416,27 @@ export class OidcLogin {
     address: string,
   ): Promise<'LINKED' | 'ACCOUNT_DISABLED' | 'LINKED_TO_ANOTHER_IDENTITY'> {
     try {
-      return await this.accounts.dataSource.transaction(async (manager) => {
+      return await this.unitOfWork.run(actingFor(undefined), async (work) => {
+        const { manager } = work;
         const current = await this.pending.lockAccountLink(manager, account.id);
         if (current?.status !== 'ACTIVE') return 'ACCOUNT_DISABLED';
         if (current.oidcSubject !== null) return 'LINKED_TO_ANOTHER_IDENTITY';
         await this.accounts.linkOidc(manager, account.id, issuer, subject);
-        await this.audit.record(
-          {
-            action: 'OIDC_LINKED',
-            outcome: 'SUCCESS',
-            actorId: account.id,
-            actorName: account.username,
-            address,
-            entity: 'Account',
-            entityId: account.id,
-            details: { issuer, subject, matchedBy },
-          },
-          manager,
-        );
+        this.audit.within(work, {
+          action: 'OIDC_LINKED',
+          outcome: 'SUCCESS',
+          actorId: account.id,
+          actorName: account.username,
+          address,
+          entity: 'Account',
+          entityId: account.id,
+          details: { issuer, subject, matchedBy },
+        });
         return 'LINKED';
       });
     } catch (error) {
       // (issuer, subject) is unique: another sign-in of this identity linked it to another account just now
-      if ((error as { code?: string }).code === '23505') return 'LINKED_TO_ANOTHER_IDENTITY';
+      if (isUniqueViolation(error)) return 'LINKED_TO_ANOTHER_IDENTITY';
       throw error;
     }
   }

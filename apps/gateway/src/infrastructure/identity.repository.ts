@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { JWK } from 'jose';
 import type { Grant, Role } from '@unionfed/auth';
-import { uuidv7 } from '@unionfed/persistence';
+import { SYSTEM_ACTING, UnitOfWork, uuidv7 } from '@unionfed/persistence';
 import type { SignInCounts } from '../domain/accounts';
 
 export interface AccountRow {
@@ -362,7 +362,8 @@ export class IdentityRepository {
 
   /** Adds a key and retires the current one, in one transaction (several gateways may race: the lock decides). */
   async rotateSigningKey(kid: string, privateJwk: JWK, onlyIfNone: boolean): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
+    // the unit of work without audit: a key rotation is the platform's own act (SigningKeys logs it)
+    return new UnitOfWork(this.dataSource).run(SYSTEM_ACTING, async ({ manager }) => {
       await manager.query(`LOCK TABLE signing_key IN SHARE ROW EXCLUSIVE MODE`);
       if (onlyIfNone) {
         const [row] = await manager.query(
@@ -411,46 +412,5 @@ export class IdentityRepository {
 
   async touchApiKey(id: string): Promise<void> {
     await this.q()(`UPDATE api_key SET last_used_at = now() WHERE id = $1`, [id]);
-  }
-
-  async insertAudit(event: AuditEventInput, manager?: EntityManager): Promise<void> {
-    await this.q(manager)(
-      `INSERT INTO audit_event (id, action, outcome, actor_id, actor_name, address, entity, entity_id, branch_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        uuidv7(),
-        event.action,
-        event.outcome,
-        event.actorId ?? null,
-        event.actorName ?? null,
-        event.address ?? null,
-        event.entity ?? null,
-        event.entityId ?? null,
-        event.branchId ?? null,
-        event.details ?? {},
-      ],
-    );
-  }
-
-  /** Newest first, keyset-paginated on the (time-ordered) id. */
-  async listAudit(filter: AuditFilter, first: number, beforeId?: string): Promise<AuditEventRow[]> {
-    return this.q()(
-      `SELECT id, at, action, outcome, actor_id AS "actorId", actor_name AS "actorName", address, entity,
-              entity_id AS "entityId", branch_id AS "branchId", details
-         FROM audit_event
-        WHERE ($1::text IS NULL OR action = $1) AND ($2::text IS NULL OR actor_id = $2)
-          AND ($3::text IS NULL OR outcome = $3) AND ($4::timestamptz IS NULL OR at >= $4)
-          AND ($5::timestamptz IS NULL OR at < $5) AND ($6::uuid IS NULL OR id < $6::uuid)
-        ORDER BY id DESC LIMIT $7`,
-      [
-        filter.action ?? null,
-        filter.actorId ?? null,
-        filter.outcome ?? null,
-        filter.from ?? null,
-        filter.to ?? null,
-        beforeId ?? null,
-        first,
-      ],
-    );
   }
 }

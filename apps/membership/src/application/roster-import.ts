@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError, todayInShanghai } from '@unionfed/domain-kit';
-import { Reach } from '@unionfed/auth';
-import { inTransaction, uuidv7 } from '@unionfed/persistence';
-import { Outbox, type OutboxContext } from '@unionfed/messaging';
+import { ANONYMOUS, Reach } from '@unionfed/auth';
+import { uuidv7 } from '@unionfed/persistence';
+import type { AuditEntry, RequestActing } from '@unionfed/audit';
 import type { EncodedEvent } from '@unionfed/contracts';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import {
@@ -27,6 +27,7 @@ import {
   type RowProblem,
 } from '../domain/roster-import';
 import { MembershipRepository } from '../infrastructure/membership.repository';
+import { MembershipUnitOfWork, type MembershipWork } from '../infrastructure/membership.unit-of-work';
 import { RosterReader } from '../infrastructure/roster-file';
 import {
   RosterImportRepository,
@@ -128,7 +129,7 @@ export class RosterImports implements OnApplicationBootstrap, OnApplicationShutd
     private readonly dataSource: DataSource,
     private readonly jobs: RosterImportRepository,
     private readonly membership: MembershipRepository,
-    private readonly outbox: Outbox,
+    private readonly unitOfWork: MembershipUnitOfWork,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -206,7 +207,7 @@ export class RosterImports implements OnApplicationBootstrap, OnApplicationShutd
         reader,
         this.dataSource,
         this.jobs,
-        this.outbox,
+        this.unitOfWork,
         new BranchDirectory(await this.membership.listBranches()),
         new GroupDirectory(reader.columns.has('group') ? await this.jobs.activeGroups() : []),
         () => this.stopping,
@@ -322,7 +323,8 @@ class ImportRun {
   private readonly reach: Reach;
   private readonly columns: ColumnLayout;
   private readonly today = todayInShanghai();
-  private readonly context: OutboxContext;
+  /** the importer, as the job recorded them: the unit of work's acting principal (audit rows, events' trace) */
+  private readonly acting: RequestActing;
   /** staff number → the rows it appears on, for those appearing more than once */
   private duplicates = new Map<string, number[]>();
   private counts: ImportCounts = emptyCounts();
@@ -334,14 +336,22 @@ class ImportRun {
     private readonly reader: RosterReader,
     private readonly dataSource: DataSource,
     private readonly jobs: RosterImportRepository,
-    private readonly outbox: Outbox,
+    private readonly unitOfWork: MembershipUnitOfWork,
     private readonly branches: BranchDirectory,
     private readonly groups: GroupDirectory,
     private readonly stopping: () => boolean,
   ) {
     this.reach = job.scopeAll ? Reach.EVERYTHING : Reach.of(job.scopeBranchIds);
     this.columns = reader.columns;
-    this.context = { traceparent: job.traceparent ?? undefined };
+    this.acting = {
+      actorId: job.startedBy,
+      actorName: job.startedByName,
+      role: null,
+      roleBranchId: null,
+      traceparent: job.traceparent ?? undefined,
+      principal: ANONYMOUS,
+      reach: this.reach,
+    };
   }
 
   async execute(): Promise<'SUCCEEDED' | 'ABORTED'> {
@@ -417,7 +427,7 @@ class ImportRun {
   private async commitBatch(batch: PreparedBatch): Promise<void> {
     const delta = await this.commitProblems(
       batch.plan,
-      (manager, attempt) => this.write(manager, batch, attempt > 1),
+      (work, attempt) => this.write(work, batch, attempt > 1),
       3,
     );
     this.counts = plus(this.counts, delta);
@@ -429,20 +439,26 @@ class ImportRun {
    */
   private async commitProblems(
     _prepared: BatchPlan,
-    work: (manager: EntityManager, attempt: number) => Promise<BatchPlan>,
+    work: (unit: MembershipWork, attempt: number) => Promise<BatchPlan>,
     attempts: number,
   ): Promise<ImportCounts> {
     for (let attempt = 1; ; attempt++) {
       let reserved: Reservation | undefined;
       try {
-        const { plan, delta } = await inTransaction(this.dataSource, async (manager) => {
-          const plan = await work(manager, attempt);
-          reserved = this.reserve(plan.problems);
-          await this.jobs.storeProblems(this.job.id, reserved.firstSeq, reserved.problems, manager);
-          const delta = countsOf(plan, reserved.problems.length);
-          await this.jobs.addProgress(this.job.id, delta, manager);
-          return { plan, delta };
-        });
+        // retried here (ConcurrentChange, reservations given back), not by the unit of work: attempts 1
+        const { plan, delta } = await this.unitOfWork.run(
+          this.acting,
+          async (unit) => {
+            const { manager } = unit;
+            const plan = await work(unit, attempt);
+            reserved = this.reserve(plan.problems);
+            await this.jobs.storeProblems(this.job.id, reserved.firstSeq, reserved.problems, manager);
+            const delta = countsOf(plan, reserved.problems.length);
+            await this.jobs.addProgress(this.job.id, delta, manager);
+            return { plan, delta };
+          },
+          { attempts: 1 },
+        );
         this.auditRefusals(plan.problems);
         return delta;
       } catch (error) {
@@ -456,14 +472,18 @@ class ImportRun {
   private async applyAll(total: number): Promise<'SUCCEEDED' | 'ABORTED'> {
     let problems: RowProblem[] = [];
     try {
-      await inTransaction(this.dataSource, (manager) =>
-        this.pass('APPLYING', total, true, 1, async (batch) => {
-          const plan = await this.write(manager, batch, false);
-          // a row turned invalid since the check (e.g. its branch closed meanwhile): nothing is kept
-          if (plan.problems.length > 0) throw new RowsTurnedInvalid(plan.problems);
-          this.counts = plus(this.counts, countsOf(plan, 0));
-          await this.jobs.recordProgress(this.job.id, { ...this.counts, storedErrors: this.stored });
-        }),
+      // one try: the pass records its progress outside the transaction, a second try would count twice
+      await this.unitOfWork.run(
+        this.acting,
+        (unit) =>
+          this.pass('APPLYING', total, true, 1, async (batch) => {
+            const plan = await this.write(unit, batch, false);
+            // a row turned invalid since the check (e.g. its branch closed meanwhile): nothing is kept
+            if (plan.problems.length > 0) throw new RowsTurnedInvalid(plan.problems);
+            this.counts = plus(this.counts, countsOf(plan, 0));
+            await this.jobs.recordProgress(this.job.id, { ...this.counts, storedErrors: this.stored });
+          }),
+        { attempts: 1 },
       );
       return 'SUCCEEDED';
     } catch (error) {
@@ -499,7 +519,8 @@ class ImportRun {
    * no longer as the batch saw it (or `replan`), the batch is planned and built again from the locked rows.
    * Throws ConcurrentChange when a staff number was taken meanwhile (the caller retries).
    */
-  private async write(manager: EntityManager, batch: PreparedBatch, replan: boolean): Promise<BatchPlan> {
+  private async write(work: MembershipWork, batch: PreparedBatch, replan: boolean): Promise<BatchPlan> {
+    const { manager } = work;
     // the groups members join first (a group is not dissolved under them), then the members themselves
     const groupIds = [...new Set(batch.checked.valid.flatMap((v) => (v.group ? [v.group.id] : [])))];
     const closed = await this.jobs.lockGroups(manager, groupIds);
@@ -519,7 +540,14 @@ class ImportRun {
     if (!(await this.jobs.insertMembers(manager, writes.admitted))) throw new ConcurrentChange();
     await this.jobs.updateMembers(manager, writes.updated);
     await this.jobs.insertHistory(manager, writes.history);
-    await this.outbox.add(manager, writes.events, this.context);
+    await work.publish(writes.events);
+    // one audit row per member written, as a single command's change would leave (the history has the rest)
+    for (const member of writes.admitted)
+      work.audit(importAudit('MEMBER_IMPORTED', this.job.id, undefined, member));
+    for (const member of writes.updated) {
+      const before = locked.members.get(member.staffNumber);
+      work.audit(importAudit('MEMBER_UPDATED_BY_IMPORT', this.job.id, before, member));
+    }
     return plan;
   }
 
@@ -742,4 +770,16 @@ async function* batches<T>(items: AsyncIterable<T>, size: number): AsyncGenerato
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+function importAudit(action: string, jobId: string, before: Member | undefined, after: Member): AuditEntry {
+  return {
+    action,
+    entityType: 'Member',
+    entityId: after.id,
+    branchId: after.branchId,
+    before: before ?? null,
+    after,
+    details: { importJobId: jobId },
+  };
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
-import { ConflictError, NotFoundError, todayInShanghai } from '@unionfed/domain-kit';
-import { inTransaction, uuidv7 } from '@unionfed/persistence';
-import { Outbox, type OutboxContext } from '@unionfed/messaging';
+import type { EntityManager } from 'typeorm';
+import { NotFoundError, todayInShanghai } from '@unionfed/domain-kit';
+import { isUuid, uuidv7 } from '@unionfed/persistence';
+import { SYSTEM, type AuditEntry, type RequestActing } from '@unionfed/audit';
 import type { EncodedEvent } from '@unionfed/contracts';
 import type { Branch } from '../domain/structure';
 import type { Member } from '../domain/member';
@@ -26,6 +26,7 @@ import {
 } from '../domain/committee';
 import { dissolveBranch, mergeBranches } from '../domain/reorganisation';
 import { MembershipRepository } from '../infrastructure/membership.repository';
+import { MembershipUnitOfWork, type MembershipWork } from '../infrastructure/membership.unit-of-work';
 import { StructureRepository } from '../infrastructure/structure.repository';
 import {
   branchDissolved,
@@ -40,48 +41,12 @@ import {
   unionGroupRenamed,
 } from '../infrastructure/structure-events';
 
-const UNIQUE_VIOLATION = '23505';
-const DEADLOCK = '40P01';
 /** PostgreSQL takes at most 65535 parameters per statement; an outbox row takes 6. */
 const EVENTS_PER_INSERT = 5000;
 
-const driverCode = (error: unknown) =>
-  error instanceof QueryFailedError
-    ? (error as QueryFailedError & { driverError?: { code?: string; constraint?: string } }).driverError
-    : undefined;
-
-function groupNameTaken(error: unknown, name: string): ConflictError | undefined {
-  const driver = driverCode(error);
-  if (driver?.code === UNIQUE_VIOLATION && driver.constraint === 'union_group_active_name') {
-    return new ConflictError(`the branch already has a union group named ${name}`, 'GROUP_NAME_TAKEN', {
-      name,
-    });
-  }
-  return undefined;
-}
-
-/**
- * A merge locks two branches and then their members, a transfer a member and then its branch: when both meet,
- * PostgreSQL aborts one of them. The aborted one is simply tried again.
- */
-async function retryingDeadlocks<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (attempt >= attempts || driverCode(error)?.code !== DEADLOCK) throw error;
-    }
-  }
-}
-
-async function addEvents(
-  outbox: Outbox,
-  manager: EntityManager,
-  events: EncodedEvent[],
-  context: OutboxContext,
-): Promise<void> {
+async function addEvents(work: MembershipWork, events: EncodedEvent[]): Promise<void> {
   for (let from = 0; from < events.length; from += EVENTS_PER_INSERT) {
-    await outbox.add(manager, events.slice(from, from + EVENTS_PER_INSERT), context);
+    await work.publish(events.slice(from, from + EVENTS_PER_INSERT));
   }
 }
 
@@ -91,83 +56,77 @@ export interface MergeResult {
   movedMembers: Member[];
 }
 
+/** A lookup of an id that is no UUID finds nothing (and must not reach PostgreSQL's ::uuid cast). */
+const ifUuid = <T>(id: string | null | undefined, find: (id: string) => Promise<T | undefined>) =>
+  id && isUuid(id) ? find(id) : Promise.resolve(undefined);
+
 /**
  * The federation's structure: union groups, committee appointments, branch merges and dissolutions. Like every
- * membership command, each one stores its changes, the members' history entries and its integration events in
- * ONE transaction.
+ * membership command, each one runs in ONE unit of work: its changes, the members' history entries, its
+ * integration events and its audit rows commit together.
+ *
+ * Access is checked inside the unit, on the locked records (a member or group out of the caller's reach reads as
+ * NOT_FOUND, as one that is not there; `visible…` audits the attempt) — a transfer or merge that commits between
+ * a check and the change cannot slip past it.
  *
  * Locks are taken in one order — branch, the branch's structure lock (`lockCommittee`), groups, members — so
- * that these commands never wait on each other in a circle.
+ * that these commands never wait on each other in a circle; when a merge and a transfer still meet, PostgreSQL
+ * aborts one and the unit of work tries it again.
  */
 @Injectable()
 export class StructureCommands {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly unitOfWork: MembershipUnitOfWork,
     private readonly members: MembershipRepository,
     private readonly structure: StructureRepository,
-    private readonly outbox: Outbox,
   ) {}
 
   /** 成立工会小组 with its leader (组长), who becomes a member of the group. */
-  async formUnionGroup(
+  formUnionGroup(
     input: { branchId: string; name: string; leaderMemberId: string; formedOn?: string | null },
-    context: OutboxContext = {},
+    acting: RequestActing = SYSTEM,
   ): Promise<UnionGroup> {
-    try {
-      return await inTransaction(this.dataSource, async (manager) => {
-        const branch = await this.members.findBranch(input.branchId, manager, true);
-        if (!branch) throw new NotFoundError('Branch', input.branchId);
-        await this.structure.lockCommittee(manager, branch.id);
-        const taken = (await this.structure.activeGroupsOf(manager, branch.id)).map((g) => g.name);
-        const group = formUnionGroup(uuidv7(), branch, input, taken);
-        await this.structure.insertGroup(manager, group);
-        const leader = await this.appointLeader(
-          manager,
-          branch,
-          group,
-          input.leaderMemberId,
-          group.formedOn,
-          [],
-        );
-        await addEvents(
-          this.outbox,
-          manager,
-          [unionGroupFormed(group, input.leaderMemberId), ...leader.events],
-          context,
-        );
-        return group;
-      });
-    } catch (error) {
-      throw groupNameTaken(error, input.name.trim()) ?? error;
-    }
+    return this.unitOfWork.run(acting, async (work) => {
+      const { manager } = work;
+      acting.reach.assertBranch(input.branchId);
+      const branch = await ifUuid(input.branchId, (id) => this.members.findBranch(id, manager, true));
+      if (!branch) throw new NotFoundError('Branch', input.branchId);
+      await this.structure.lockCommittee(manager, branch.id);
+      const taken = (await this.structure.activeGroupsOf(manager, branch.id)).map((g) => g.name);
+      const group = formUnionGroup(uuidv7(), branch, input, taken);
+      await this.structure.insertGroup(manager, group);
+      const leader = await this.appointLeader(work, branch, group, input.leaderMemberId, group.formedOn, []);
+      await addEvents(work, [unionGroupFormed(group, input.leaderMemberId), ...leader.events]);
+      work.audit(groupAudit('UNION_GROUP_FORMED', undefined, group));
+      return group;
+    });
   }
 
-  async renameUnionGroup(groupId: string, name: string, context: OutboxContext = {}): Promise<UnionGroup> {
-    try {
-      return await inTransaction(this.dataSource, async (manager) => {
-        const group = await this.lockGroup(manager, groupId, 'pessimistic_write');
-        const taken = (await this.structure.activeGroupsOf(manager, group.branchId)).map((g) => g.name);
-        const renamed = renameUnionGroup(group, name, taken);
-        await this.structure.saveGroup(manager, renamed);
-        await this.outbox.add(manager, unionGroupRenamed(renamed), context);
-        return renamed;
-      });
-    } catch (error) {
-      throw groupNameTaken(error, name.trim()) ?? error;
-    }
+  renameUnionGroup(groupId: string, name: string, acting: RequestActing = SYSTEM): Promise<UnionGroup> {
+    return this.unitOfWork.run(acting, async (work) => {
+      const { manager } = work;
+      const group = await this.lockGroup(work, groupId, 'pessimistic_write');
+      const taken = (await this.structure.activeGroupsOf(manager, group.branchId)).map((g) => g.name);
+      const renamed = renameUnionGroup(group, name, taken);
+      await this.structure.saveGroup(manager, renamed);
+      await work.publish(unionGroupRenamed(renamed));
+      work.audit(groupAudit('UNION_GROUP_RENAMED', group, renamed));
+      return renamed;
+    });
   }
 
   /** 撤销工会小组: its leader's term ends and its members are taken out of it (the record stays). */
   dissolveUnionGroup(
     groupId: string,
     input: { effectiveOn?: string | null },
-    context: OutboxContext = {},
+    acting: RequestActing = SYSTEM,
   ): Promise<UnionGroup> {
-    return inTransaction(this.dataSource, async (manager) => {
-      const group = await this.lockGroup(manager, groupId, 'pessimistic_write');
+    return this.unitOfWork.run(acting, async (work) => {
+      const group = await this.lockGroup(work, groupId, 'pessimistic_write');
       const dissolved = dissolveUnionGroup(group, input);
-      const events = await this.closeGroup(manager, dissolved, 'GROUP_DISSOLVED');
-      await addEvents(this.outbox, manager, events, context);
+      const events = await this.closeGroup(work.manager, dissolved, 'GROUP_DISSOLVED');
+      await addEvents(work, events);
+      work.audit(groupAudit('UNION_GROUP_DISSOLVED', group, dissolved));
       return dissolved;
     });
   }
@@ -175,36 +134,40 @@ export class StructureCommands {
   /** Puts an active member into a union group of their branch (or moves them from the one they are in). */
   assignMemberToGroup(
     input: { memberId: string; groupId: string; effectiveOn?: string | null },
-    context: OutboxContext = {},
+    acting: RequestActing = SYSTEM,
   ): Promise<Member> {
-    return inTransaction(this.dataSource, async (manager) => {
+    return this.unitOfWork.run(acting, async (work) => {
       // group before member, as a dissolution locks them
-      const group = await this.structure.findGroup(input.groupId, manager, 'pessimistic_read');
+      const locked = await ifUuid(input.groupId, (id) =>
+        this.structure.findGroup(id, work.manager, 'pessimistic_read'),
+      );
+      const group = acting.reach.visibleInBranch(locked);
       if (!group) throw new NotFoundError('UnionGroup', input.groupId);
-      return this.changeGroupOf(manager, input.memberId, group, input.effectiveOn, context);
+      return this.changeGroupOf(work, input.memberId, group, input.effectiveOn);
     });
   }
 
   /** Takes a member out of their union group. */
   unassignMemberFromGroup(
     input: { memberId: string; effectiveOn?: string | null },
-    context: OutboxContext = {},
+    acting: RequestActing = SYSTEM,
   ): Promise<Member> {
-    return inTransaction(this.dataSource, (manager) =>
-      this.changeGroupOf(manager, input.memberId, undefined, input.effectiveOn, context),
+    return this.unitOfWork.run(acting, (work) =>
+      this.changeGroupOf(work, input.memberId, undefined, input.effectiveOn),
     );
   }
 
   /** 更换组长: the current leader's term ends the day before the successor's starts. */
   changeUnionGroupLeader(
     input: { groupId: string; memberId: string; effectiveOn?: string | null },
-    context: OutboxContext = {},
+    acting: RequestActing = SYSTEM,
   ): Promise<CommitteeAppointment> {
-    return inTransaction(this.dataSource, async (manager) => {
-      const found = await this.structure.findGroup(input.groupId, manager);
+    return this.unitOfWork.run(acting, async (work) => {
+      const { manager } = work;
+      const found = await ifUuid(input.groupId, (id) => this.structure.findGroup(id, manager));
       if (!found) throw new NotFoundError('UnionGroup', input.groupId);
       const branch = await this.members.findBranch(found.branchId, manager, true);
-      const group = await this.lockGroup(manager, input.groupId, 'pessimistic_read');
+      const group = await this.lockGroup(work, input.groupId, 'pessimistic_read');
       const today = todayInShanghai();
       const leaders = await this.structure.leadersOfGroup(manager, group.id);
       const day = input.effectiveOn ?? today;
@@ -214,16 +177,17 @@ export class StructureCommands {
       if (ended) {
         await this.structure.saveAppointmentEnd(manager, ended);
         events.push(committeeRoleEnded(ended));
+        work.audit(appointmentAudit('COMMITTEE_APPOINTMENT_ENDED', current, ended));
       }
       const successor = await this.appointLeader(
-        manager,
+        work,
         branch!,
         group,
         input.memberId,
         startsOn,
         ended ? [ended] : [],
       );
-      await addEvents(this.outbox, manager, [...events, ...successor.events], context);
+      await addEvents(work, [...events, ...successor.events]);
       return successor.appointment;
     });
   }
@@ -234,28 +198,32 @@ export class StructureCommands {
    */
   appointCommitteeMember(
     input: AppointInput & { branchId?: string | null; memberId: string },
-    context: OutboxContext = {},
+    acting: RequestActing = SYSTEM,
   ): Promise<CommitteeAppointment> {
-    return inTransaction(this.dataSource, async (manager) => {
+    return this.unitOfWork.run(acting, async (work) => {
+      const { manager } = work;
+      // a branch's committee is that branch's business; the federation's (校工会) is HQ's
+      if (input.branchId) acting.reach.assertBranch(input.branchId);
+      else acting.reach.assertFederation();
       const branch = input.branchId
-        ? await this.members.findBranch(input.branchId, manager, true)
+        ? await ifUuid(input.branchId, (id) => this.members.findBranch(id, manager, true))
         : undefined;
       if (input.branchId && !branch) throw new NotFoundError('Branch', input.branchId);
       await this.structure.lockCommittee(manager, branch?.id);
       const group = input.groupId
-        ? await this.structure.findGroup(input.groupId, manager, 'pessimistic_read')
+        ? await ifUuid(input.groupId, (id) => this.structure.findGroup(id, manager, 'pessimistic_read'))
         : undefined;
       if (input.groupId && !group) throw new NotFoundError('UnionGroup', input.groupId);
-      const member = await this.members.findMember(input.memberId, manager, true);
-      if (!member) throw new NotFoundError('Member', input.memberId);
+      const member = await this.lockedMember(work, input.memberId);
       const existing = await this.structure.appointmentsOfCommittee(manager, branch?.id);
       const appointment = appoint(uuidv7(), branch, member, input, { group, existing });
       await this.structure.insertAppointment(manager, appointment);
       const events = [committeeRoleAssigned(appointment)];
       if (group && member.groupId !== group.id) {
-        events.push(await this.moveIntoGroup(manager, member, group, appointment.startsOn));
+        events.push(await this.moveIntoGroup(work, member, group, appointment.startsOn));
       }
-      await addEvents(this.outbox, manager, events, context);
+      await addEvents(work, events);
+      work.audit(appointmentAudit('COMMITTEE_MEMBER_APPOINTED', undefined, appointment));
       return appointment;
     });
   }
@@ -264,17 +232,23 @@ export class StructureCommands {
   endCommitteeAppointment(
     appointmentId: string,
     input: { endsOn?: string | null; reason?: string | null },
-    context: OutboxContext = {},
+    acting: RequestActing = SYSTEM,
   ): Promise<CommitteeAppointment> {
-    return inTransaction(this.dataSource, async (manager) => {
-      const found = await this.structure.findAppointment(appointmentId, manager);
+    return this.unitOfWork.run(acting, async (work) => {
+      const { manager } = work;
+      const found = await ifUuid(appointmentId, (id) => this.structure.findAppointment(id, manager));
       if (!found) throw new NotFoundError('CommitteeAppointment', appointmentId);
       await this.structure.lockCommittee(manager, found.branchId ?? undefined);
       // read again under the committee's lock: another end may have committed meanwhile
       const appointment = (await this.structure.findAppointment(appointmentId, manager))!;
+      // one of another branch's committee is NOT_FOUND, as one that does not exist; the federation's is HQ's
+      if (appointment.branchId && !acting.reach.visibleInBranch(appointment))
+        throw new NotFoundError('CommitteeAppointment', appointmentId);
+      if (!appointment.branchId) acting.reach.assertFederation();
       const ended = endAppointment(appointment, input);
       await this.structure.saveAppointmentEnd(manager, ended);
-      await this.outbox.add(manager, committeeRoleEnded(ended), context);
+      await work.publish(committeeRoleEnded(ended));
+      work.audit(appointmentAudit('COMMITTEE_APPOINTMENT_ENDED', appointment, ended));
       return ended;
     });
   }
@@ -286,98 +260,125 @@ export class StructureCommands {
    */
   mergeBranches(
     input: { sourceBranchId: string; targetBranchId: string; effectiveOn?: string | null },
-    context: OutboxContext = {},
+    acting: RequestActing = SYSTEM,
   ): Promise<MergeResult> {
-    return retryingDeadlocks(() =>
-      inTransaction(this.dataSource, async (manager) => {
-        const branches = await this.structure.lockBranches(manager, [
-          input.sourceBranchId,
-          input.targetBranchId,
-        ]);
-        const source = branches.get(input.sourceBranchId);
-        if (!source) throw new NotFoundError('Branch', input.sourceBranchId);
-        const target = branches.get(input.targetBranchId);
-        if (!target) throw new NotFoundError('Branch', input.targetBranchId);
-        await this.structure.lockCommittee(manager, source.id);
-        await this.structure.activeGroupsOf(manager, source.id, true);
-        const active = await this.structure.activeMembersOf(manager, source.id);
-        const merge = mergeBranches(source, target, active, input);
-        const events: EncodedEvent[] = [];
-        for (const { member, history } of merge.moves) {
-          const version = uuidv7();
-          await this.members.recordChange(manager, member, { id: version, ...history });
-          events.push(memberMovedByMerge(member, source.id, merge.effectiveOn, version));
-        }
-        events.push(
-          ...(await this.closeBranchStructure(manager, source.id, merge.effectiveOn, 'BRANCH_MERGED')),
-        );
-        await this.structure.saveBranch(manager, merge.source);
-        await this.structure.saveBranch(manager, merge.target);
-        events.push(
-          branchMerged(
-            merge.source,
-            merge.target,
-            merge.effectiveOn,
-            merge.moves.length,
-            source.staffHeadcount,
-          ),
-          branchUpdated(merge.target),
-        );
-        await addEvents(this.outbox, manager, events, context);
-        return { source: merge.source, target: merge.target, movedMembers: merge.moves.map((m) => m.member) };
-      }),
-    );
+    return this.unitOfWork.run(acting, async (work) => {
+      const { manager } = work;
+      acting.reach.assertFederation();
+      const ids = [input.sourceBranchId, input.targetBranchId].filter((id) => isUuid(id));
+      const branches = await this.structure.lockBranches(manager, ids);
+      const source = branches.get(input.sourceBranchId);
+      if (!source) throw new NotFoundError('Branch', input.sourceBranchId);
+      const target = branches.get(input.targetBranchId);
+      if (!target) throw new NotFoundError('Branch', input.targetBranchId);
+      await this.structure.lockCommittee(manager, source.id);
+      await this.structure.activeGroupsOf(manager, source.id, true);
+      const active = await this.structure.activeMembersOf(manager, source.id);
+      const merge = mergeBranches(source, target, active, input);
+      const events: EncodedEvent[] = [];
+      for (const { member, history } of merge.moves) {
+        const version = uuidv7();
+        await this.members.recordChange(manager, member, { id: version, ...history });
+        events.push(memberMovedByMerge(member, source.id, merge.effectiveOn, version));
+      }
+      events.push(
+        ...(await this.closeBranchStructure(manager, source.id, merge.effectiveOn, 'BRANCH_MERGED')),
+      );
+      await this.structure.saveBranch(manager, merge.source);
+      await this.structure.saveBranch(manager, merge.target);
+      events.push(
+        branchMerged(
+          merge.source,
+          merge.target,
+          merge.effectiveOn,
+          merge.moves.length,
+          source.staffHeadcount,
+        ),
+        branchUpdated(merge.target),
+      );
+      await addEvents(work, events);
+      // one row per branch (the members' moves are in their history and events; their ids in details)
+      const movedMemberIds = merge.moves.map((m) => m.member.id);
+      work.audit(
+        branchAudit('BRANCH_MERGED', source, merge.source, { targetBranchId: target.id, movedMemberIds }),
+      );
+      work.audit(branchAudit('BRANCH_MERGED_INTO', target, merge.target, { sourceBranchId: source.id }));
+      return { source: merge.source, target: merge.target, movedMembers: merge.moves.map((m) => m.member) };
+    });
   }
 
   /** 撤销分工会: only without active members; its groups dissolve and its committee's terms end. */
   dissolveBranch(
     input: { branchId: string; effectiveOn?: string | null; reason?: string | null },
-    context: OutboxContext = {},
+    acting: RequestActing = SYSTEM,
   ): Promise<Branch> {
-    return retryingDeadlocks(() =>
-      inTransaction(this.dataSource, async (manager) => {
-        const branch = (await this.structure.lockBranches(manager, [input.branchId])).get(input.branchId);
-        if (!branch) throw new NotFoundError('Branch', input.branchId);
-        await this.structure.lockCommittee(manager, branch.id);
-        const activeMembers = await this.structure.countActiveMembers(manager, branch.id);
-        const dissolved = dissolveBranch(branch, activeMembers, input);
-        const events = await this.closeBranchStructure(
-          manager,
-          branch.id,
-          dissolved.closedOn!,
-          'BRANCH_DISSOLVED',
-        );
-        await this.structure.saveBranch(manager, dissolved);
-        events.push(branchDissolved(dissolved, input.reason?.trim() || undefined));
-        await addEvents(this.outbox, manager, events, context);
-        return dissolved;
-      }),
-    );
+    return this.unitOfWork.run(acting, async (work) => {
+      const { manager } = work;
+      acting.reach.assertFederation();
+      const branch = isUuid(input.branchId)
+        ? (await this.structure.lockBranches(manager, [input.branchId])).get(input.branchId)
+        : undefined;
+      if (!branch) throw new NotFoundError('Branch', input.branchId);
+      await this.structure.lockCommittee(manager, branch.id);
+      const activeMembers = await this.structure.countActiveMembers(manager, branch.id);
+      const dissolved = dissolveBranch(branch, activeMembers, input);
+      const events = await this.closeBranchStructure(
+        manager,
+        branch.id,
+        dissolved.closedOn!,
+        'BRANCH_DISSOLVED',
+      );
+      await this.structure.saveBranch(manager, dissolved);
+      events.push(branchDissolved(dissolved, input.reason?.trim() || undefined));
+      await addEvents(work, events);
+      work.audit(
+        branchAudit('BRANCH_DISSOLVED', branch, dissolved, { reason: input.reason?.trim() || null }),
+      );
+      return dissolved;
+    });
   }
 
-  /** A group, locked after its branch's structure lock (the lock order), read again under both. */
+  /**
+   * A group, locked after its branch's structure lock (the lock order), read again under both; one out of the
+   * caller's reach is NOT_FOUND.
+   */
   private async lockGroup(
-    manager: EntityManager,
+    work: MembershipWork,
     groupId: string,
     mode: 'pessimistic_read' | 'pessimistic_write',
   ): Promise<UnionGroup> {
-    const found = await this.structure.findGroup(groupId, manager);
+    const found = await ifUuid(groupId, (id) => this.structure.findGroup(id, work.manager));
     if (!found) throw new NotFoundError('UnionGroup', groupId);
-    await this.structure.lockCommittee(manager, found.branchId);
-    return (await this.structure.findGroup(groupId, manager, mode))!;
+    await this.structure.lockCommittee(work.manager, found.branchId);
+    const group = work.acting.reach.visibleInBranch(
+      await this.structure.findGroup(groupId, work.manager, mode),
+    );
+    if (!group) throw new NotFoundError('UnionGroup', groupId);
+    return group;
+  }
+
+  /**
+   * A member locked for a change, within the caller's reach (MEMBER self-service does not reach changes); one of
+   * another branch is NOT_FOUND, as one that does not exist.
+   */
+  private async lockedMember(work: MembershipWork, memberId: string): Promise<Member> {
+    const locked = await ifUuid(memberId, (id) => this.members.findMember(id, work.manager, true));
+    const member = work.acting.reach.visibleMember(locked, { self: false });
+    if (!member) throw new NotFoundError('Member', memberId);
+    return member;
   }
 
   /** Appoints a group's leader and moves them into the group (caller holds the committee lock). */
   private async appointLeader(
-    manager: EntityManager,
+    work: MembershipWork,
     branch: Branch,
     group: UnionGroup,
     memberId: string,
     startsOn: string,
     replaced: CommitteeAppointment[],
   ): Promise<{ appointment: CommitteeAppointment; events: EncodedEvent[] }> {
-    const member = await this.members.findMember(memberId, manager, true);
-    if (!member) throw new NotFoundError('Member', memberId);
+    const { manager } = work;
+    const member = await this.lockedMember(work, memberId);
     const existing = (await this.structure.appointmentsOfCommittee(manager, branch.id)).map(
       (a) => replaced.find((r) => r.id === a.id) ?? a,
     );
@@ -386,51 +387,45 @@ export class StructureCommands {
       branch,
       member,
       { role: 'GROUP_LEADER', groupId: group.id, startsOn },
-      {
-        group,
-        existing,
-      },
+      { group, existing },
     );
     await this.structure.insertAppointment(manager, appointment);
+    work.audit(appointmentAudit('COMMITTEE_MEMBER_APPOINTED', undefined, appointment));
     const events = [committeeRoleAssigned(appointment)];
-    if (member.groupId !== group.id) events.push(await this.moveIntoGroup(manager, member, group, startsOn));
+    if (member.groupId !== group.id) events.push(await this.moveIntoGroup(work, member, group, startsOn));
     return { appointment, events };
   }
 
   private async moveIntoGroup(
-    manager: EntityManager,
+    work: MembershipWork,
     member: Member,
     group: UnionGroup,
     startsOn: string,
   ): Promise<EncodedEvent> {
     const today = todayInShanghai();
     const effectiveOn = startsOn > today ? today : startsOn;
-    const ledGroupId = await this.structure.groupLedBy(manager, member.id, today);
+    const ledGroupId = await this.structure.groupLedBy(work.manager, member.id, today);
     const { member: moved, history } = changeGroup(member, group, { effectiveOn, ledGroupId }, today);
     const version = uuidv7();
-    await this.members.recordChange(manager, moved, { id: version, ...history });
+    await this.members.recordChange(work.manager, moved, { id: version, ...history });
+    work.audit(memberAudit('MEMBER_GROUP_CHANGED', member, moved));
     return memberGroupChanged(moved, member.groupId, history.effectiveOn, version);
   }
 
   private async changeGroupOf(
-    manager: EntityManager,
+    work: MembershipWork,
     memberId: string,
     group: UnionGroup | undefined,
     effectiveOn: string | null | undefined,
-    context: OutboxContext,
   ): Promise<Member> {
-    const member = await this.members.findMember(memberId, manager, true);
-    if (!member) throw new NotFoundError('Member', memberId);
+    const member = await this.lockedMember(work, memberId);
     const today = todayInShanghai();
-    const ledGroupId = await this.structure.groupLedBy(manager, member.id, today);
+    const ledGroupId = await this.structure.groupLedBy(work.manager, member.id, today);
     const { member: changed, history } = changeGroup(member, group, { effectiveOn, ledGroupId }, today);
     const version = uuidv7();
-    await this.members.recordChange(manager, changed, { id: version, ...history });
-    await this.outbox.add(
-      manager,
-      memberGroupChanged(changed, member.groupId, history.effectiveOn, version),
-      context,
-    );
+    await this.members.recordChange(work.manager, changed, { id: version, ...history });
+    await work.publish(memberGroupChanged(changed, member.groupId, history.effectiveOn, version));
+    work.audit(memberAudit('MEMBER_GROUP_CHANGED', member, changed));
     return changed;
   }
 
@@ -481,23 +476,53 @@ export class StructureCommands {
 /**
  * When a member leaves a branch (transfer) or active membership (retirement, withdrawal, death), the terms they
  * hold there end the day before: on the old branch's committee for a transfer, everywhere otherwise. Runs in the
- * caller's transaction; returns what it wrote to the outbox.
+ * caller's unit of work; returns the terms it ended.
  */
 export async function closeAppointmentsOnLeaving(
-  manager: EntityManager,
-  outbox: Outbox,
+  work: MembershipWork,
   member: { id: string; branchId: string },
   change: 'TRANSFERRED' | 'RETIRED' | 'WITHDRAWN' | 'DECEASED',
   effectiveOn: string,
-  context: OutboxContext = {},
 ): Promise<CommitteeAppointment[]> {
-  const structure = new StructureRepository(manager.connection);
-  const held = await structure.appointmentsOfMember(manager, member.id);
+  const structure = new StructureRepository(work.manager.connection);
+  const held = await structure.appointmentsOfMember(work.manager, member.id);
   const ended = held
     .filter((a) => change !== 'TRANSFERRED' || a.branchId === member.branchId)
     .map((a) => closeAppointment(a, effectiveOn, `MEMBER_${change}`))
     .filter((a): a is CommitteeAppointment => a !== undefined);
-  for (const appointment of ended) await structure.saveAppointmentEnd(manager, appointment);
-  await outbox.add(manager, ended.map(committeeRoleEnded), context);
+  for (const appointment of ended) await structure.saveAppointmentEnd(work.manager, appointment);
+  await work.publish(ended.map(committeeRoleEnded));
   return ended;
+}
+
+function groupAudit(action: string, before: UnionGroup | undefined, after: UnionGroup): AuditEntry {
+  return { action, entityType: 'UnionGroup', entityId: after.id, branchId: after.branchId, before, after };
+}
+
+function appointmentAudit(
+  action: string,
+  before: CommitteeAppointment | undefined,
+  after: CommitteeAppointment,
+): AuditEntry {
+  return {
+    action,
+    entityType: 'CommitteeAppointment',
+    entityId: after.id,
+    branchId: after.branchId ?? null,
+    before,
+    after,
+  };
+}
+
+function memberAudit(action: string, before: Member, after: Member): AuditEntry {
+  return { action, entityType: 'Member', entityId: after.id, branchId: after.branchId, before, after };
+}
+
+function branchAudit(
+  action: string,
+  before: Branch,
+  after: Branch,
+  details: Record<string, unknown>,
+): AuditEntry {
+  return { action, entityType: 'Branch', entityId: after.id, branchId: after.id, before, after, details };
 }

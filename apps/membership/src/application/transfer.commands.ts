@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { ConflictError } from '@unionfed/domain-kit';
-import { inTransaction, isUuid, uuidv7 } from '@unionfed/persistence';
-import { Outbox, type OutboxContext } from '@unionfed/messaging';
-import type { Reach } from '@unionfed/auth';
+import { isUuid, uuidv7 } from '@unionfed/persistence';
+import type { AuditEntry, RequestActing } from '@unionfed/audit';
 import type { Member } from '../domain/member';
 import type { Branch } from '../domain/structure';
 import {
@@ -16,27 +14,13 @@ import {
   type MemberTransfer,
 } from '../domain/transfer';
 import { MembershipRepository } from '../infrastructure/membership.repository';
+import { MembershipUnitOfWork, type MembershipWork } from '../infrastructure/membership.unit-of-work';
 import { TransferRepository } from '../infrastructure/transfer.repository';
 import { memberTransferClosed, memberTransferRequested } from '../infrastructure/events';
 import { recordTransfer } from './membership.commands';
 
-/** Who acts, and how far they reach (checked inside the transaction, after the locked reads). */
-export interface TransferActor {
-  subject: string;
-  reach: Reach;
-}
-
-const UNIQUE_VIOLATION = '23505';
-
-function isOnePendingViolation(error: unknown): boolean {
-  const driver = (error as QueryFailedError & { driverError?: { code?: string; constraint?: string } })
-    .driverError;
-  return (
-    error instanceof QueryFailedError &&
-    driver?.code === UNIQUE_VIOLATION &&
-    driver.constraint === 'member_transfer_one_pending'
-  );
-}
+/** Who acts, and how far they reach (checked inside the unit of work, after the locked reads). */
+export type TransferActor = RequestActing;
 
 const alreadyPending = () =>
   new ConflictError('the member already has a pending transfer request', 'TRANSFER_ALREADY_PENDING');
@@ -53,10 +37,9 @@ const alreadyPending = () =>
 @Injectable()
 export class TransferCommands {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly unitOfWork: MembershipUnitOfWork,
     private readonly members: MembershipRepository,
     private readonly transfers: TransferRepository,
-    private readonly outbox: Outbox,
   ) {}
 
   /**
@@ -66,40 +49,36 @@ export class TransferCommands {
   async request(
     input: { memberId: string; toBranchId: string; effectiveOn?: string | null; reason?: string | null },
     actor: TransferActor,
-    context: OutboxContext = {},
   ): Promise<MemberTransfer> {
-    try {
-      return await inTransaction(this.dataSource, async (manager) => {
-        const member = isUuid(input.memberId)
-          ? await this.members.findMember(input.memberId, manager, true)
-          : undefined;
-        if (!member || !actor.reach.includesBranch(member.branchId)) throw new TransferMemberNotFoundError();
-        const to = isUuid(input.toBranchId)
-          ? await this.members.findBranch(input.toBranchId, manager, true)
-          : undefined;
-        if (!to) throw new TransferBranchNotFoundError();
-        if (await this.transfers.pendingOf(member.id, manager)) throw alreadyPending();
-        const { request, history } = requestTransfer(uuidv7(), member, to, input, actor.subject, new Date());
-        await this.transfers.insert(manager, request);
-        await this.members.addHistory(manager, { id: uuidv7(), ...history });
-        await this.outbox.add(manager, memberTransferRequested(request), context);
-        if (!actor.reach.includesBranch(to.id)) return request;
-        return this.accepted(manager, request, member, to, actor, context);
-      });
-    } catch (error) {
-      // two requests for one member racing: the partial unique index decides
-      if (isOnePendingViolation(error)) throw alreadyPending();
-      throw error;
-    }
+    return this.unitOfWork.run(actor, async (work) => {
+      const { manager } = work;
+      const member = isUuid(input.memberId)
+        ? await this.members.findMember(input.memberId, manager, true)
+        : undefined;
+      if (!member || !actor.reach.includesBranch(member.branchId)) throw new TransferMemberNotFoundError();
+      const to = isUuid(input.toBranchId)
+        ? await this.members.findBranch(input.toBranchId, manager, true)
+        : undefined;
+      if (!to) throw new TransferBranchNotFoundError();
+      if (await this.transfers.pendingOf(member.id, manager)) throw alreadyPending();
+      const { request, history } = requestTransfer(uuidv7(), member, to, input, actor.actorId, new Date());
+      await this.transfers.insert(manager, request);
+      await this.members.addHistory(manager, { id: uuidv7(), ...history });
+      await work.publish(memberTransferRequested(request));
+      work.audit(transferAudit('TRANSFER_REQUESTED', undefined, request));
+      if (!actor.reach.includesBranch(to.id)) return request;
+      return this.accepted(work, request, member, to, actor);
+    });
   }
 
   /** 接收: the receiving branch (or HQ) takes the member; they move as a transfer moves them. */
-  accept(transferId: string, actor: TransferActor, context: OutboxContext = {}): Promise<MemberTransfer> {
-    return inTransaction(this.dataSource, async (manager) => {
+  accept(transferId: string, actor: TransferActor): Promise<MemberTransfer> {
+    return this.unitOfWork.run(actor, async (work) => {
+      const { manager } = work;
       const { request, member } = await this.lockedRequest(manager, transferId, 'toBranchId', actor);
       const to = await this.members.findBranch(request.toBranchId, manager, true);
       if (!to) throw new TransferNotFoundError();
-      return this.accepted(manager, request, member, to, actor, context);
+      return this.accepted(work, request, member, to, actor);
     });
   }
 
@@ -109,30 +88,31 @@ export class TransferCommands {
     outcome: 'DECLINED' | 'CANCELLED',
     input: { reason?: string | null },
     actor: TransferActor,
-    context: OutboxContext = {},
   ): Promise<MemberTransfer> {
-    return inTransaction(this.dataSource, async (manager) => {
+    return this.unitOfWork.run(actor, async (work) => {
+      const { manager } = work;
       const side = outcome === 'DECLINED' ? 'toBranchId' : 'fromBranchId';
       const { request } = await this.lockedRequest(manager, transferId, side, actor);
-      const closed = closeTransfer(request, outcome, input, actor.subject, new Date());
+      const closed = closeTransfer(request, outcome, input, actor.actorId, new Date());
       await this.transfers.saveDecision(manager, closed.request);
       await this.members.addHistory(manager, { id: uuidv7(), ...closed.history });
-      await this.outbox.add(manager, memberTransferClosed(closed.request), context);
+      await work.publish(memberTransferClosed(closed.request));
+      work.audit(transferAudit(`TRANSFER_${outcome}`, request, closed.request));
       return closed.request;
     });
   }
 
   private async accepted(
-    manager: EntityManager,
+    work: MembershipWork,
     request: MemberTransfer,
     member: Member,
     to: Branch,
     actor: TransferActor,
-    context: OutboxContext,
   ): Promise<MemberTransfer> {
-    const accepted = acceptTransfer(request, member, to, actor.subject, new Date());
-    await this.transfers.saveDecision(manager, accepted.request);
-    await recordTransfer(manager, this.members, this.outbox, member, accepted, request.id, context);
+    const accepted = acceptTransfer(request, member, to, actor.actorId, new Date());
+    await this.transfers.saveDecision(work.manager, accepted.request);
+    work.audit(transferAudit('TRANSFER_ACCEPTED', request, accepted.request));
+    await recordTransfer(work, this.members, member, accepted, request.id);
     return accepted.request;
   }
 
@@ -141,7 +121,7 @@ export class TransferCommands {
    * `side` is the branch that decides (the receiving one for accept/decline, the sending one for cancel).
    */
   private async lockedRequest(
-    manager: EntityManager,
+    manager: MembershipWork['manager'],
     transferId: string,
     side: 'toBranchId' | 'fromBranchId',
     actor: TransferActor,
@@ -153,4 +133,21 @@ export class TransferCommands {
     if (!member || !request || !actor.reach.includesBranch(request[side])) throw new TransferNotFoundError();
     return { request, member };
   }
+}
+
+function transferAudit(
+  action: string,
+  before: MemberTransfer | undefined,
+  after: MemberTransfer,
+): AuditEntry {
+  // a request is the business of both branches: recorded under the sending one, the receiving one in details
+  return {
+    action,
+    entityType: 'MemberTransfer',
+    entityId: after.id,
+    branchId: after.fromBranchId,
+    before,
+    after,
+    details: { toBranchId: after.toBranchId },
+  };
 }

@@ -100,3 +100,11 @@ export function ageBandOf(birthDate: string, today: string): AgeBand {
     return birthDate <= c.bornOnOrBefore! && (!c.bornAfter || birthDate > c.bornAfter);
   })!;
 }
+
+/** 生日慰问: how many days ahead the birthday list looks — a day up to a year (366 days, leap years). */
+export function birthdayWindow(days: number): number {
+  if (!Number.isInteger(days) || days < 1 || days > 366) {
+    throw new InvalidInputError('days must be 1–366', 'INVALID_DAYS', { field: 'days' });
+  }
+  return days;
+}

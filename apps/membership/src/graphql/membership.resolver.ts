@@ -12,7 +12,7 @@ import {
 } from '@nestjs/graphql';
 import { isUuid } from '@unionfed/persistence';
 import { CurrentReach, Reach } from '@unionfed/auth';
-import { InvalidInputError, NotFoundError, todayInShanghai } from '@unionfed/domain-kit';
+import { NotFoundError, todayInShanghai } from '@unionfed/domain-kit';
 import {
   decodeCursor,
   pageSize,
@@ -21,22 +21,14 @@ import {
   withPreloaded,
   type Connection,
 } from '@unionfed/graphql-kit';
-import type { OutboxContext } from '@unionfed/messaging';
+import { auditLogConnection, CurrentActing, type RequestActing } from '@unionfed/audit';
+import { DataSource } from 'typeorm';
 import { MembershipCommands } from '../application/membership.commands';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { joinRate, type Branch, type Campus } from '../domain/structure';
 import type { AdmitMemberInput, Member } from '../domain/member';
-import { rosterCriteria, type RosterInput } from '../domain/roster';
+import { birthdayWindow, rosterCriteria, type RosterInput } from '../domain/roster';
 import { branchLoader } from './branch-loader';
-
-interface RequestContext {
-  req?: { headers?: Record<string, string | string[] | undefined> };
-}
-
-function outboxContext(ctx: RequestContext): OutboxContext {
-  const traceparent = ctx.req?.headers?.traceparent;
-  return { traceparent: Array.isArray(traceparent) ? traceparent[0] : traceparent };
-}
 
 /** Ids that are not UUIDs cannot exist: answer "not there" instead of letting PostgreSQL reject the cast. */
 const existingId = (id: string) => isUuid(id);
@@ -46,7 +38,19 @@ export class MembershipRootResolver {
   constructor(
     private readonly commands: MembershipCommands,
     private readonly repository: MembershipRepository,
+    private readonly dataSource: DataSource,
   ) {}
+
+  /** 审计日志: membership's audit trail, newest first, narrowed in SQL to the caller's branches. */
+  @Query('membershipAuditLog')
+  membershipAuditLog(
+    @CurrentReach() reach: Reach,
+    @Args('filter') filter?: Parameters<typeof auditLogConnection>[2],
+    @Args('first') first?: number,
+    @Args('after') after?: string,
+  ) {
+    return auditLogConnection(this.dataSource, reach, filter, first, after);
+  }
 
   @Query('campuses')
   campuses(): Promise<Campus[]> {
@@ -108,84 +112,68 @@ export class MembershipRootResolver {
     @Args('days') days = 30,
     @Args('branchId') branchId?: string,
   ) {
-    if (!Number.isInteger(days) || days < 1 || days > 366) {
-      throw new InvalidInputError('days must be 1–366', 'INVALID_DAYS', { field: 'days' });
-    }
+    const window = birthdayWindow(days);
     if (branchId) reach.assertBranch(branchId);
     if (branchId && !existingId(branchId)) return [];
-    return this.repository.upcomingBirthdays(todayInShanghai(), days, branchId, reach);
+    return this.repository.upcomingBirthdays(todayInShanghai(), window, branchId, reach);
   }
 
   @Mutation('openCampus')
-  openCampus(@Args('input') input: { code: string; name: string }): Promise<Campus> {
-    return this.commands.openCampus(input);
+  openCampus(
+    @Args('input') input: { code: string; name: string },
+    @CurrentActing() acting: RequestActing,
+  ): Promise<Campus> {
+    return this.commands.openCampus(input, acting);
   }
 
   @Mutation('openBranch')
   openBranch(
     @Args('input')
     input: { campusId: string; code: string; name: string; kind: string; staffHeadcount: number },
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Branch> {
-    if (!existingId(input.campusId)) throw new NotFoundError('Campus', input.campusId);
-    return this.commands.openBranch(input, outboxContext(ctx));
+    return this.commands.openBranch(input, acting);
   }
 
   @Mutation('admitMember')
   admitMember(
     @Args('input') input: AdmitMemberInput & { branchId: string },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Member> {
-    reach.assertBranch(input.branchId);
-    if (!existingId(input.branchId)) throw new NotFoundError('Branch', input.branchId);
-    return this.commands.admitMember(input, outboxContext(ctx));
+    return this.commands.admitMember(input, acting);
   }
 
   @Mutation('retireMember')
   retireMember(
     @Args('input') input: StatusChangeInput,
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Member> {
-    return this.changeStatus(input, 'RETIRED', reach, ctx);
+    return this.changeStatus(input, 'RETIRED', acting);
   }
 
   @Mutation('withdrawMember')
   withdrawMember(
     @Args('input') input: StatusChangeInput,
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Member> {
-    return this.changeStatus(input, 'WITHDRAWN', reach, ctx);
+    return this.changeStatus(input, 'WITHDRAWN', acting);
   }
 
   @Mutation('recordMemberDeath')
   recordMemberDeath(
     @Args('input') input: StatusChangeInput,
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Member> {
-    return this.changeStatus(input, 'DECEASED', reach, ctx);
+    return this.changeStatus(input, 'DECEASED', acting);
   }
 
-  private async changeStatus(
+  /** The reach is checked inside the command, on the locked member (a transfer cannot slip between). */
+  private changeStatus(
     input: StatusChangeInput,
     change: 'RETIRED' | 'WITHDRAWN' | 'DECEASED',
-    reach: Reach,
-    ctx: RequestContext,
+    acting: RequestActing,
   ): Promise<Member> {
-    await this.assertMemberReached(input.memberId, reach);
-    return this.commands.changeStatus(input.memberId, change, input, outboxContext(ctx));
-  }
-
-  /**
-   * A branch officer may change only members of their own branch (checked before anything is written); one of
-   * another branch is NOT_FOUND, as a member that does not exist.
-   */
-  private async assertMemberReached(memberId: string, reach: Reach): Promise<void> {
-    const member = existingId(memberId) ? await this.repository.findMember(memberId) : undefined;
-    if (!reach.visibleMember(member, { self: false })) throw new NotFoundError('Member', memberId);
+    return this.commands.changeStatus(input.memberId, change, input, acting);
   }
 }
 

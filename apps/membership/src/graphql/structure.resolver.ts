@@ -1,8 +1,8 @@
-import { Args, Context, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { isUuid } from '@unionfed/persistence';
 import { CurrentReach, Reach } from '@unionfed/auth';
-import { NotFoundError, parseIsoDate, todayInShanghai } from '@unionfed/domain-kit';
-import type { OutboxContext } from '@unionfed/messaging';
+import { parseIsoDate, todayInShanghai } from '@unionfed/domain-kit';
+import { CurrentActing, type RequestActing } from '@unionfed/audit';
 import { StructureCommands } from '../application/structure.commands';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import {
@@ -13,20 +13,6 @@ import {
 import type { Branch } from '../domain/structure';
 import type { Member } from '../domain/member';
 import type { CommitteeAppointment } from '../domain/committee';
-
-interface RequestContext {
-  req?: { headers?: Record<string, string | string[] | undefined> };
-}
-
-function outboxContext(ctx: RequestContext): OutboxContext {
-  const traceparent = ctx.req?.headers?.traceparent;
-  return { traceparent: Array.isArray(traceparent) ? traceparent[0] : traceparent };
-}
-
-/** An id that is no UUID names nothing: NOT_FOUND rather than a failed cast in PostgreSQL. */
-function requireId(entity: string, id: string | null | undefined): void {
-  if (id && !isUuid(id)) throw new NotFoundError(entity, id);
-}
 
 /**
  * What this subgraph serves of groups and appointments carries the reach it was reached with: their nested fields
@@ -46,8 +32,9 @@ function asOfDay(asOf: string | null | undefined): string {
 }
 
 /**
- * Union groups, committees, merges and dissolutions. Every mutation checks the caller's reach (their branch, or
- * the federation for HQ-only changes) before anything is written; lists are narrowed to the reach.
+ * Union groups, committees, merges and dissolutions. Every mutation hands the caller (principal, reach, trace) to
+ * its command, which checks the reach inside its unit of work on the locked records; lists are narrowed to the
+ * reach.
  */
 @Resolver()
 export class StructureRootResolver {
@@ -104,69 +91,53 @@ export class StructureRootResolver {
   async formUnionGroup(
     @Args('input')
     input: { branchId: string; name: string; leaderMemberId: string; formedOn?: string | null },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<ServedGroup> {
-    reach.assertBranch(input.branchId);
-    requireId('Branch', input.branchId);
-    await this.assertMemberReached(input.leaderMemberId, reach);
-    const group = await this.commands.formUnionGroup(input, outboxContext(ctx));
-    return this.servedGroup(group.id, reach);
+    const group = await this.commands.formUnionGroup(input, acting);
+    return this.servedGroup(group.id, acting.reach);
   }
 
   @Mutation('renameUnionGroup')
   async renameUnionGroup(
     @Args('input') input: { groupId: string; name: string },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<ServedGroup> {
-    await this.assertGroupReached(input.groupId, reach);
-    await this.commands.renameUnionGroup(input.groupId, input.name, outboxContext(ctx));
-    return this.servedGroup(input.groupId, reach);
+    await this.commands.renameUnionGroup(input.groupId, input.name, acting);
+    return this.servedGroup(input.groupId, acting.reach);
   }
 
   @Mutation('dissolveUnionGroup')
   async dissolveUnionGroup(
     @Args('input') input: { groupId: string; effectiveOn?: string | null },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<ServedGroup> {
-    await this.assertGroupReached(input.groupId, reach);
-    await this.commands.dissolveUnionGroup(input.groupId, input, outboxContext(ctx));
-    return this.servedGroup(input.groupId, reach);
+    await this.commands.dissolveUnionGroup(input.groupId, input, acting);
+    return this.servedGroup(input.groupId, acting.reach);
   }
 
   @Mutation('assignMemberToGroup')
   async assignMemberToGroup(
     @Args('input') input: { memberId: string; groupId: string; effectiveOn?: string | null },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Member> {
-    await this.assertMemberReached(input.memberId, reach);
-    await this.assertGroupReached(input.groupId, reach);
-    return this.commands.assignMemberToGroup(input, outboxContext(ctx));
+    return this.commands.assignMemberToGroup(input, acting);
   }
 
   @Mutation('unassignMemberFromGroup')
   async unassignMemberFromGroup(
     @Args('input') input: { memberId: string; effectiveOn?: string | null },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Member> {
-    await this.assertMemberReached(input.memberId, reach);
-    return this.commands.unassignMemberFromGroup(input, outboxContext(ctx));
+    return this.commands.unassignMemberFromGroup(input, acting);
   }
 
   @Mutation('changeUnionGroupLeader')
   async changeUnionGroupLeader(
     @Args('input') input: { groupId: string; memberId: string; effectiveOn?: string | null },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<ServedAppointment> {
-    await this.assertGroupReached(input.groupId, reach);
-    await this.assertMemberReached(input.memberId, reach);
-    const appointment = await this.commands.changeUnionGroupLeader(input, outboxContext(ctx));
-    return this.servedAppointment(appointment, reach);
+    const appointment = await this.commands.changeUnionGroupLeader(input, acting);
+    return this.servedAppointment(appointment, acting.reach);
   }
 
   @Mutation('appointCommitteeMember')
@@ -180,71 +151,36 @@ export class StructureRootResolver {
       startsOn?: string | null;
       endsOn?: string | null;
     },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<ServedAppointment> {
-    // a branch's committee is that branch's business; the federation's (校工会) is HQ's
-    if (input.branchId) reach.assertBranch(input.branchId);
-    else reach.assertFederation();
-    requireId('Branch', input.branchId);
-    await this.assertMemberReached(input.memberId, reach);
-    requireId('UnionGroup', input.groupId);
-    const appointment = await this.commands.appointCommitteeMember(input, outboxContext(ctx));
-    return this.servedAppointment(appointment, reach);
+    const appointment = await this.commands.appointCommitteeMember(input, acting);
+    return this.servedAppointment(appointment, acting.reach);
   }
 
   @Mutation('endCommitteeAppointment')
   async endCommitteeAppointment(
     @Args('input') input: { appointmentId: string; endsOn?: string | null; reason?: string | null },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<ServedAppointment> {
-    requireId('CommitteeAppointment', input.appointmentId);
-    const appointment = await this.structure.findAppointment(input.appointmentId);
-    // one of another branch's committee is NOT_FOUND, as one that does not exist
-    if (!appointment || (appointment.branchId && !reach.visibleInBranch(appointment)))
-      throw new NotFoundError('CommitteeAppointment', input.appointmentId);
-    if (!appointment.branchId) reach.assertFederation();
-    const ended = await this.commands.endCommitteeAppointment(input.appointmentId, input, outboxContext(ctx));
-    return this.servedAppointment(ended, reach);
+    const ended = await this.commands.endCommitteeAppointment(input.appointmentId, input, acting);
+    return this.servedAppointment(ended, acting.reach);
   }
 
   @Mutation('mergeBranches')
   async mergeBranches(
     @Args('input') input: { sourceBranchId: string; targetBranchId: string; effectiveOn?: string | null },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<{ source: Branch; target: Branch; movedMembers: number }> {
-    reach.assertFederation();
-    requireId('Branch', input.sourceBranchId);
-    requireId('Branch', input.targetBranchId);
-    const merge = await this.commands.mergeBranches(input, outboxContext(ctx));
+    const merge = await this.commands.mergeBranches(input, acting);
     return { source: merge.source, target: merge.target, movedMembers: merge.movedMembers.length };
   }
 
   @Mutation('dissolveBranch')
   dissolveBranch(
     @Args('input') input: { branchId: string; effectiveOn?: string | null; reason?: string | null },
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Branch> {
-    reach.assertFederation();
-    requireId('Branch', input.branchId);
-    return this.commands.dissolveBranch(input, outboxContext(ctx));
-  }
-
-  private async assertGroupReached(groupId: string, reach: Reach): Promise<void> {
-    const group = isUuid(groupId) ? await this.structure.findGroup(groupId) : undefined;
-    if (!reach.visibleInBranch(group)) throw new NotFoundError('UnionGroup', groupId);
-  }
-
-  /**
-   * Changes to a member are their branch's business (MEMBER self-service does not reach them); a member of
-   * another branch is NOT_FOUND, as one that does not exist.
-   */
-  private async assertMemberReached(memberId: string, reach: Reach): Promise<void> {
-    const member = isUuid(memberId) ? await this.members.findMember(memberId) : undefined;
-    if (!reach.visibleMember(member, { self: false })) throw new NotFoundError('Member', memberId);
+    return this.commands.dissolveBranch(input, acting);
   }
 
   private async servedGroup(groupId: string, reach: Reach): Promise<ServedGroup> {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { AUDIT_SCHEMA_PATH } from '@unionfed/audit';
 
 /** The SDL files of this subgraph: the app serves them and the supergraph is composed from them. */
 export const SUBGRAPH_TYPE_PATHS = [
@@ -6,4 +7,6 @@ export const SUBGRAPH_TYPE_PATHS = [
   join(__dirname, 'structure.graphql'),
   join(__dirname, 'roster-import.graphql'),
   join(__dirname, 'transfer.graphql'),
+  // AuditEntry and its connection (libs/audit), for membershipAuditLog
+  AUDIT_SCHEMA_PATH,
 ];

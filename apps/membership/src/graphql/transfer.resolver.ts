@@ -1,29 +1,15 @@
 import { Args, Context, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { CurrentPrincipal, CurrentReach, type Principal, type Reach } from '@unionfed/auth';
+import { CurrentReach, type Reach } from '@unionfed/auth';
+import { CurrentActing, type RequestActing } from '@unionfed/audit';
 import { InvalidInputError } from '@unionfed/domain-kit';
 import { isUuid } from '@unionfed/persistence';
 import { decodeCursor, pageSize, toConnection, type Connection } from '@unionfed/graphql-kit';
-import type { OutboxContext } from '@unionfed/messaging';
-import { TransferCommands, type TransferActor } from '../application/transfer.commands';
+import { TransferCommands } from '../application/transfer.commands';
 import { TRANSFER_STATUSES, type MemberTransfer, type TransferStatus } from '../domain/transfer';
 import type { Branch } from '../domain/structure';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { TransferRepository, type TransferCandidate } from '../infrastructure/transfer.repository';
 import { branchLoader } from './branch-loader';
-
-interface RequestContext {
-  req?: { headers?: Record<string, string | string[] | undefined> };
-}
-
-function outboxContext(ctx: RequestContext): OutboxContext {
-  const traceparent = ctx.req?.headers?.traceparent;
-  return { traceparent: Array.isArray(traceparent) ? traceparent[0] : traceparent };
-}
-
-const actorOf = (principal: Principal, reach: Reach): TransferActor => ({
-  subject: principal.subject,
-  reach,
-});
 
 /** A request as served: with what it shows of its member (its candidate), loaded with it or afterwards. */
 type Served = MemberTransfer & { candidate?: TransferCandidate };
@@ -67,53 +53,33 @@ export class TransferResolver {
   requestMemberTransfer(
     @Args('input')
     input: { memberId: string; toBranchId: string; effectiveOn?: string | null; reason?: string | null },
-    @CurrentPrincipal() principal: Principal,
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Served> {
-    return this.commands.request(input, actorOf(principal, reach), outboxContext(ctx));
+    return this.commands.request(input, acting);
   }
 
   @Mutation('acceptMemberTransfer')
   acceptMemberTransfer(
     @Args('input') input: { transferId: string },
-    @CurrentPrincipal() principal: Principal,
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Served> {
-    return this.commands.accept(input.transferId, actorOf(principal, reach), outboxContext(ctx));
+    return this.commands.accept(input.transferId, acting);
   }
 
   @Mutation('declineMemberTransfer')
   declineMemberTransfer(
     @Args('input') input: { transferId: string; reason?: string | null },
-    @CurrentPrincipal() principal: Principal,
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Served> {
-    return this.commands.close(
-      input.transferId,
-      'DECLINED',
-      input,
-      actorOf(principal, reach),
-      outboxContext(ctx),
-    );
+    return this.commands.close(input.transferId, 'DECLINED', input, acting);
   }
 
   @Mutation('cancelMemberTransfer')
   cancelMemberTransfer(
     @Args('input') input: { transferId: string; reason?: string | null },
-    @CurrentPrincipal() principal: Principal,
-    @CurrentReach() reach: Reach,
-    @Context() ctx: RequestContext,
+    @CurrentActing() acting: RequestActing,
   ): Promise<Served> {
-    return this.commands.close(
-      input.transferId,
-      'CANCELLED',
-      input,
-      actorOf(principal, reach),
-      outboxContext(ctx),
-    );
+    return this.commands.close(input.transferId, 'CANCELLED', input, acting);
   }
 
   @ResolveField('candidate')

@@ -1,3 +1,4 @@
+import { AUDIT_MIGRATIONS } from '@unionfed/audit';
 import { MembershipSchema1763800000100 } from './1763800000100-membership-schema';
 import { FederationStructure1763800000300 } from './1763800000300-federation-structure';
 import { RosterImport1763800000400 } from './1763800000400-roster-import';
@@ -12,4 +13,6 @@ export const MEMBERSHIP_MIGRATIONS = [
   RosterQueryIndexes1763800000410,
   RosterCountIndexes1763800000420,
   MemberTransfers1763800000500,
+  // the audit trail (libs/audit): every command writes its rows in its own transaction
+  ...AUDIT_MIGRATIONS,
 ];

@@ -3,7 +3,6 @@ import pg from 'pg';
 import {
   DataSource,
   MigrationExecutor,
-  type EntityManager,
   type MixedList,
   type EntitySchema,
 } from 'typeorm';

@@ -1,11 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import {
-  DataSource,
-  MigrationExecutor,
-  type MixedList,
-  type EntitySchema,
-} from 'typeorm';
+import { DataSource, MigrationExecutor, type MixedList, type EntitySchema } from 'typeorm';
 
 export interface DataSourceOptions {
   url: string;

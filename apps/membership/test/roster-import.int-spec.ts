@@ -13,6 +13,10 @@ import { RosterExport, type ExportFormat } from '../src/application/roster-expor
 import { RosterImportRepository } from '../src/infrastructure/roster-import.repository';
 import { MEMBERS_PER_ANNOUNCEMENT } from '../src/infrastructure/events';
 import { rosterCriteria } from '../src/domain/roster';
+import { StructureCommands } from '../src/application/structure.commands';
+import { StructureRepository } from '../src/infrastructure/structure.repository';
+import { dayBefore } from '../src/domain/committee';
+import { todayInShanghai } from '@unionfed/domain-kit';
 
 const HEADER = '工号,姓名,性别,出生日期,所属分工会,人员类别,入会日期,手机,邮箱,职称';
 
@@ -688,5 +692,43 @@ describe('roster import and export (real PostgreSQL)', () => {
     expect(job).toMatchObject({ status: 'ABORTED', created: 0, invalid: 1, errorCount: 1 });
     expect(problems).toEqual([expect.objectContaining({ row: 3, code: 'MALFORMED_ROW' })]);
     expect(await totals()).toEqual(before);
+  });
+
+  // last: the member it moves would show in the exports above
+  it('ends the committee terms a member held in the branch an import moves them out of, with CommitteeRoleEnded', async () => {
+    const structure = new StructureCommands(
+      database.unitOfWork,
+      database.repository,
+      new StructureRepository(dataSource),
+    );
+    const member = await database.commands.admitMember({
+      branchId: math,
+      staffNumber: 'T901',
+      name: '孙委员',
+      gender: 'FEMALE',
+      category: 'TEACHER',
+      joinedOn: '2015-09-01',
+    });
+    const appointment = await structure.appointCommitteeMember({
+      branchId: math,
+      memberId: member.id,
+      role: 'COMMITTEE',
+      startsOn: '2020-01-01',
+    });
+    const { job } = await importFile(`${HEADER}\nT901,孙委员,女,,CS,专任教师,2015-09-01,,,\n`);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', updated: 1 });
+    const [row] = await dataSource.query(
+      `SELECT ends_on::text AS "endsOn", end_reason AS "endReason" FROM committee_appointment WHERE id = $1`,
+      [appointment.id],
+    );
+    expect(row).toEqual({ endsOn: dayBefore(todayInShanghai()), endReason: 'MEMBER_TRANSFERRED' });
+    const events = await dataSource.query(`SELECT event_type, payload FROM outbox ORDER BY seq DESC LIMIT 2`);
+    const contracts = events
+      .reverse()
+      .map(
+        (e: { event_type: string; payload: Buffer }) =>
+          EVENT_REGISTRY.decode(e.event_type, e.payload)!.contract,
+      );
+    expect(contracts).toEqual([MembershipEvents.MemberTransferred, MembershipEvents.CommitteeRoleEnded]);
   });
 });

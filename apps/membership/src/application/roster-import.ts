@@ -38,6 +38,7 @@ import {
 } from '../infrastructure/roster-import.repository';
 import { memberProfileUpdated, membersImported, memberTransferred } from '../infrastructure/events';
 import { memberGroupChanged } from '../infrastructure/structure-events';
+import { closeAppointmentsOnLeaving } from './structure.commands';
 
 /** Rows per batch: one transaction (skip mode), one statement per kind of row. */
 export const IMPORT_BATCH_ROWS = 2000;
@@ -541,6 +542,16 @@ class ImportRun {
     await this.jobs.updateMembers(manager, writes.updated);
     await this.jobs.insertHistory(manager, writes.history);
     await work.publish(writes.events);
+    // a member the file moves to another branch leaves its committee as a transfer does (one rule, both paths)
+    for (const { change } of plan.updates) {
+      if (change.transferredFrom)
+        await closeAppointmentsOnLeaving(
+          work,
+          { id: change.member.id, branchId: change.transferredFrom },
+          'TRANSFERRED',
+          this.today,
+        );
+    }
     // one audit row per member written, as a single command's change would leave (the history has the rest)
     for (const member of writes.admitted)
       work.audit(importAudit('MEMBER_IMPORTED', this.job.id, undefined, member));

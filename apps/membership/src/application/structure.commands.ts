@@ -20,9 +20,11 @@ import {
   closeAppointment,
   endAppointment,
   handOverLeadership,
+  termsEndedByLeaving,
   termsOverlap,
   type AppointInput,
   type CommitteeAppointment,
+  type Leaving,
 } from '../domain/committee';
 import { dissolveBranch, mergeBranches } from '../domain/reorganisation';
 import { MembershipRepository } from '../infrastructure/membership.repository';
@@ -481,15 +483,12 @@ export class StructureCommands {
 export async function closeAppointmentsOnLeaving(
   work: MembershipWork,
   member: { id: string; branchId: string },
-  change: 'TRANSFERRED' | 'RETIRED' | 'WITHDRAWN' | 'DECEASED',
+  change: Leaving,
   effectiveOn: string,
 ): Promise<CommitteeAppointment[]> {
   const structure = new StructureRepository(work.manager.connection);
   const held = await structure.appointmentsOfMember(work.manager, member.id);
-  const ended = held
-    .filter((a) => change !== 'TRANSFERRED' || a.branchId === member.branchId)
-    .map((a) => closeAppointment(a, effectiveOn, `MEMBER_${change}`))
-    .filter((a): a is CommitteeAppointment => a !== undefined);
+  const ended = termsEndedByLeaving(held, { change, fromBranchId: member.branchId, effectiveOn });
   for (const appointment of ended) await structure.saveAppointmentEnd(work.manager, appointment);
   await work.publish(ended.map(committeeRoleEnded));
   return ended;

@@ -3,6 +3,7 @@ import { admitMember, type Member } from './member';
 import { openBranch } from './structure';
 import { formUnionGroup } from './union-group';
 import {
+  termsEndedByLeaving,
   appoint,
   closeAppointment,
   endAppointment,
@@ -381,5 +382,38 @@ describe('handing a group’s leadership over (更换组长)', () => {
     expect(() => handOverLeadership(current, 'm2', { effectiveOn: '2020-09-01' }, today)).toThrow(
       expect.objectContaining({ reason: 'EFFECTIVE_BEFORE_CURRENT_TERM' }),
     );
+  });
+});
+
+describe('the terms a member’s leaving ends (离任)', () => {
+  const member = admit();
+  const atCs = appoint('a1', cs, member, { role: 'COMMITTEE', startsOn: '2020-01-01' }, none, today);
+  const atHq = appoint('a2', undefined, member, { role: 'COMMITTEE', startsOn: '2020-01-01' }, none, today);
+  const over = {
+    ...appoint('a3', cs, member, { role: 'VICE_CHAIR', startsOn: '2018-01-01' }, none, today),
+    endsOn: '2019-12-31',
+  };
+
+  it('ends only the terms on the committee of the branch a transfer leaves, the day before it takes effect', () => {
+    expect(
+      termsEndedByLeaving([atCs, atHq, over], {
+        change: 'TRANSFERRED',
+        fromBranchId: cs.id,
+        effectiveOn: today,
+      }),
+    ).toEqual([{ ...atCs, endsOn: '2026-11-21', endReason: 'MEMBER_TRANSFERRED' }]);
+  });
+
+  it('ends every open term when the member leaves active membership', () => {
+    expect(
+      termsEndedByLeaving([atCs, atHq, over], {
+        change: 'RETIRED',
+        fromBranchId: cs.id,
+        effectiveOn: today,
+      }).map((a) => [a.id, a.endReason]),
+    ).toEqual([
+      ['a1', 'MEMBER_RETIRED'],
+      ['a2', 'MEMBER_RETIRED'],
+    ]);
   });
 });

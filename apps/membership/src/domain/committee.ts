@@ -264,6 +264,24 @@ export function closeAppointment(
   return { ...appointment, endsOn: lastDay, endReason: reason };
 }
 
+/** How a member leaves: a transfer leaves one branch, the others leave active membership. */
+export type Leaving = 'TRANSFERRED' | 'RETIRED' | 'WITHDRAWN' | 'DECEASED';
+
+/**
+ * 离任: the terms a member's leaving ends, on their last day before it takes effect — on the committee of the
+ * branch they leave for a transfer (whichever path moves them: a transfer, a merge, a roster import), everywhere
+ * for retirement, withdrawal or death. Terms already over are left as they are.
+ */
+export function termsEndedByLeaving(
+  held: readonly CommitteeAppointment[],
+  leaving: { change: Leaving; fromBranchId: string; effectiveOn: string },
+): CommitteeAppointment[] {
+  return held
+    .filter((a) => leaving.change !== 'TRANSFERRED' || a.branchId === leaving.fromBranchId)
+    .map((a) => closeAppointment(a, leaving.effectiveOn, `MEMBER_${leaving.change}`))
+    .filter((a): a is CommitteeAppointment => a !== undefined);
+}
+
 /**
  * 更换组长: the group's current leader (if any) hands over on `effectiveOn` (today when omitted, never in the
  * future): their term ends the day before, and the successor's starts that day (appointed with `appoint`).

@@ -244,6 +244,8 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
       acceptMemberTransfer: { status: 'ACCEPTED', fromBranch: null, toBranch: { id: y } },
     });
     expect(codeOf(accepted)).toBe('FORBIDDEN');
+    // and the refusal says the acceptance itself was made (graphql-kit mutation-outcome)
+    expect(accepted.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', changeApplied: true });
     expect(await stateOf(member.id)).toMatchObject({ branchId: y });
   });
 

@@ -31,6 +31,19 @@ describe('infrastructure profiles', () => {
     );
   });
 
+  it('shifts every port by UNIONFED_PORT_OFFSET so two checkouts can test side by side', () => {
+    expect(infraProfile('test', { UNIONFED_PORT_OFFSET: '100' })).toMatchObject({
+      postgresPort: 55533,
+      kafkaPort: 59292,
+      kafkaControllerPort: 59293,
+    });
+  });
+
+  it('refuses a port offset that is not a whole number from 0 to 999', () => {
+    for (const bad of ['-1', '1000', '1.5', 'ten'])
+      expect(() => infraProfile('test', { UNIONFED_PORT_OFFSET: bad })).toThrow(/UNIONFED_PORT_OFFSET/);
+  });
+
   it('keeps every file of a profile inside its state folder', () => {
     const p = infraProfile('test', { UNIONFED_HOME: '/var/tmp/unionfed' });
     for (const path of Object.values(profilePaths(p)))

@@ -41,10 +41,30 @@ export function unionfedHome(env: NodeJS.ProcessEnv = process.env): string {
   return override ? resolve(override) : join(repoRoot(), '.unionfed');
 }
 
+/**
+ * $UNIONFED_PORT_OFFSET (0–999, default 0) shifts every port of every profile, so that two checkouts on one
+ * machine (say, two git worktrees, each with its own UNIONFED_HOME) can run their tests at the same time.
+ */
+export function portOffset(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.UNIONFED_PORT_OFFSET?.trim();
+  if (!raw) return 0;
+  const offset = Number(raw);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 999)
+    throw new Error(`UNIONFED_PORT_OFFSET must be a whole number from 0 to 999, not '${raw}'`);
+  return offset;
+}
+
 export function infraProfile(name: ProfileName, env: NodeJS.ProcessEnv = process.env): InfraProfile {
   const ports = PORTS[name];
   if (!ports) throw new Error(`Unknown infrastructure profile '${name}' (expected 'dev' or 'test')`);
-  return { name, stateDir: join(unionfedHome(env), name), ...ports };
+  const offset = portOffset(env);
+  return {
+    name,
+    stateDir: join(unionfedHome(env), name),
+    postgresPort: ports.postgresPort + offset,
+    kafkaPort: ports.kafkaPort + offset,
+    kafkaControllerPort: ports.kafkaControllerPort + offset,
+  };
 }
 
 /** Where the pieces of a profile keep their files. One place, so the CLI, stop and status agree. */

@@ -23,7 +23,10 @@ import { AuditLog } from './application/audit-log';
 import { GatewayCoreModule } from './gateway-core.module';
 import { CampusSsoModule } from './campus-sso.module';
 import { GatewayAuthenticator, type RequestIdentity, type IncomingRequest } from './application/gateway-auth';
-import { IdentityService } from './application/identity.service';
+import { AccountService } from './application/accounts.service';
+import { ApiKeyService } from './application/api-keys.service';
+import { InitialAdmin } from './application/initial-admin.service';
+import { SessionService } from './application/sessions.service';
 import { SigningKeys } from './application/signing-keys';
 import { identitySchema } from './graphql/identity.schema';
 import { authenticationGate } from './graphql/authentication-gate.plugin';
@@ -133,21 +136,34 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
     GraphQLModule.forRootAsync<ApolloGatewayDriverConfig>({
       driver: ApolloGatewayDriver,
       imports: [GatewayCoreModule],
-      inject: [IdentityService, SigningKeys, AuditLog, GatewayAuthenticator],
+      inject: [
+        SessionService,
+        AccountService,
+        ApiKeyService,
+        InitialAdmin,
+        SigningKeys,
+        AuditLog,
+        GatewayAuthenticator,
+      ],
       useFactory: async (
-        identity: IdentityService,
+        sessions: SessionService,
+        accounts: AccountService,
+        apiKeys: ApiKeyService,
+        initialAdmin: InitialAdmin,
         keys: SigningKeys,
         audit: AuditLog,
         authenticator: GatewayAuthenticator,
       ): Promise<ApolloGatewayDriverConfig> => {
         await keys.load();
-        await identity.ensureInitialAdmin();
+        await initialAdmin.ensure();
         const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
         const timeoutMs = subgraphTimeoutMs();
         // the supergraph as a plain schema: every field with its @access policy (the API schema drops them)
         const policies = buildSchema(supergraphSdl, { assumeValidSDL: true });
         const localIdentity = identitySchema({
-          identity,
+          sessions,
+          accounts,
+          apiKeys,
           audit,
           keys,
           onApiKeyRevoked: () => authenticator.forgetApiKeys(),

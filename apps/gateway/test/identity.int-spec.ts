@@ -4,7 +4,11 @@ import { createDataSource, migrate } from '@unionfed/persistence';
 import { createTestDatabase } from '@unionfed/testing';
 import { AuditLog } from '../src/application/audit-log';
 import { GatewayUnitOfWork } from '../src/infrastructure/gateway.unit-of-work';
-import { IdentityService, type Caller } from '../src/application/identity.service';
+import { AccountService } from '../src/application/accounts.service';
+import type { Caller } from '../src/application/caller';
+import { InitialAdmin } from '../src/application/initial-admin.service';
+import { SessionService } from '../src/application/sessions.service';
+import { ApiKeyService } from '../src/application/api-keys.service';
 import { SigningKeys } from '../src/application/signing-keys';
 import { IdentityRepository } from '../src/infrastructure/identity.repository';
 import { GATEWAY_MIGRATIONS } from '../src/infrastructure/migrations';
@@ -13,7 +17,9 @@ import { identitySchema } from '../src/graphql/identity.schema';
 describe('the gateway identity store (real PostgreSQL)', () => {
   let dataSource: DataSource;
   let drop: () => Promise<void>;
-  let identity: IdentityService;
+  let sessions: SessionService;
+  let accounts: AccountService;
+  let initialAdmin: InitialAdmin;
   let keys: SigningKeys;
   let schema: GraphQLSchema;
   const caller = {
@@ -49,8 +55,12 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     keys = new SigningKeys(repository);
     await keys.load();
     const audit = new AuditLog(repository);
-    identity = new IdentityService(repository, keys, audit, new GatewayUnitOfWork(repository, audit));
-    schema = identitySchema({ identity, audit, keys });
+    const unitOfWork = new GatewayUnitOfWork(repository, audit);
+    sessions = new SessionService(repository, keys, audit, unitOfWork);
+    accounts = new AccountService(repository, audit, unitOfWork);
+    initialAdmin = new InitialAdmin(repository, audit, unitOfWork);
+    const apiKeys = new ApiKeyService(repository, keys, audit, unitOfWork);
+    schema = identitySchema({ sessions, accounts, apiKeys, audit, keys });
   });
 
   afterAll(async () => {
@@ -64,8 +74,8 @@ describe('the gateway identity store (real PostgreSQL)', () => {
       return true;
     });
     try {
-      await Promise.all([identity.ensureInitialAdmin({}), identity.ensureInitialAdmin({})]);
-      await identity.ensureInitialAdmin({});
+      await Promise.all([initialAdmin.ensure({}), initialAdmin.ensure({})]);
+      await initialAdmin.ensure({});
     } finally {
       write.mockRestore();
     }
@@ -74,7 +84,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     const announcements = printed.filter((line) => line.includes('one-time password'));
     expect(announcements).toHaveLength(1);
     const password = /one-time password "([^"]+)"/.exec(announcements[0])![1];
-    const session = await identity.login('admin', password, caller);
+    const session = await sessions.login('admin', password, caller);
     // until it is changed the session carries no role at all
     expect(session.account.mustChangePassword).toBe(true);
     expect(JSON.parse(Buffer.from(session.accessToken.split('.')[1], 'base64url').toString()).grants).toEqual(
@@ -85,7 +95,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
   });
 
   it('stores passwords and refresh tokens only as hashes', async () => {
-    const session = await identity.login('admin', (await resetAdmin()).password, caller);
+    const session = await sessions.login('admin', (await resetAdmin()).password, caller);
     const dump =
       JSON.stringify(await dataSource.query(`SELECT * FROM account`)) +
       JSON.stringify(await dataSource.query(`SELECT * FROM refresh_token`));
@@ -96,27 +106,27 @@ describe('the gateway identity store (real PostgreSQL)', () => {
   it('throttles an address after many failed sign-ins, even for accounts that do not exist', async () => {
     const address = { ...caller, address: '10.9.9.9' };
     for (let i = 0; i < 20; i++)
-      await expect(identity.login(`nobody${i}`, 'wrong-password-1', address)).rejects.toMatchObject({
+      await expect(sessions.login(`nobody${i}`, 'wrong-password-1', address)).rejects.toMatchObject({
         reason: 'BAD_CREDENTIALS',
       });
-    await expect(identity.login('admin', 'whatever-password-2', address)).rejects.toMatchObject({
+    await expect(sessions.login('admin', 'whatever-password-2', address)).rejects.toMatchObject({
       kind: 'RATE_LIMITED',
       reason: 'ADDRESS_THROTTLED',
       details: { retryAfter: expect.any(Number) },
     });
     // another address is not affected
-    await expect(identity.login('admin', 'wrong-password-3', caller)).rejects.toMatchObject({
+    await expect(sessions.login('admin', 'wrong-password-3', caller)).rejects.toMatchObject({
       reason: 'BAD_CREDENTIALS',
     });
   });
 
   it('changes nothing — no audit entry, no ended sessions — when a role the account does not hold is revoked', async () => {
-    const { account } = await identity.createAccount(hq, {
+    const { account } = await accounts.createAccount(hq, {
       username: 'clerk',
       displayName: '干事',
       grants: [{ role: 'VIEWER' }],
     });
-    await identity.sessionFor(account.id, caller, 'oidc');
+    await sessions.sessionFor(account.id, caller, 'oidc');
     const audits = async () =>
       (await dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'ROLE_REVOKED'`))[0].n;
     const live = async () =>
@@ -127,53 +137,53 @@ describe('the gateway identity store (real PostgreSQL)', () => {
         )
       )[0].n;
     expect(await live()).toBe(1);
-    await identity.revokeRole(hq, account.id, { role: 'FINANCE_CASHIER' });
+    await accounts.revokeRole(hq, account.id, { role: 'FINANCE_CASHIER' });
     expect(await audits()).toBe(0);
     expect(await live()).toBe(1);
-    await identity.revokeRole(hq, account.id, { role: 'VIEWER' });
+    await accounts.revokeRole(hq, account.id, { role: 'VIEWER' });
     expect(await audits()).toBe(1);
     expect(await live()).toBe(0);
   });
 
   it('retires an unused one-time password when the account signs in through campus SSO', async () => {
-    const { account, oneTimePassword } = await identity.createAccount(hq, {
+    const { account, oneTimePassword } = await accounts.createAccount(hq, {
       username: 'sso.user',
       displayName: '单点',
       grants: [{ role: 'VIEWER' }],
     });
-    const session = await identity.sessionFor(account.id, caller, 'oidc');
+    const session = await sessions.sessionFor(account.id, caller, 'oidc');
     expect(JSON.parse(Buffer.from(session.accessToken.split('.')[1], 'base64url').toString()).grants).toEqual(
       ['VIEWER'],
     );
-    await expect(identity.login('sso.user', oneTimePassword, caller)).rejects.toMatchObject({
+    await expect(sessions.login('sso.user', oneTimePassword, caller)).rejects.toMatchObject({
       reason: 'BAD_CREDENTIALS',
     });
   });
 
   it('ends every session of a disabled account and refuses its sign-in; a reset password replaces the old one', async () => {
-    const { account, oneTimePassword } = await identity.createAccount(hq, {
+    const { account, oneTimePassword } = await accounts.createAccount(hq, {
       username: 'leaver',
       displayName: '离岗',
       grants: [{ role: 'VIEWER' }],
     });
-    const session = await identity.login('leaver', oneTimePassword, caller);
-    await identity.setAccountStatus(hq, account.id, 'DISABLED');
-    await expect(identity.refresh(session.refreshToken, caller)).rejects.toMatchObject({
+    const session = await sessions.login('leaver', oneTimePassword, caller);
+    await accounts.setAccountStatus(hq, account.id, 'DISABLED');
+    await expect(sessions.refresh(session.refreshToken, caller)).rejects.toMatchObject({
       reason: 'REFRESH_TOKEN_REVOKED',
     });
-    await expect(identity.login('leaver', oneTimePassword, caller)).rejects.toMatchObject({
+    await expect(sessions.login('leaver', oneTimePassword, caller)).rejects.toMatchObject({
       reason: 'ACCOUNT_DISABLED',
     });
-    await identity.setAccountStatus(hq, account.id, 'ACTIVE');
-    const again = await identity.login('leaver', oneTimePassword, caller);
-    const reset = await identity.resetPassword(hq, account.id);
-    await expect(identity.refresh(again.refreshToken, caller)).rejects.toMatchObject({
+    await accounts.setAccountStatus(hq, account.id, 'ACTIVE');
+    const again = await sessions.login('leaver', oneTimePassword, caller);
+    const reset = await accounts.resetPassword(hq, account.id);
+    await expect(sessions.refresh(again.refreshToken, caller)).rejects.toMatchObject({
       reason: 'REFRESH_TOKEN_REVOKED',
     });
-    await expect(identity.login('leaver', oneTimePassword, caller)).rejects.toMatchObject({
+    await expect(sessions.login('leaver', oneTimePassword, caller)).rejects.toMatchObject({
       reason: 'BAD_CREDENTIALS',
     });
-    expect((await identity.login('leaver', reset, caller)).account.mustChangePassword).toBe(true);
+    expect((await sessions.login('leaver', reset, caller)).account.mustChangePassword).toBe(true);
     const actions = await dataSource.query(
       `SELECT action FROM audit_log WHERE entity_id = $1 AND action <> 'ACCOUNT_CREATED' ORDER BY id`,
       [account.id],
@@ -183,7 +193,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
       'ACCOUNT_ENABLED',
       'PASSWORD_RESET',
     ]);
-    await expect(identity.resetPassword(hq, '0190a000-0000-7000-8000-0000000000ff')).rejects.toMatchObject({
+    await expect(accounts.resetPassword(hq, '0190a000-0000-7000-8000-0000000000ff')).rejects.toMatchObject({
       kind: 'NOT_FOUND',
     });
   });
@@ -196,7 +206,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
       return { kind, reason, message, details };
     };
     const attempt = (username: string, password: string, address: string) =>
-      identity.login(username, password, from(address)).then(
+      sessions.login(username, password, from(address)).then(
         () => 'SIGNED_IN' as const,
         (error: unknown) => answer(error),
       );
@@ -258,7 +268,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     });
 
     it('forgets the failures of a username and address after a successful sign-in from there', async () => {
-      const { oneTimePassword } = await identity.createAccount(hq, {
+      const { oneTimePassword } = await accounts.createAccount(hq, {
         username: 'pair.reset',
         displayName: '重置',
         grants: [{ role: 'VIEWER' }],
@@ -285,7 +295,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
 
     beforeAll(async () => {
       const create = async (username: string, grants: { role: string; branchId?: string }[]) =>
-        (await identity.createAccount(hq, { username, displayName: username, grants })).account;
+        (await accounts.createAccount(hq, { username, displayName: username, grants })).account;
       const admin = await create('x.admin', [{ role: 'ADMIN', branchId: X }]);
       xAdmin = {
         address: '10.5.0.1',
@@ -298,7 +308,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
         },
       };
       const [hqAdmin] = await dataSource.query(`SELECT id, username FROM account WHERE username = 'admin'`);
-      const accounts = {
+      const byName = {
         'Y’s officer': await create('y.officer', [{ role: 'MEMBERSHIP_OFFICER', branchId: Y }]),
         'the HQ admin': hqAdmin as { id: string; username: string },
         'an account with roles in X and Y': await create('x.and.y', [
@@ -307,22 +317,22 @@ describe('the gateway identity store (real PostgreSQL)', () => {
         ]),
         'an account wholly within X': await create('x.clerk', [{ role: 'VIEWER', branchId: X }]),
       };
-      for (const [name, account] of Object.entries(accounts))
+      for (const [name, account] of Object.entries(byName))
         targets[name] = {
           ...account,
-          refreshToken: (await identity.sessionFor(account.id, caller, 'oidc')).refreshToken,
+          refreshToken: (await sessions.sessionFor(account.id, caller, 'oidc')).refreshToken,
         };
     });
 
     /** everything a branch admin could try on an account, each as the answer it gets */
     const everything = (accountId: string) => ({
-      grantRole: () => identity.grantRole(xAdmin, accountId, { role: 'VIEWER', branchId: X }),
-      revokeRole: () => identity.revokeRole(xAdmin, accountId, { role: 'VIEWER', branchId: X }),
-      disable: () => identity.setAccountStatus(xAdmin, accountId, 'DISABLED'),
-      enable: () => identity.setAccountStatus(xAdmin, accountId, 'ACTIVE'),
-      resetPassword: () => identity.resetPassword(xAdmin, accountId),
-      linkMember: () => identity.linkMember(xAdmin, accountId, MEMBER),
-      unlinkMember: () => identity.linkMember(xAdmin, accountId, null),
+      grantRole: () => accounts.grantRole(xAdmin, accountId, { role: 'VIEWER', branchId: X }),
+      revokeRole: () => accounts.revokeRole(xAdmin, accountId, { role: 'VIEWER', branchId: X }),
+      disable: () => accounts.setAccountStatus(xAdmin, accountId, 'DISABLED'),
+      enable: () => accounts.setAccountStatus(xAdmin, accountId, 'ACTIVE'),
+      resetPassword: () => accounts.resetPassword(xAdmin, accountId),
+      linkMember: () => accounts.linkMember(xAdmin, accountId, MEMBER),
+      unlinkMember: () => accounts.linkMember(xAdmin, accountId, null),
     });
     const answerTo = (run: () => Promise<unknown>) =>
       run().then(
@@ -361,7 +371,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
         }
         expect(await stateOf(target.id)).toEqual(before);
         // its session lives on
-        const refreshed = await identity.refresh(target.refreshToken, caller);
+        const refreshed = await sessions.refresh(target.refreshToken, caller);
         target.refreshToken = refreshed.refreshToken;
         const refusals = await dataSource.query(
           `SELECT action FROM audit_log WHERE entity_id = $1 AND actor_id = $2 AND outcome = 'REFUSED'`,
@@ -388,12 +398,12 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     });
 
     it('decides on the grants as they are once the account is locked: a role of Y granted meanwhile is seen', async () => {
-      const { account } = await identity.createAccount(hq, {
+      const { account } = await accounts.createAccount(hq, {
         username: 'x.soon.y',
         displayName: '将调',
         grants: [{ role: 'VIEWER', branchId: X }],
       });
-      const { refreshToken } = await identity.sessionFor(account.id, caller, 'oidc');
+      const { refreshToken } = await sessions.sessionFor(account.id, caller, 'oidc');
       const runner = dataSource.createQueryRunner();
       await runner.connect();
       await runner.startTransaction();
@@ -405,7 +415,7 @@ describe('the gateway identity store (real PostgreSQL)', () => {
           account.id,
           Y,
         ]);
-        revoke = answerTo(() => identity.revokeRole(xAdmin, account.id, { role: 'VIEWER', branchId: X }));
+        revoke = answerTo(() => accounts.revokeRole(xAdmin, account.id, { role: 'VIEWER', branchId: X }));
         await new Promise((resolve) => setTimeout(resolve, 200));
         await runner.commitTransaction();
       } finally {
@@ -413,16 +423,16 @@ describe('the gateway identity store (real PostgreSQL)', () => {
       }
       expect(await revoke).toMatchObject({ kind: 'NOT_FOUND', reason: 'ACCOUNT_NOT_FOUND' });
       expect((await stateOf(account.id)).grants).toHaveLength(2);
-      await expect(identity.refresh(refreshToken, caller)).resolves.toBeDefined();
+      await expect(sessions.refresh(refreshToken, caller)).resolves.toBeDefined();
     });
 
     it('lets X’s admin still manage an account wholly within X', async () => {
       const target = targets['an account wholly within X'];
-      await identity.grantRole(xAdmin, target.id, { role: 'WELFARE_OFFICER', branchId: X });
-      await identity.revokeRole(xAdmin, target.id, { role: 'WELFARE_OFFICER', branchId: X });
+      await accounts.grantRole(xAdmin, target.id, { role: 'WELFARE_OFFICER', branchId: X });
+      await accounts.revokeRole(xAdmin, target.id, { role: 'WELFARE_OFFICER', branchId: X });
       expect((await stateOf(target.id)).grants).toEqual([{ role: 'VIEWER', branch_id: X }]);
       // revoking a role ends the account's sessions, as for an HQ admin's revocation
-      await expect(identity.refresh(target.refreshToken, caller)).rejects.toMatchObject({
+      await expect(sessions.refresh(target.refreshToken, caller)).rejects.toMatchObject({
         reason: 'REFRESH_TOKEN_REVOKED',
       });
     });
@@ -442,8 +452,8 @@ describe('the gateway identity store (real PostgreSQL)', () => {
     for (let round = 0; round < 5; round++) {
       const username = `racer${round}`;
       const outcomes = await Promise.allSettled([
-        identity.createAccount(hq, { username, displayName: username, grants: [{ role: 'VIEWER' }] }),
-        identity.createAccount(hq, { username, displayName: username, grants: [{ role: 'VIEWER' }] }),
+        accounts.createAccount(hq, { username, displayName: username, grants: [{ role: 'VIEWER' }] }),
+        accounts.createAccount(hq, { username, displayName: username, grants: [{ role: 'VIEWER' }] }),
       ]);
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;

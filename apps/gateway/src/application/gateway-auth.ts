@@ -8,7 +8,7 @@ import {
   type Principal,
 } from '@unionfed/auth';
 import { UnauthenticatedError } from '@unionfed/domain-kit';
-import { IdentityService } from './identity.service';
+import { ApiKeyService } from './api-keys.service';
 import { SigningKeys } from './signing-keys';
 
 export interface IncomingRequest {
@@ -59,7 +59,7 @@ export class GatewayAuthenticator {
   );
 
   constructor(
-    private readonly identity: IdentityService,
+    private readonly apiKeys: ApiKeyService,
     private readonly keys: SigningKeys,
   ) {}
 
@@ -86,8 +86,8 @@ export class GatewayAuthenticator {
     if (!cached || cached.until <= now) {
       this.apiKeyTokens.delete(cacheKey);
       try {
-        const key = await this.identity.verifyApiKey(secret.trim(), address);
-        const { token, expiresAt } = await this.identity.tokenForApiKey(key);
+        const key = await this.apiKeys.verifyApiKey(secret.trim(), address);
+        const { token, expiresAt } = await this.apiKeys.tokenForApiKey(key);
         const principal = await this.keys.tokenVerifier().verify(token);
         cached = { token, principal, until: Math.min(now + API_KEY_TOKEN_REUSE_MS, expiresAt.getTime()) };
         if (this.apiKeyTokens.size > 10_000) this.apiKeyTokens.clear();

@@ -16,7 +16,7 @@ import { OidcLoginRepository } from '../infrastructure/oidc-login.repository';
 import { TokenBuckets, type RateLimit } from '../limits/token-bucket';
 import { AuditLog } from './audit-log';
 import { actingFor, GatewayUnitOfWork } from '../infrastructure/gateway.unit-of-work';
-import { IdentityService, type Session } from './identity.service';
+import { SessionService, type Session } from './sessions.service';
 
 /** Where the provider sends the browser back to, on the gateway's own origin unless configured. */
 export const OIDC_CALLBACK_PATH = '/auth/oidc/callback';
@@ -149,7 +149,7 @@ function describe(error: unknown): string {
  * that started it by an HttpOnly cookie holding its state. The campus identity (issuer, sub) signs in to the
  * account linked to it; an identity not linked yet is linked to the ACTIVE account whose username is its
  * verified e-mail address or its preferred_username; anyone else is refused. Sessions are the gateway's own
- * (IdentityService.sessionFor), exactly as after a password sign-in.
+ * (SessionService.sessionFor), exactly as after a password sign-in.
  */
 @Injectable()
 export class OidcLogin {
@@ -159,7 +159,7 @@ export class OidcLogin {
   private readonly starts = new TokenBuckets({ maxKeys: 10_000 });
 
   constructor(
-    private readonly identity: IdentityService,
+    private readonly sessions: SessionService,
     private readonly accounts: IdentityRepository,
     private readonly pending: OidcLoginRepository,
     private readonly audit: AuditLog,
@@ -255,7 +255,7 @@ export class OidcLogin {
     }
     const claims = await this.identityClaims(config, tokens.access_token, tokens.claims()!, address);
     const account = await this.accountFor(config.serverMetadata().issuer, claims, address);
-    const session = await this.identity.sessionFor(account.id, { principal: ANONYMOUS, address }, 'oidc');
+    const session = await this.sessions.sessionFor(account.id, { principal: ANONYMOUS, address }, 'oidc');
     return { session, returnTo: pending.returnTo };
   }
 

@@ -4,7 +4,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { enforceAccess, type ForbiddenAttempt, type Grant, type Principal } from '@unionfed/auth';
 import { InvalidInputError } from '@unionfed/domain-kit';
 import { checkInputs, SCALAR_RESOLVERS, subgraphTypePaths } from '@unionfed/graphql-kit';
-import type { IdentityService, Session, Caller } from '../application/identity.service';
+import type { AccountService } from '../application/accounts.service';
+import type { ApiKeyService } from '../application/api-keys.service';
+import type { Caller } from '../application/caller';
+import type { Session, SessionService } from '../application/sessions.service';
 import { SUBGRAPH_TYPE_PATHS } from './subgraph';
 import type { AuditLog } from '../application/audit-log';
 import type { SigningKeys } from '../application/signing-keys';
@@ -36,7 +39,9 @@ function parseDateTime(value: string | undefined | null, field: string): Date | 
 }
 
 export interface IdentityDependencies {
-  identity: IdentityService;
+  sessions: SessionService;
+  accounts: AccountService;
+  apiKeys: ApiKeyService;
   audit: AuditLog;
   keys: SigningKeys;
   onRefused?: (attempt: ForbiddenAttempt) => void;
@@ -46,7 +51,7 @@ export interface IdentityDependencies {
 
 /** The identity subgraph's executable schema, with every field's @access enforced as in the other subgraphs. */
 export function identitySchema(dependencies: IdentityDependencies): GraphQLSchema {
-  const { identity, audit, keys, onRefused, onApiKeyRevoked } = dependencies;
+  const { sessions, accounts, apiKeys, audit, keys, onRefused, onApiKeyRevoked } = dependencies;
   /** `grants`: when known already (a session's own account); else read as the caller may see them */
   const account = (row: AccountRow, grants?: Grant[]) => ({
     grants,
@@ -88,7 +93,7 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
     Query: {
       me: async (_: unknown, __: Args, ctx: IdentityContext) => {
         const p = ctx.principal;
-        const row = p.kind === 'user' ? await identity.account(p.subject) : undefined;
+        const row = p.kind === 'user' ? await accounts.account(p.subject) : undefined;
         return {
           kind: p.kind,
           id: p.subject,
@@ -100,12 +105,12 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
         };
       },
       accounts: async (_: unknown, args: { first?: number; after?: string }, ctx: IdentityContext) =>
-        (await identity.accounts(ctx.principal, page(args.first), args.after)).map((row) => account(row)),
+        (await accounts.accounts(ctx.principal, page(args.first), args.after)).map((row) => account(row)),
       account: async (_: unknown, args: { id: string }, ctx: IdentityContext) => {
-        const row = await identity.accountFor(ctx.principal, args.id);
+        const row = await accounts.accountFor(ctx.principal, args.id);
         return row ? account(row) : null;
       },
-      apiKeys: async () => (await identity.listApiKeys()).map(apiKey),
+      apiKeys: async () => (await apiKeys.listApiKeys()).map(apiKey),
       auditLog: async (
         _: unknown,
         args: { filter?: Record<string, string | null>; first?: number; before?: string },
@@ -127,16 +132,16 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
     },
     Mutation: {
       login: async (_: unknown, args: { username: string; password: string }, ctx: IdentityContext) =>
-        session(await identity.login(args.username, args.password, caller(ctx))),
+        session(await sessions.login(args.username, args.password, caller(ctx))),
       refreshSession: async (_: unknown, args: { refreshToken: string }, ctx: IdentityContext) =>
-        session(await identity.refresh(args.refreshToken, caller(ctx))),
+        session(await sessions.refresh(args.refreshToken, caller(ctx))),
       logout: (_: unknown, args: { refreshToken: string }, ctx: IdentityContext) =>
-        identity.logout(args.refreshToken, caller(ctx)).then(() => true),
+        sessions.logout(args.refreshToken, caller(ctx)).then(() => true),
       changePassword: (
         _: unknown,
         args: { currentPassword: string; newPassword: string },
         ctx: IdentityContext,
-      ) => identity.changePassword(caller(ctx), args.currentPassword, args.newPassword),
+      ) => sessions.changePassword(caller(ctx), args.currentPassword, args.newPassword),
       createAccount: async (
         _: unknown,
         args: {
@@ -149,41 +154,41 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
         },
         ctx: IdentityContext,
       ) => {
-        const created = await identity.createAccount(caller(ctx), args.input);
+        const created = await accounts.createAccount(caller(ctx), args.input);
         return { account: account(created.account), oneTimePassword: created.oneTimePassword };
       },
       grantRole: async (
         _: unknown,
         args: { accountId: string; grant: { role: string; branchId?: string } },
         ctx: IdentityContext,
-      ) => account(await identity.grantRole(caller(ctx), args.accountId, args.grant)),
+      ) => account(await accounts.grantRole(caller(ctx), args.accountId, args.grant)),
       revokeRole: async (
         _: unknown,
         args: { accountId: string; grant: { role: string; branchId?: string } },
         ctx: IdentityContext,
-      ) => account(await identity.revokeRole(caller(ctx), args.accountId, args.grant)),
+      ) => account(await accounts.revokeRole(caller(ctx), args.accountId, args.grant)),
       disableAccount: async (_: unknown, args: { accountId: string }, ctx: IdentityContext) =>
-        account(await identity.setAccountStatus(caller(ctx), args.accountId, 'DISABLED')),
+        account(await accounts.setAccountStatus(caller(ctx), args.accountId, 'DISABLED')),
       enableAccount: async (_: unknown, args: { accountId: string }, ctx: IdentityContext) =>
-        account(await identity.setAccountStatus(caller(ctx), args.accountId, 'ACTIVE')),
+        account(await accounts.setAccountStatus(caller(ctx), args.accountId, 'ACTIVE')),
       resetPassword: (_: unknown, args: { accountId: string }, ctx: IdentityContext) =>
-        identity.resetPassword(caller(ctx), args.accountId),
+        accounts.resetPassword(caller(ctx), args.accountId),
       linkMember: async (
         _: unknown,
         args: { accountId: string; memberId?: string | null },
         ctx: IdentityContext,
-      ) => account(await identity.linkMember(caller(ctx), args.accountId, args.memberId ?? null)),
+      ) => account(await accounts.linkMember(caller(ctx), args.accountId, args.memberId ?? null)),
       createApiKey: async (
         _: unknown,
         args: { input: { label: string; scopes: string[]; expiresAt: string } },
         ctx: IdentityContext,
       ) => {
         const expiresAt = parseDateTime(args.input.expiresAt, 'expiresAt')!;
-        const created = await identity.createApiKey(caller(ctx), { ...args.input, expiresAt });
+        const created = await apiKeys.createApiKey(caller(ctx), { ...args.input, expiresAt });
         return { apiKey: apiKey(created.key), secret: created.secret };
       },
       revokeApiKey: async (_: unknown, args: { id: string }, ctx: IdentityContext) => {
-        const revoked = await identity.revokeApiKey(caller(ctx), args.id);
+        const revoked = await apiKeys.revokeApiKey(caller(ctx), args.id);
         onApiKeyRevoked?.();
         return apiKey(revoked);
       },
@@ -191,7 +196,7 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
     },
     Account: {
       grants: (parent: { id: string; grants?: Grant[] }, _: Args, ctx: IdentityContext) =>
-        parent.grants ?? identity.grantsVisibleTo(ctx.principal, parent.id),
+        parent.grants ?? accounts.grantsVisibleTo(ctx.principal, parent.id),
       member: (parent: { memberId?: string | null }) => (parent.memberId ? { id: parent.memberId } : null),
     },
     Viewer: {

@@ -3,7 +3,7 @@ import { Controller, Get, Logger, Req, Res } from '@nestjs/common';
 import { DomainError, type ErrorKind } from '@unionfed/domain-kit';
 import { clientAddress } from '../application/gateway-auth';
 import { CampusSsoUnavailableError, OidcLogin } from '../application/oidc-login';
-import type { Session } from '../application/identity.service';
+import type { Session } from '../application/sessions.service';
 import { OIDC_LOGIN_TTL_SECONDS } from '../domain/campus-sso';
 
 /** The browser's half of a started sign-in: only sent back to the callback, gone when it is used. */

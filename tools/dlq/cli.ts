@@ -2,7 +2,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createDataSource } from '@unionfed/persistence';
 import { DeadLetters, RELIABLE_PRODUCER, kafkaClientConfig } from '@unionfed/messaging';
 import { adminUrlFor, databaseUrlFor, infraProfile, kafkaBrokersFor } from '@unionfed/infra';
-import { DOMAIN_SERVICES, SERVICES, type DomainServiceName } from '@unionfed/service-kit';
+import { DOMAIN_SERVICES, SERVICES, type ServiceName } from '@unionfed/service-kit';
+
+/** The services that consume events, so have dead letters: every domain service, and the gateway. */
+const CONSUMING: ServiceName[] = [...DOMAIN_SERVICES, 'gateway'];
 
 /**
  * Dead-letter tooling for the platform's operators (HQ admins):
@@ -13,14 +16,14 @@ import { DOMAIN_SERVICES, SERVICES, type DomainServiceName } from '@unionfed/ser
  */
 async function main(): Promise<void> {
   const [service, command, ...rest] = process.argv.slice(2);
-  if (!DOMAIN_SERVICES.includes(service as DomainServiceName) || !['list', 'replay'].includes(command)) {
-    console.error(`usage: npm run dlq -- <${DOMAIN_SERVICES.join('|')}> list | replay <id>… | replay --all`);
+  if (!CONSUMING.includes(service as ServiceName) || !['list', 'replay'].includes(command)) {
+    console.error(`usage: npm run dlq -- <${CONSUMING.join('|')}> list | replay <id>… | replay --all`);
     process.exit(2);
   }
   const profile = infraProfile('dev');
   const databaseUrl =
     process.env.DATABASE_URL ??
-    databaseUrlFor(adminUrlFor(profile), SERVICES[service as DomainServiceName].database!);
+    databaseUrlFor(adminUrlFor(profile), SERVICES[service as ServiceName].database!);
   const brokers = process.env.KAFKA_BROKERS?.split(',') ?? kafkaBrokersFor(profile);
   const dataSource = createDataSource({
     url: databaseUrl,

@@ -9,7 +9,19 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { buildSchema } from 'graphql';
 import type { Principal } from '@unionfed/auth';
 import { createErrorFormatter, mutationOutcomePlugin } from '@unionfed/graphql-kit';
-import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
+import {
+  childTraceparent,
+  ConsumersModule,
+  isTraceparent,
+  MessagingModule,
+  newTraceparent,
+} from '@unionfed/messaging';
+import {
+  DIRECTORY_ENTITIES,
+  DirectoryAdministration,
+  DirectoryConsumer,
+  DirectoryModule,
+} from '@unionfed/directory';
 import { createDataSource, migrate } from '@unionfed/persistence';
 import {
   HealthController,
@@ -111,10 +123,14 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
   };
 }
 
+/** The gateway's copy of the membership directory (its identity subgraph answers `gatewayDirectory` itself). */
+const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
+
 /**
  * The gateway: authenticates (local accounts, API keys), serves the checked-in supergraph — including its own
  * identity subgraph, in process — forwards verified credentials and trace context, audits refused access, and
- * masks errors. Field policies are enforced in the subgraphs, where the data is.
+ * masks errors. Field policies are enforced in the subgraphs, where the data is. It consumes membership's events
+ * (publishing none): its copy of the membership directory, which member accounts are checked against.
  */
 @Module({
   imports: [
@@ -125,7 +141,7 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
       dataSourceFactory: async () => {
         const dataSource = createDataSource({
           url: serviceConfig('gateway').databaseUrl,
-          entities: [],
+          entities: [...DIRECTORY_ENTITIES],
           migrations: GATEWAY_MIGRATIONS,
           applicationName: 'gateway',
         });
@@ -133,9 +149,16 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
         return dataSource;
       },
     }),
+    MessagingModule.forService({
+      service: 'gateway',
+      databaseUrl: serviceConfig('gateway').databaseUrl,
+      publishes: false,
+    }),
+    ConsumersModule.forService('gateway', [DirectoryConsumer], [GatewayCoreModule]),
+    DIRECTORY,
     GraphQLModule.forRootAsync<ApolloGatewayDriverConfig>({
       driver: ApolloGatewayDriver,
-      imports: [GatewayCoreModule],
+      imports: [GatewayCoreModule, DIRECTORY],
       inject: [
         SessionService,
         AccountService,
@@ -144,6 +167,7 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
         SigningKeys,
         AuditLog,
         GatewayAuthenticator,
+        DirectoryAdministration,
       ],
       useFactory: async (
         sessions: SessionService,
@@ -153,6 +177,7 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
         keys: SigningKeys,
         audit: AuditLog,
         authenticator: GatewayAuthenticator,
+        directory: DirectoryAdministration,
       ): Promise<ApolloGatewayDriverConfig> => {
         await keys.load();
         await initialAdmin.ensure();
@@ -166,6 +191,7 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
           apiKeys,
           audit,
           keys,
+          directory,
           onApiKeyRevoked: () => authenticator.forgetApiKeys(),
         });
         return {

@@ -1,4 +1,5 @@
 import { main } from '@unionfed/service-kit';
 import { GatewayModule, limits } from './gateway.module';
 
-main({ name: 'gateway', module: GatewayModule, configureHttp: limits.configureHttp });
+// the gateway consumes membership's events: its copy of the directory, and member accounts that follow their members
+main({ name: 'gateway', module: GatewayModule, configureHttp: limits.configureHttp, consumesEvents: true });

@@ -1,26 +1,17 @@
 import type { DataSource } from 'typeorm';
 import { graphql, type GraphQLSchema } from 'graphql';
-import { createDataSource, migrate } from '@unionfed/persistence';
-import { createTestDatabase } from '@unionfed/testing';
-import { AuditLog } from '../src/application/audit-log';
-import { GatewayUnitOfWork } from '../src/infrastructure/gateway.unit-of-work';
-import { AccountService } from '../src/application/accounts.service';
+import type { AccountService } from '../src/application/accounts.service';
 import type { Caller } from '../src/application/caller';
-import { InitialAdmin } from '../src/application/initial-admin.service';
-import { SessionService } from '../src/application/sessions.service';
-import { ApiKeyService } from '../src/application/api-keys.service';
-import { SigningKeys } from '../src/application/signing-keys';
-import { IdentityRepository } from '../src/infrastructure/identity.repository';
-import { GATEWAY_MIGRATIONS } from '../src/infrastructure/migrations';
-import { identitySchema } from '../src/graphql/identity.schema';
+import type { InitialAdmin } from '../src/application/initial-admin.service';
+import type { SessionService } from '../src/application/sessions.service';
+import { gatewayIdentity, type GatewayIdentity } from './gateway-identity';
 
 describe('the gateway identity store (real PostgreSQL)', () => {
+  let gateway: GatewayIdentity;
   let dataSource: DataSource;
-  let drop: () => Promise<void>;
   let sessions: SessionService;
   let accounts: AccountService;
   let initialAdmin: InitialAdmin;
-  let keys: SigningKeys;
   let schema: GraphQLSchema;
   const caller = {
     principal: { kind: 'anonymous', subject: '', name: '', grants: [], scopes: [] } as never,
@@ -39,32 +30,12 @@ describe('the gateway identity store (real PostgreSQL)', () => {
   };
 
   beforeAll(async () => {
-    const database = await createTestDatabase('identity');
-    dataSource = createDataSource({
-      url: database.url,
-      entities: [],
-      migrations: GATEWAY_MIGRATIONS,
-      applicationName: 'identity-test',
-    });
-    await migrate(dataSource);
-    drop = async () => {
-      await dataSource.destroy();
-      await database.drop();
-    };
-    const repository = new IdentityRepository(dataSource);
-    keys = new SigningKeys(repository);
-    await keys.load();
-    const audit = new AuditLog(repository);
-    const unitOfWork = new GatewayUnitOfWork(repository, audit);
-    sessions = new SessionService(repository, keys, audit, unitOfWork);
-    accounts = new AccountService(repository, audit, unitOfWork);
-    initialAdmin = new InitialAdmin(repository, audit, unitOfWork);
-    const apiKeys = new ApiKeyService(repository, keys, audit, unitOfWork);
-    schema = identitySchema({ sessions, accounts, apiKeys, audit, keys });
+    gateway = await gatewayIdentity('identity');
+    ({ dataSource, sessions, accounts, initialAdmin, schema } = gateway);
   });
 
   afterAll(async () => {
-    await drop?.();
+    await gateway?.close();
   });
 
   it('creates the HQ admin once, with a one-time password printed once, when no password is configured', async () => {

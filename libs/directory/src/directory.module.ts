@@ -89,6 +89,40 @@ export class DirectoryReader {
   }
 }
 
+/**
+ * What the service's admin fields answer — `<service>Directory`, `<service>DeadLetters`,
+ * `replay<Service>DeadLetters` — with their arguments checked. The subgraph's resolvers below call it; so does
+ * the gateway's identity subgraph, whose resolvers are not Nest's.
+ */
+export class DirectoryAdministration {
+  constructor(
+    readonly reader: DirectoryReader,
+    private readonly deadLetters: DeadLetters,
+    private readonly consumers: ServiceConsumers,
+  ) {}
+
+  directory(): Promise<DirectorySync> {
+    return this.reader.sync();
+  }
+
+  /** The dead letters of every consumer of the service, not yet replayed, oldest first. */
+  async listDeadLetters(first = 100) {
+    if (!Number.isInteger(first) || first < 1 || first > 1000)
+      throw new InvalidInputError('first must be 1–1000', 'INVALID_PAGE_SIZE', { field: 'first' });
+    const rows = await this.deadLetters.list(this.consumers.consumers, first);
+    return rows.map((row) => ({ ...row, deadAt: new Date(row.deadAt).toISOString() }));
+  }
+
+  async replayDeadLetters(ids?: string[] | null, all = false): Promise<{ replayed: number }> {
+    if (all === Boolean(ids?.length))
+      throw new InvalidInputError('give either ids or all: true', 'REPLAY_WHAT', { field: 'ids' });
+    const valid = (ids ?? []).filter((id) => /^[0-9]{1,18}$/.test(id));
+    if (!all && valid.length !== ids!.length)
+      throw new InvalidInputError('dead letter ids are numbers', 'INVALID_ID', { field: 'ids' });
+    return { replayed: await this.deadLetters.replay(this.consumers.consumers, all ? undefined : valid) };
+  }
+}
+
 @Resolver('DirectorySync')
 export class DirectorySyncResolver {
   constructor(@Inject(DirectoryReader) private readonly reader: DirectoryReader) {}
@@ -114,35 +148,21 @@ function rootResolverFor(service: string): Type<unknown> {
 
   @Resolver()
   class DirectoryRootResolver {
-    constructor(
-      @Inject(DirectoryReader) private readonly reader: DirectoryReader,
-      @Inject(DeadLetters) private readonly deadLetters: DeadLetters,
-      @Inject(SERVICE_CONSUMERS) private readonly consumers: ServiceConsumers,
-    ) {}
+    constructor(@Inject(DirectoryAdministration) private readonly administration: DirectoryAdministration) {}
 
     @Query(`${service}Directory`)
     directory(): Promise<DirectorySync> {
-      return this.reader.sync();
+      return this.administration.directory();
     }
 
     @Query(`${service}DeadLetters`)
-    async listDeadLetters(@Args('first') first = 100) {
-      if (!Number.isInteger(first) || first < 1 || first > 1000)
-        throw new InvalidInputError('first must be 1–1000', 'INVALID_PAGE_SIZE', { field: 'first' });
-      const rows = await this.deadLetters.list(this.consumers.consumers, first);
-      return rows.map((row) => ({ ...row, deadAt: new Date(row.deadAt).toISOString() }));
+    listDeadLetters(@Args('first') first = 100) {
+      return this.administration.listDeadLetters(first);
     }
 
     @Mutation(`replay${Service}DeadLetters`)
-    async replayDeadLetters(@Args('ids') ids?: string[] | null, @Args('all') all = false) {
-      if (all === Boolean(ids?.length))
-        throw new InvalidInputError('give either ids or all: true', 'REPLAY_WHAT', { field: 'ids' });
-      const valid = (ids ?? []).filter((id) => /^[0-9]{1,18}$/.test(id));
-      if (!all && valid.length !== ids!.length)
-        throw new InvalidInputError('dead letter ids are numbers', 'INVALID_ID', { field: 'ids' });
-      return {
-        replayed: await this.deadLetters.replay(this.consumers.consumers, all ? undefined : valid),
-      };
+    replayDeadLetters(@Args('ids') ids?: string[] | null, @Args('all') all = false) {
+      return this.administration.replayDeadLetters(ids, all);
     }
   }
   return DirectoryRootResolver;
@@ -156,7 +176,11 @@ function rootResolverFor(service: string): Type<unknown> {
  */
 @Module({})
 export class DirectoryModule {
-  static forService(service: string): DynamicModule {
+  /**
+   * `resolvers: false` for a service whose subgraph is not built from Nest resolvers (the gateway's identity
+   * subgraph): it answers the same fields with DirectoryAdministration and DirectoryReader itself.
+   */
+  static forService(service: string, { resolvers = true }: { resolvers?: boolean } = {}): DynamicModule {
     return {
       module: DirectoryModule,
       providers: [
@@ -165,10 +189,15 @@ export class DirectoryModule {
           inject: [DataSource],
           useFactory: (dataSource: DataSource) => new DirectoryReader(dataSource, service),
         },
-        DirectorySyncResolver,
-        rootResolverFor(service),
+        {
+          provide: DirectoryAdministration,
+          inject: [DirectoryReader, DeadLetters, SERVICE_CONSUMERS],
+          useFactory: (reader: DirectoryReader, deadLetters: DeadLetters, consumers: ServiceConsumers) =>
+            new DirectoryAdministration(reader, deadLetters, consumers),
+        },
+        ...(resolvers ? [DirectorySyncResolver, rootResolverFor(service)] : []),
       ],
-      exports: [DirectoryReader],
+      exports: [DirectoryReader, DirectoryAdministration],
     };
   }
 }

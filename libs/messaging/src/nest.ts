@@ -5,6 +5,7 @@ import {
   Logger,
   Module,
   type DynamicModule,
+  type ModuleMetadata,
   type Type,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -36,6 +37,12 @@ export interface MessagingOptions {
   /** the service name: CloudEvents source `/unionfed/<service>`, Kafka client id, consumer group */
   service: string;
   databaseUrl: string;
+  /**
+   * false for a service that only consumes (the gateway): no outbox and no relay — its readiness does not wait
+   * for a producer it never uses, and a handler that tries to emit fails instead of leaving rows nobody sends.
+   * Default true.
+   */
+  publishes?: boolean;
 }
 
 /** The service's one Kafka producer (idempotent, acks=all): used by the outbox relay and for dead letters. */
@@ -100,15 +107,17 @@ export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown 
 @Module({})
 export class MessagingModule {
   static forService(options: MessagingOptions): DynamicModule {
+    const publishing = options.publishes ?? true;
     return {
       module: MessagingModule,
       global: true,
       providers: [
         { provide: MESSAGING_OPTIONS, useValue: options },
         { provide: KAFKA, useFactory: () => createKafka(`${options.service}-${process.pid}`) },
-        { provide: Outbox, useValue: new Outbox(`/unionfed/${options.service}`) },
+        ...(publishing
+          ? [{ provide: Outbox, useValue: new Outbox(`/unionfed/${options.service}`) }, RelayHost]
+          : []),
         ProducerHost,
-        RelayHost,
         {
           provide: MessagingMetrics,
           inject: [DataSource, KAFKA],
@@ -122,7 +131,14 @@ export class MessagingModule {
             new DeadLetters(dataSource, producerHost.producer),
         },
       ],
-      exports: [KAFKA, Outbox, MESSAGING_OPTIONS, ProducerHost, RelayHost, DeadLetters, MessagingMetrics],
+      exports: [
+        KAFKA,
+        MESSAGING_OPTIONS,
+        ProducerHost,
+        DeadLetters,
+        MessagingMetrics,
+        ...(publishing ? [Outbox, RelayHost] : []),
+      ],
     };
   }
 }
@@ -162,7 +178,12 @@ function eventsControllerFor(topics: readonly string[]): Type<unknown> {
  */
 @Module({})
 export class ConsumersModule {
-  static forService(service: string, consumers: Type<object>[]): DynamicModule {
+  static forService(
+    service: string,
+    consumers: Type<object>[],
+    /** modules whose providers the consumers inject (e.g. the gateway's identity store) */
+    imports: NonNullable<ModuleMetadata['imports']> = [],
+  ): DynamicModule {
     const logger = new Logger(`${service}.consumers`);
     const topics = new Set<string>();
     // the topics are known before Nest builds the controller: from the handlers' contracts
@@ -172,17 +193,25 @@ export class ConsumersModule {
     return {
       module: ConsumersModule,
       global: true,
+      imports,
       controllers: [eventsControllerFor([...topics])],
       providers: [
         ...consumers,
         {
           provide: SERVICE_CONSUMERS,
-          inject: [DataSource, DeadLetters, MessagingMetrics, Outbox, ...consumers],
+          inject: [
+            DataSource,
+            DeadLetters,
+            MessagingMetrics,
+            { token: Outbox, optional: true },
+            ...consumers,
+          ],
           useFactory: (
             dataSource: DataSource,
             deadLetters: DeadLetters,
             metrics: MessagingMetrics,
-            outbox: Outbox,
+            // none in a service that publishes nothing: its handlers cannot emit (context.outbox refuses)
+            outbox: Outbox | undefined,
             ...instances: object[]
           ) => {
             metrics.watchConsumerLag(service, [...topics]);

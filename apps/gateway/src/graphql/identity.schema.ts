@@ -4,6 +4,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { enforceAccess, type ForbiddenAttempt, type Grant, type Principal } from '@unionfed/auth';
 import { InvalidInputError } from '@unionfed/domain-kit';
 import { checkInputs, SCALAR_RESOLVERS, subgraphTypePaths } from '@unionfed/graphql-kit';
+import type { DirectoryAdministration } from '@unionfed/directory';
 import type { AccountService } from '../application/accounts.service';
 import type { ApiKeyService } from '../application/api-keys.service';
 import type { Caller } from '../application/caller';
@@ -44,6 +45,8 @@ export interface IdentityDependencies {
   apiKeys: ApiKeyService;
   audit: AuditLog;
   keys: SigningKeys;
+  /** the gateway's copy of the membership directory and its consumers' dead letters */
+  directory: DirectoryAdministration;
   onRefused?: (attempt: ForbiddenAttempt) => void;
   /** a key was revoked: forget any token cached for it */
   onApiKeyRevoked?: () => void;
@@ -51,7 +54,7 @@ export interface IdentityDependencies {
 
 /** The identity subgraph's executable schema, with every field's @access enforced as in the other subgraphs. */
 export function identitySchema(dependencies: IdentityDependencies): GraphQLSchema {
-  const { sessions, accounts, apiKeys, audit, keys, onRefused, onApiKeyRevoked } = dependencies;
+  const { sessions, accounts, apiKeys, audit, keys, directory, onRefused, onApiKeyRevoked } = dependencies;
   /** `grants`: when known already (a session's own account); else read as the caller may see them */
   const account = (row: AccountRow, grants?: Grant[]) => ({
     grants,
@@ -129,6 +132,8 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
         );
         return rows.map(auditEvent);
       },
+      gatewayDirectory: () => directory.directory(),
+      gatewayDeadLetters: (_: unknown, args: { first?: number }) => directory.listDeadLetters(args.first),
     },
     Mutation: {
       login: async (_: unknown, args: { username: string; password: string }, ctx: IdentityContext) =>
@@ -193,6 +198,12 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
         return apiKey(revoked);
       },
       rotateSigningKey: () => keys.rotate(),
+      replayGatewayDeadLetters: (_: unknown, args: { ids?: string[] | null; all?: boolean }) =>
+        directory.replayDeadLetters(args.ids, args.all),
+    },
+    DirectorySync: {
+      member: (_: unknown, args: { id: string }) => directory.reader.member(args.id),
+      branch: (_: unknown, args: { id: string }) => directory.reader.branch(args.id),
     },
     Account: {
       grants: (parent: { id: string; grants?: Grant[] }, _: Args, ctx: IdentityContext) =>

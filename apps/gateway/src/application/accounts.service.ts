@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import * as argon2 from 'argon2';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '@unionfed/domain-kit';
 import type { Grant, Principal } from '@unionfed/auth';
@@ -18,7 +17,7 @@ import { IdentityRepository, type AccountRow } from '../infrastructure/identity.
 import { actingFor, GatewayUnitOfWork } from '../infrastructure/gateway.unit-of-work';
 import { AuditLog } from './audit-log';
 import { performedBy, type Caller } from './caller';
-import { newOneTimePassword } from './secrets';
+import { hashOneTimePassword, newOneTimePassword } from './secrets';
 
 /**
  * Account administration: accounts and their role grants, status, one-time passwords and member links. HQ
@@ -84,7 +83,7 @@ export class AccountService {
       );
     for (const grant of grants) this.checkGrantTarget(actor.principal, grant);
     if (input.memberId && !isUuid(input.memberId)) throw new NotFoundError('Member', input.memberId);
-    const oneTimePassword = newOneTimePassword();
+    const oneTimePassword = newOneTimePassword(username);
     const id = await this.unitOfWork.run(actingFor(actor.principal), async (work) => {
       const { manager } = work;
       if (await this.repository.findAccountByUsername(username, manager))
@@ -92,7 +91,7 @@ export class AccountService {
       const accountId = await this.repository.insertAccount(manager, {
         username,
         displayName,
-        passwordHash: await argon2.hash(oneTimePassword),
+        passwordHash: await hashOneTimePassword(oneTimePassword),
         mustChangePassword: true,
         memberId: input.memberId ?? null,
       });
@@ -191,9 +190,10 @@ export class AccountService {
 
   /** A new one-time password for an account (HQ admins, by the schema's policy), ending its sessions. */
   async resetPassword(actor: Caller, accountId: string): Promise<string> {
-    const oneTimePassword = newOneTimePassword();
-    await this.administer(actor, accountId, 'PASSWORD_RESET', async (manager) => {
-      await this.repository.setPassword(manager, accountId, await argon2.hash(oneTimePassword), true);
+    let oneTimePassword = '';
+    await this.administer(actor, accountId, 'PASSWORD_RESET', async (manager, account) => {
+      oneTimePassword = newOneTimePassword(account.username);
+      await this.repository.setPassword(manager, accountId, await hashOneTimePassword(oneTimePassword), true);
       await this.repository.revokeAllOf(manager, accountId);
     });
     return oneTimePassword;
@@ -223,7 +223,7 @@ export class AccountService {
     actor: Caller,
     accountId: string,
     action: string,
-    change: (manager: EntityManager) => Promise<boolean | void>,
+    change: (manager: EntityManager, account: AccountRow) => Promise<boolean | void>,
     details?: Record<string, unknown>,
     branchId?: string | null,
   ): Promise<AccountRow> {
@@ -244,7 +244,7 @@ export class AccountService {
         });
         throw new AccountNotFoundError();
       }
-      if ((await change(manager)) === false) return;
+      if ((await change(manager, account)) === false) return;
       this.audit.within(work, {
         action,
         outcome: 'SUCCESS',

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
 import { checkPassword, normaliseUsername } from '../domain/accounts';
 import { IdentityRepository } from '../infrastructure/identity.repository';
 import { actingFor, GatewayUnitOfWork } from '../infrastructure/gateway.unit-of-work';
 import { AuditLog } from './audit-log';
+import { hashOneTimePassword, newOneTimePassword } from './secrets';
 
 /** The first start of a platform: the HQ admin, so that somebody can sign in at all. */
 @Injectable()
@@ -25,7 +25,7 @@ export class InitialAdmin {
     if ((await this.repository.countAccounts()) > 0) return;
     const username = normaliseUsername(env.UNIONFED_ADMIN_USERNAME ?? 'admin');
     const given = env.UNIONFED_ADMIN_PASSWORD;
-    const password = given ?? randomBytes(12).toString('base64url') + '7a';
+    const password = given ?? newOneTimePassword(username);
     if (given) {
       try {
         checkPassword(given, username);
@@ -42,7 +42,7 @@ export class InitialAdmin {
       const id = await this.repository.insertAccount(manager, {
         username,
         displayName: '校工会管理员',
-        passwordHash: await argon2.hash(password),
+        passwordHash: given ? await argon2.hash(given) : await hashOneTimePassword(password),
         mustChangePassword: !given,
         memberId: null,
       });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Workbook } from 'exceljs';
 import { CellGuard, inspectRosterFile, RosterReader } from './roster-file';
-import { neutraliseFormula } from '../application/roster-export';
+import { neutraliseFormula } from '@unionfed/service-kit';
 import type { RosterRow } from '../domain/roster-import';
 
 /** GB18030 (GBK) bytes of a text, from the platform's own decoder's table (no encoder needed). */

@@ -38,6 +38,8 @@ import { GatewayAuthenticator, type RequestIdentity, type IncomingRequest } from
 import { AccountService } from './application/accounts.service';
 import { ApiKeyService } from './application/api-keys.service';
 import { InitialAdmin } from './application/initial-admin.service';
+import { MemberAccountsConsumer } from './application/member-accounts.consumer';
+import { MemberAccountService } from './application/member-accounts.service';
 import { SessionService } from './application/sessions.service';
 import { SigningKeys } from './application/signing-keys';
 import { identitySchema } from './graphql/identity.schema';
@@ -45,6 +47,7 @@ import { authenticationGate } from './graphql/authentication-gate.plugin';
 import { gatewayLimits, type RateLimit } from './limits';
 import { JwksController } from './graphql/jwks.controller';
 import { RosterFilesController } from './roster-files.controller';
+import { MemberAccountSheetController } from './http/member-account-sheet.controller';
 import { SubgraphDataSource, subgraphFetch, subgraphTimeoutMs } from './subgraph-data-source';
 import { GATEWAY_MIGRATIONS } from './infrastructure/migrations';
 
@@ -149,12 +152,9 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
         return dataSource;
       },
     }),
-    MessagingModule.forService({
-      service: 'gateway',
-      databaseUrl: serviceConfig('gateway').databaseUrl,
-      publishes: false,
-    }),
-    ConsumersModule.forService('gateway', [DirectoryConsumer], [GatewayCoreModule]),
+    MessagingModule.forService({ service: 'gateway', publishes: false }),
+    // the directory first: a member's own account follows what it then says of them
+    ConsumersModule.forService('gateway', [DirectoryConsumer, MemberAccountsConsumer], [GatewayCoreModule]),
     DIRECTORY,
     GraphQLModule.forRootAsync<ApolloGatewayDriverConfig>({
       driver: ApolloGatewayDriver,
@@ -164,6 +164,7 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
         AccountService,
         ApiKeyService,
         InitialAdmin,
+        MemberAccountService,
         SigningKeys,
         AuditLog,
         GatewayAuthenticator,
@@ -174,6 +175,7 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
         accounts: AccountService,
         apiKeys: ApiKeyService,
         initialAdmin: InitialAdmin,
+        memberAccounts: MemberAccountService,
         keys: SigningKeys,
         audit: AuditLog,
         authenticator: GatewayAuthenticator,
@@ -188,6 +190,7 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
         const localIdentity = identitySchema({
           sessions,
           accounts,
+          memberAccounts,
           apiKeys,
           audit,
           keys,
@@ -244,7 +247,13 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
       },
     }),
   ],
-  controllers: [HealthController, MetricsController, JwksController, RosterFilesController],
+  controllers: [
+    HealthController,
+    MetricsController,
+    JwksController,
+    RosterFilesController,
+    MemberAccountSheetController,
+  ],
   providers: [ProcessMetrics],
 })
 export class GatewayModule {}

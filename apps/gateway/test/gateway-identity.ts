@@ -14,11 +14,14 @@ import { AccountService } from '../src/application/accounts.service';
 import { ApiKeyService } from '../src/application/api-keys.service';
 import { AuditLog } from '../src/application/audit-log';
 import { InitialAdmin } from '../src/application/initial-admin.service';
+import { MemberAccountsConsumer } from '../src/application/member-accounts.consumer';
+import { MemberAccountService } from '../src/application/member-accounts.service';
 import { SessionService } from '../src/application/sessions.service';
 import { SigningKeys } from '../src/application/signing-keys';
 import { identitySchema } from '../src/graphql/identity.schema';
 import { GatewayUnitOfWork } from '../src/infrastructure/gateway.unit-of-work';
 import { IdentityRepository } from '../src/infrastructure/identity.repository';
+import { MemberAccountRepository } from '../src/infrastructure/member-accounts.repository';
 import { GATEWAY_MIGRATIONS } from '../src/infrastructure/migrations';
 
 /**
@@ -40,8 +43,10 @@ export async function gatewayIdentity(label: string) {
   await keys.load();
   const audit = new AuditLog(repository);
   const unitOfWork = new GatewayUnitOfWork(repository, audit);
-  const sessions = new SessionService(repository, keys, audit, unitOfWork);
-  const accounts = new AccountService(repository, audit, unitOfWork);
+  const members = new MemberAccountRepository(dataSource);
+  const sessions = new SessionService(repository, members, keys, audit, unitOfWork);
+  const accounts = new AccountService(repository, members, audit, unitOfWork);
+  const memberAccounts = new MemberAccountService(repository, members, audit, unitOfWork);
   const apiKeys = new ApiKeyService(repository, keys, audit, unitOfWork);
   const initialAdmin = new InitialAdmin(repository, audit, unitOfWork);
   // dead letters go to Kafka only when replayed: the producer connects if a test does that
@@ -53,7 +58,7 @@ export async function gatewayIdentity(label: string) {
     dataSource,
     'gateway',
     EVENT_REGISTRY,
-    [new DirectoryConsumer()],
+    [new DirectoryConsumer(), new MemberAccountsConsumer(memberAccounts)],
     () => ({
       deadLetters,
     }),
@@ -63,7 +68,15 @@ export async function gatewayIdentity(label: string) {
     deadLetters,
     consumers,
   );
-  const schema: GraphQLSchema = identitySchema({ sessions, accounts, apiKeys, audit, keys, directory });
+  const schema: GraphQLSchema = identitySchema({
+    sessions,
+    accounts,
+    memberAccounts,
+    apiKeys,
+    audit,
+    keys,
+    directory,
+  });
   return {
     dataSource,
     repository,
@@ -74,6 +87,7 @@ export async function gatewayIdentity(label: string) {
     accounts,
     apiKeys,
     initialAdmin,
+    memberAccounts,
     consumers,
     directory,
     schema,

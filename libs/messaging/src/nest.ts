@@ -36,7 +36,8 @@ export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export interface MessagingOptions {
   /** the service name: CloudEvents source `/unionfed/<service>`, Kafka client id, consumer group */
   service: string;
-  databaseUrl: string;
+  /** for the relay's own connection (LISTEN/NOTIFY): needed to publish */
+  databaseUrl?: string;
   /**
    * false for a service that only consumes (the gateway): no outbox and no relay — its readiness does not wait
    * for a producer it never uses, and a handler that tries to emit fails instead of leaving rows nobody sends.
@@ -85,7 +86,7 @@ export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown 
 
   async onApplicationBootstrap(): Promise<void> {
     this.relay = new OutboxRelay(this.dataSource, this.producerHost.producer, {
-      databaseUrl: this.options.databaseUrl,
+      databaseUrl: this.options.databaseUrl!,
       observer: this.metrics.relayObserver(),
       batchSize: Number(process.env.UNIONFED_OUTBOX_BATCH_SIZE ?? 500),
       log: (level, message, fields) =>
@@ -108,6 +109,8 @@ export class RelayHost implements OnApplicationBootstrap, OnApplicationShutdown 
 export class MessagingModule {
   static forService(options: MessagingOptions): DynamicModule {
     const publishing = options.publishes ?? true;
+    if (publishing && !options.databaseUrl)
+      throw new Error(`${options.service} publishes: give its databaseUrl`);
     return {
       module: MessagingModule,
       global: true,

@@ -13,7 +13,9 @@ import {
   parseGrant,
   visibleGrants,
 } from '../domain/accounts';
+import { assertHasNotLeft, MemberNotFoundError } from '../domain/member-accounts';
 import { IdentityRepository, type AccountRow } from '../infrastructure/identity.repository';
+import { MemberAccountRepository } from '../infrastructure/member-accounts.repository';
 import { actingFor, GatewayUnitOfWork } from '../infrastructure/gateway.unit-of-work';
 import { AuditLog } from './audit-log';
 import { performedBy, type Caller } from './caller';
@@ -28,6 +30,7 @@ import { hashOneTimePassword, newOneTimePassword } from './secrets';
 export class AccountService {
   constructor(
     private readonly repository: IdentityRepository,
+    private readonly members: MemberAccountRepository,
     private readonly audit: AuditLog,
     private readonly unitOfWork: GatewayUnitOfWork,
   ) {}
@@ -82,10 +85,11 @@ export class AccountService {
         'GRANT_OUT_OF_SCOPE',
       );
     for (const grant of grants) this.checkGrantTarget(actor.principal, grant);
-    if (input.memberId && !isUuid(input.memberId)) throw new NotFoundError('Member', input.memberId);
+    if (input.memberId && !isUuid(input.memberId)) throw new MemberNotFoundError();
     const oneTimePassword = newOneTimePassword(username);
     const id = await this.unitOfWork.run(actingFor(actor.principal), async (work) => {
       const { manager } = work;
+      if (input.memberId) await this.linkableMember(actor, manager, input.memberId, 'ACCOUNT_CREATED');
       if (await this.repository.findAccountByUsername(username, manager))
         throw new ConflictError(`username "${username}" is taken`, 'USERNAME_TAKEN', { field: 'username' });
       const accountId = await this.repository.insertAccount(manager, {
@@ -201,15 +205,47 @@ export class AccountService {
 
   /** Links an account to a member record for self-service (HQ admins, by the schema's policy). */
   async linkMember(actor: Caller, accountId: string, memberId: string | null): Promise<AccountRow> {
-    if (memberId !== null && !isUuid(memberId)) throw new NotFoundError('Member', memberId);
+    if (memberId !== null && !isUuid(memberId)) throw new MemberNotFoundError();
     return this.administer(
       actor,
       accountId,
       'MEMBER_LINKED',
-      // a member linked to another account meanwhile: the unit of work maps account_member_id_key to CONFLICT
-      (manager) => this.repository.setMember(manager, accountId, memberId),
+      async (manager) => {
+        if (memberId !== null) await this.linkableMember(actor, manager, memberId, 'MEMBER_LINKED');
+        // a member linked to another account meanwhile: the unit of work maps account_member_id_key to CONFLICT
+        await this.repository.setMember(manager, accountId, memberId);
+      },
       { memberId },
     );
+  }
+
+  /**
+   * A member an account may be linked to (its session then reaches the member's record): one the gateway's copy
+   * of the directory knows, who has not left, of a branch the actor administers (any for HQ admins). Unknown and
+   * out of reach answer alike; a refusal of a member that exists is audited.
+   */
+  private async linkableMember(
+    actor: Caller,
+    manager: EntityManager,
+    memberId: string,
+    action: string,
+  ): Promise<void> {
+    const member = await this.members.member(memberId, manager, 'SHARE');
+    if (!member) throw new MemberNotFoundError();
+    const branches = administeredBranches(actor.principal);
+    if (branches !== 'ALL' && !branches.includes(member.branchId)) {
+      await this.audit.record({
+        action,
+        outcome: 'REFUSED',
+        ...performedBy(actor),
+        entity: 'Member',
+        entityId: memberId,
+        branchId: member.branchId,
+        details: { reason: 'MEMBER_OUT_OF_REACH' },
+      });
+      throw new MemberNotFoundError();
+    }
+    assertHasNotLeft(member);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Reach } from '@unionfed/auth';
-import { AuditTrail, listAuditLog, type AuditEntry } from '@unionfed/audit';
+import { AuditTrail, listAuditLog, type AuditEntry, type RedactionRules } from '@unionfed/audit';
 import { SYSTEM_ACTING, type Work } from '@unionfed/persistence';
 import {
   IdentityRepository,
@@ -8,6 +8,12 @@ import {
   type AuditEventRow,
   type AuditFilter,
 } from '../infrastructure/identity.repository';
+
+/**
+ * What the gateway's audit rows never hold, by entity type: the one-time passwords on an account's record of
+ * creation or reset (the row keeps that one was issued — "[REDACTED]" — never the value).
+ */
+export const GATEWAY_REDACTIONS: RedactionRules = { Account: ['oneTimePassword', 'password'] };
 
 /** Events recorded on their own name their actor themselves (or have none: an unknown caller). */
 const NOBODY = { ...SYSTEM_ACTING, actorName: '' };
@@ -41,7 +47,7 @@ export function auditEntry(event: AuditEventInput): AuditEntry {
 export class AuditLog {
   private readonly logger = new Logger('Audit');
   /** what the gateway's unit of work writes its entries with */
-  readonly trail = new AuditTrail();
+  readonly trail = new AuditTrail({ redact: GATEWAY_REDACTIONS });
 
   constructor(private readonly repository: IdentityRepository) {}
 

@@ -12,7 +12,9 @@ import {
   SIGN_IN_THROTTLE,
   type SignInDecision,
 } from '../domain/accounts';
+import { hasLeft } from '../domain/member-accounts';
 import { IdentityRepository, type AccountRow, type SignInKeys } from '../infrastructure/identity.repository';
+import { MemberAccountRepository } from '../infrastructure/member-accounts.repository';
 import { actingFor, GatewayUnitOfWork } from '../infrastructure/gateway.unit-of-work';
 import { SigningKeys } from './signing-keys';
 import { AuditLog } from './audit-log';
@@ -53,6 +55,7 @@ const signInKeys = (username: string, address: string): SignInKeys => {
 export class SessionService {
   constructor(
     private readonly repository: IdentityRepository,
+    private readonly members: MemberAccountRepository,
     private readonly keys: SigningKeys,
     private readonly audit: AuditLog,
     private readonly unitOfWork: GatewayUnitOfWork,
@@ -237,6 +240,12 @@ export class SessionService {
 
   private async openSession(manager: EntityManager, account: AccountRow, familyId: string): Promise<Session> {
     const grants = await this.repository.grantsOf(account.id, manager);
+    // self-service (MEMBER) for the member the account is linked to, until the directory says they left — a
+    // member not in the directory (yet) keeps it: the link was checked when it was made
+    const memberId =
+      account.memberId && !hasLeft((await this.members.member(account.memberId, manager))?.status)
+        ? account.memberId
+        : undefined;
     const principal: Omit<Principal, 'tokenId'> = {
       kind: 'user',
       subject: account.id,
@@ -244,8 +253,8 @@ export class SessionService {
       // until a one-time password is changed, the session can do nothing but change it
       grants: account.mustChangePassword
         ? []
-        : [...grants, ...(account.memberId ? [{ role: 'MEMBER' as const, branchId: null }] : [])],
-      memberId: account.memberId ?? undefined,
+        : [...grants, ...(memberId ? [{ role: 'MEMBER' as const, branchId: null }] : [])],
+      memberId,
       scopes: [],
     };
     const access = await signAccessToken(this.keys.signingKey(), principal, ACCESS_TOKEN_SECONDS);

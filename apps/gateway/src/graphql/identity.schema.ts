@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { parse, type GraphQLSchema } from 'graphql';
+import { parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { enforceAccess, type ForbiddenAttempt, type Grant, type Principal } from '@unionfed/auth';
+import { enforceAccess, reachOf, type ForbiddenAttempt, type Grant, type Principal } from '@unionfed/auth';
 import { InvalidInputError } from '@unionfed/domain-kit';
 import { checkInputs, SCALAR_RESOLVERS, subgraphTypePaths } from '@unionfed/graphql-kit';
 import type { DirectoryAdministration } from '@unionfed/directory';
 import type { AccountService } from '../application/accounts.service';
 import type { ApiKeyService } from '../application/api-keys.service';
 import type { Caller } from '../application/caller';
+import type { MemberAccountService, MemberCredentials } from '../application/member-accounts.service';
 import type { Session, SessionService } from '../application/sessions.service';
 import { SUBGRAPH_TYPE_PATHS } from './subgraph';
 import type { AuditLog } from '../application/audit-log';
@@ -42,6 +43,7 @@ function parseDateTime(value: string | undefined | null, field: string): Date | 
 export interface IdentityDependencies {
   sessions: SessionService;
   accounts: AccountService;
+  memberAccounts: MemberAccountService;
   apiKeys: ApiKeyService;
   audit: AuditLog;
   keys: SigningKeys;
@@ -54,7 +56,8 @@ export interface IdentityDependencies {
 
 /** The identity subgraph's executable schema, with every field's @access enforced as in the other subgraphs. */
 export function identitySchema(dependencies: IdentityDependencies): GraphQLSchema {
-  const { sessions, accounts, apiKeys, audit, keys, directory, onRefused, onApiKeyRevoked } = dependencies;
+  const { sessions, accounts, memberAccounts, apiKeys, audit, keys, directory, onRefused, onApiKeyRevoked } =
+    dependencies;
   /** `grants`: when known already (a session's own account); else read as the caller may see them */
   const account = (row: AccountRow, grants?: Grant[]) => ({
     grants,
@@ -75,6 +78,7 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
     mustChangePassword: s.account.mustChangePassword,
     account: account(s.account, s.grants),
   });
+  const memberCredentials = (row: MemberCredentials) => ({ ...row, member: { id: row.memberId } });
   const apiKey = (row: ApiKeyRow) => ({
     id: row.id,
     prefix: `ufk_${row.prefix}`,
@@ -183,6 +187,36 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
         args: { accountId: string; memberId?: string | null },
         ctx: IdentityContext,
       ) => account(await accounts.linkMember(caller(ctx), args.accountId, args.memberId ?? null)),
+      // the reach of the field's @access: HQ, or the branches of the caller's ADMIN / MEMBERSHIP_OFFICER grants
+      createMemberAccount: async (
+        _: unknown,
+        args: { memberId: string; username?: string | null },
+        ctx: IdentityContext,
+        info: GraphQLResolveInfo,
+      ) =>
+        memberCredentials(
+          await memberAccounts.createAccount(caller(ctx), reachOf(ctx, info), args.memberId, args.username),
+        ),
+      createMemberAccounts: async (
+        _: unknown,
+        args: { branchId: string },
+        ctx: IdentityContext,
+        info: GraphQLResolveInfo,
+      ) => {
+        const sheet = await memberAccounts.createForBranch(caller(ctx), reachOf(ctx, info), args.branchId);
+        return {
+          branchId: sheet.branchId,
+          created: sheet.created.map(memberCredentials),
+          skipped: sheet.skipped.map((row) => ({ ...row, member: { id: row.memberId } })),
+        };
+      },
+      resetMemberAccountPassword: async (
+        _: unknown,
+        args: { memberId: string },
+        ctx: IdentityContext,
+        info: GraphQLResolveInfo,
+      ) =>
+        memberCredentials(await memberAccounts.resetPassword(caller(ctx), reachOf(ctx, info), args.memberId)),
       createApiKey: async (
         _: unknown,
         args: { input: { label: string; scopes: string[]; expiresAt: string } },

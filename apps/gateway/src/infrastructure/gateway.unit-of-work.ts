@@ -18,12 +18,24 @@ export const GATEWAY_CONFLICTS: ConflictMap = {
 
 const SYSTEM_ACTING_GATEWAY: Acting = { actorId: '', actorName: '', role: null, roleBranchId: null };
 
-/** The acting principal of an identity change: who, and the admin grant used (an HQ one before a branch's). */
-export function actingFor(principal: Principal | undefined, traceparent?: string): Acting {
+/**
+ * The acting principal of an identity change: who, and the grant used — of the roles that may make it (ADMIN
+ * unless told), an HQ one before one of `branchId` before any other branch's.
+ */
+export function actingFor(
+  principal: Principal | undefined,
+  {
+    roles = ['ADMIN'],
+    branchId,
+    traceparent,
+  }: { roles?: readonly string[]; branchId?: string; traceparent?: string } = {},
+): Acting {
   if (!principal || principal.kind === 'anonymous') return { ...SYSTEM_ACTING_GATEWAY, traceparent };
+  const usable = principal.grants.filter((g) => roles.includes(g.role));
   const grant =
-    principal.grants.find((g) => g.role === 'ADMIN' && g.branchId === null) ??
-    principal.grants.find((g) => g.role === 'ADMIN');
+    usable.find((g) => g.branchId === null) ??
+    usable.find((g) => branchId !== undefined && g.branchId === branchId) ??
+    usable[0];
   return {
     actorId: principal.subject,
     actorName: principal.name,

@@ -127,6 +127,28 @@ export class IdentityRepository {
     return rows[0];
   }
 
+  /** The account linked to a member record (one at most: member_id is unique). */
+  async findAccountByMember(
+    memberId: string,
+    manager?: EntityManager,
+    lock = false,
+  ): Promise<AccountRow | undefined> {
+    const rows = await this.q(manager)(
+      `SELECT ${ACCOUNT_COLUMNS} FROM account WHERE member_id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [memberId],
+    );
+    return rows[0];
+  }
+
+  /** Which of these usernames accounts have already. */
+  async takenUsernames(manager: EntityManager, usernames: string[]): Promise<Set<string>> {
+    const rows: { username: string }[] = await this.q(manager)(
+      `SELECT username FROM account WHERE username = ANY($1::text[])`,
+      [usernames],
+    );
+    return new Set(rows.map((row) => row.username));
+  }
+
   async findAccountByOidc(issuer: string, subject: string): Promise<AccountRow | undefined> {
     const rows = await this.q()(
       `SELECT ${ACCOUNT_COLUMNS} FROM account WHERE oidc_issuer = $1 AND oidc_subject = $2`,
@@ -185,6 +207,51 @@ export class IdentityRepository {
       ],
     );
     return id;
+  }
+
+  /** Several accounts in one statement (a branch's member accounts); answers their ids, in the given order. */
+  async insertAccounts(
+    manager: EntityManager,
+    accounts: Pick<
+      AccountRow,
+      'username' | 'displayName' | 'passwordHash' | 'mustChangePassword' | 'memberId'
+    >[],
+  ): Promise<string[]> {
+    if (accounts.length === 0) return [];
+    const ids = accounts.map(() => uuidv7());
+    await this.q(manager)(
+      `INSERT INTO account (id, username, display_name, password_hash, must_change_password, member_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::uuid[])`,
+      [
+        ids,
+        accounts.map((a) => a.username),
+        accounts.map((a) => a.displayName),
+        accounts.map((a) => a.passwordHash),
+        accounts.map((a) => a.mustChangePassword),
+        accounts.map((a) => a.memberId),
+      ],
+    );
+    return ids;
+  }
+
+  /**
+   * A member left the union: the ACTIVE accounts linked to them that hold no staff role (their own) are disabled
+   * and their sessions end. Answers the accounts disabled.
+   */
+  async disableMemberAccounts(
+    manager: EntityManager,
+    memberId: string,
+  ): Promise<{ id: string; username: string }[]> {
+    const result = await this.q(manager)(
+      `UPDATE account a SET status = 'DISABLED'
+        WHERE a.member_id = $1 AND a.status = 'ACTIVE'
+          AND NOT EXISTS (SELECT 1 FROM role_grant g WHERE g.account_id = a.id)
+        RETURNING a.id, a.username`,
+      [memberId],
+    );
+    const disabled = (Array.isArray(result[0]) ? result[0] : result) as { id: string; username: string }[];
+    for (const account of disabled) await this.revokeAllOf(manager, account.id);
+    return disabled;
   }
 
   async setPassword(

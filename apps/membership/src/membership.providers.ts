@@ -25,6 +25,7 @@ import { RosterImportResolver } from './graphql/roster-import.resolver';
 import { TransferRepository } from './infrastructure/transfer.repository';
 import { TransferCommands } from './application/transfer.commands';
 import { TransferResolver } from './graphql/transfer.resolver';
+import { SelfServiceResolver } from './graphql/self-service.resolver';
 
 // The service's parts, for MembershipModule and for the tests that serve a part of it (no configuration read here).
 
@@ -48,6 +49,8 @@ export const MEMBER_PROVIDERS = [
   CampusResolver,
   BranchResolver,
   MemberResolver,
+  // a member's own record (myMembership)
+  SelfServiceResolver,
 ];
 
 /** Union groups, committees, merges and dissolutions. */

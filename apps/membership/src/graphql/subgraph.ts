@@ -7,6 +7,7 @@ export const SUBGRAPH_TYPE_PATHS = [
   join(__dirname, 'structure.graphql'),
   join(__dirname, 'roster-import.graphql'),
   join(__dirname, 'transfer.graphql'),
+  join(__dirname, 'self-service.graphql'),
   // AuditEntry and its connection (libs/audit), for membershipAuditLog
   AUDIT_SCHEMA_PATH,
 ];

@@ -39,9 +39,10 @@ import { SUPERGRAPH_PATH } from '../src/gateway.module';
 
 /**
  * The authorization matrix, generated from the composed supergraph: every root field and every entity field is
- * called as anonymous, as an officer of another branch, as each role its policy names (scoped to the data's
- * branch, or HQ where the policy asks for it), as a role it does not name, and as an integration. A field
- * without a policy fails here, so a new field cannot slip through undeclared.
+ * called as anonymous, as an officer of another branch, as a member signed in for self-service (MEMBER, linked to
+ * a member of another branch), as each role its policy names (scoped to the data's branch, or HQ where the policy
+ * asks for it), as a role it does not name, and as an integration. A field without a policy fails here, so a new
+ * field cannot slip through undeclared.
  */
 const supergraph = buildSchema(readFileSync(SUPERGRAPH_PATH, 'utf8'), { assumeValidSDL: true });
 
@@ -318,7 +319,7 @@ describe('the authorization matrix of the supergraph', () => {
   let fx: Fixture;
   let key: SigningKey;
 
-  const token = async (grants: Grant[], kind: Principal['kind'] = 'user') =>
+  const token = async (grants: Grant[], kind: Principal['kind'] = 'user', memberId?: string) =>
     (
       await signAccessToken(
         key,
@@ -327,6 +328,7 @@ describe('the authorization matrix of the supergraph', () => {
           subject: kind === 'integration' ? '0190a000-0000-7000-8000-0000000000ee' : fx.accountId,
           name: 'matrix',
           grants,
+          memberId,
           scopes: kind === 'integration' ? ['statistics:read'] : [],
         },
         600,
@@ -337,6 +339,10 @@ describe('the authorization matrix of the supergraph', () => {
   const outsider = () => bearer(STAFF_ROLES.map((role) => ({ role, branchId: fx.branchB })));
   /** the same roles, in branch A */
   const insider = () => bearer(STAFF_ROLES.map((role) => ({ role, branchId: fx.branchA })));
+  /** a member of branch B signed in for self-service, as the gateway's session for their own account has it */
+  const member = async () => ({
+    authorization: `Bearer ${await token([{ role: 'MEMBER', branchId: null }], 'user', fx.memberB)}`,
+  });
 
   const subgraphUrl = (graph: string) =>
     graph === 'IDENTITY'
@@ -581,6 +587,98 @@ describe('the authorization matrix of the supergraph', () => {
       }
       const own = await fetch(`${url()}?format=csv&branchId=${fx.branchA}`, { headers: await insider() });
       expect(leakedCanaries(await own.text())).toContain(CANARY.name);
+    });
+
+    describe("a member signed in for self-service finds nobody else's record", () => {
+      it('has their own record, and the matrix sees it (a member’s answers are real data)', async () => {
+        const own = await graphqlRequest(t.gatewayUrl, '{ myMembership { id name } }', {}, await member());
+        expect(own).toEqual({ data: { myMembership: { id: fx.memberB, name: '乙会员' } } });
+      });
+
+      it.each(ALL.filter((x) => x.policy?.scope !== 'PUBLIC').map((x) => [x.name, x] as const))(
+        '%s',
+        async (_name, target) => {
+          const answer = await call(target, await member());
+          expect({ field: target.name, leaked: leakedCanaries(answer) }).toEqual({
+            field: target.name,
+            leaked: [],
+          });
+          if (target.type.name === 'Mutation' && target.policy?.scope !== 'AUTHENTICATED')
+            expect({
+              field: target.name,
+              refused:
+                codes(answer).some((c) => ['FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED'].includes(c)) ||
+                !answer.data,
+            }).toEqual({ field: target.name, refused: true });
+        },
+      );
+
+      it.each(
+        entityTypesByGraph(supergraph).map(
+          ([graph, type]) => [`${graph} ${type.name}`, graph, type] as const,
+        ),
+      )('_entities of %s by reference', async (_name, graph, type) => {
+        const ids =
+          type.name === 'Branch'
+            ? [fx.branchA, fx.branchB]
+            : [fx.memberA, fx.memberB, '0190a000-0000-7000-8000-00000000dead'];
+        for (const nested of [false, true]) {
+          const direct = await graphqlRequest(
+            subgraphUrl(graph),
+            entitiesOperation(type, ids, nested),
+            {},
+            await member(),
+          );
+          expect({ graph, type: type.name, nested, leaked: leakedCanaries(direct) }).toEqual({
+            graph,
+            type: type.name,
+            nested,
+            leaked: [],
+          });
+        }
+      });
+
+      it('asks for branch A’s member by id and by staff number, and finds nobody', async () => {
+        const byId = await graphqlRequest(
+          t.gatewayUrl,
+          'query($m: ID!) { member(id: $m) { name phone } }',
+          { m: fx.memberA },
+          await member(),
+        );
+        expect(byId).toEqual({ data: { member: null } });
+        const byStaffNumber = await graphqlRequest(
+          t.gatewayUrl,
+          'query($s: String!) { memberByStaffNumber(staffNumber: $s) { name } }',
+          { s: CANARY.staffNumber },
+          await member(),
+        );
+        expect(codes(byStaffNumber)).toEqual(['FORBIDDEN']);
+        expect(leakedCanaries(byStaffNumber)).toEqual([]);
+      });
+    });
+
+    it.each([
+      [
+        'the roster export',
+        () => `${t.gatewayUrl.replace(/\/graphql$/, '')}/downloads/roster?format=csv&branchId=${fx.branchA}`,
+        'GET',
+      ],
+      [
+        'the member account sheet',
+        () =>
+          `${t.gatewayUrl.replace(/\/graphql$/, '')}/member-accounts/sheet?format=csv&branchId=${fx.branchA}`,
+        'POST',
+      ],
+    ])('%s answers an outsider or a member no data of branch A', async (_name, url, method) => {
+      for (const headers of [await outsider(), await member()]) {
+        const response = await fetch(url(), { method, headers });
+        const text = await response.text();
+        expect({ status: response.status, leaked: leakedCanaries(text) }).toEqual({
+          status: expect.any(Number),
+          leaked: [],
+        });
+        expect(response.status).toBeGreaterThanOrEqual(400);
+      }
     });
 
     it("leaves branch A's data as it was", async () => {

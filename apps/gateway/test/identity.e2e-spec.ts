@@ -330,11 +330,14 @@ describe('identity and access through the gateway (accounts, sessions, scoping, 
 
     it('lets a member read their own record only (self-service)', async () => {
       const self = await account('chensi', []);
-      await graphqlData(
-        t.gatewayUrl,
-        'mutation($a: ID!, $m: ID!) { linkMember(accountId: $a, memberId: $m) { id } }',
-        { a: self.id, m: csMember },
-        admin(),
+      // the gateway links only members its copy of the directory knows (it follows membership's events)
+      await eventually(() =>
+        graphqlData(
+          t.gatewayUrl,
+          'mutation($a: ID!, $m: ID!) { linkMember(accountId: $a, memberId: $m) { id } }',
+          { a: self.id, m: csMember },
+          admin(),
+        ),
       );
       const session = await signIn(t.gatewayUrl, 'chensi', self.password);
       const own = await gql<{ me: { member: { name: string } } }>(
@@ -350,6 +353,203 @@ describe('identity and access through the gateway (accounts, sessions, scoping, 
         session.headers,
       );
       expect(other).toEqual({ data: { member: null } });
+    });
+  });
+
+  describe('member accounts: members sign in for self-service', () => {
+    let phy: string;
+    let officer: Awaited<ReturnType<typeof account>>;
+    const people: { id: string; staffNumber: string; name: string }[] = [];
+    const SHEET = `mutation($b: ID!) {
+      createMemberAccounts(branchId: $b) { created { staffNumber name username oneTimePassword member { id } } skipped { staffNumber reason } }
+    }`;
+    const sheetFile = (query: string, headers: Headers) =>
+      fetch(`${t.platform.service('gateway').baseUrl}/member-accounts/sheet?${query}`, {
+        method: 'POST',
+        headers,
+      });
+    /** until the gateway's copy of the membership directory has the member (it follows membership's events) */
+    const inGatewayDirectory = (memberId: string) =>
+      eventually(async () => {
+        const { gatewayDirectory } = await graphqlData<{ gatewayDirectory: { member: unknown } }>(
+          t.gatewayUrl,
+          'query($m: ID!) { gatewayDirectory { member(id: $m) { status } } }',
+          { m: memberId },
+          admin(),
+        );
+        expect(gatewayDirectory.member).toEqual({ status: 'ACTIVE' });
+      });
+
+    beforeAll(async () => {
+      const campusId = (
+        await queryDatabase<{ id: string }>(
+          t.databaseUrl('membership'),
+          `SELECT id FROM campus WHERE code = 'IDA'`,
+        )
+      )[0].id;
+      ({ branchId: phy } = await openBranchThroughGateway(
+        t.gatewayUrl,
+        { campusId, code: 'IDA-PHY', name: '物理学院分工会' },
+        admin(),
+      ));
+      for (const [staffNumber, name] of [
+        ['IDA1001', '王一'],
+        ['IDA1002', '王二'],
+      ])
+        people.push({ id: await admitInto(phy, staffNumber, name), staffNumber, name });
+      officer = await account('phy-officer', [{ role: 'MEMBERSHIP_OFFICER', branchId: phy }]);
+      for (const person of people) await inGatewayDirectory(person.id);
+    });
+
+    it('hands the branch officer one sheet of one-time passwords; a member signs in with theirs, must change it, then reads their own record and nobody else’s', async () => {
+      const { createMemberAccounts } = await graphqlData<{
+        createMemberAccounts: {
+          created: {
+            staffNumber: string;
+            name: string;
+            username: string;
+            oneTimePassword: string;
+            member: { id: string };
+          }[];
+          skipped: unknown[];
+        };
+      }>(t.gatewayUrl, SHEET, { b: phy }, officer.headers);
+      expect(
+        createMemberAccounts.created.map((r) => [r.staffNumber, r.name, r.username, r.member.id]),
+      ).toEqual(people.map((p) => [p.staffNumber, p.name, p.staffNumber.toLowerCase(), p.id]));
+      expect(createMemberAccounts.skipped).toEqual([]);
+      const line = createMemberAccounts.created[0];
+
+      // the one-time password signs in to nothing but its own change
+      const first = await signIn(t.gatewayUrl, line.username, line.oneTimePassword);
+      const forced = await gql<{ me: { mustChangePassword: boolean } }>(
+        '{ me { mustChangePassword } }',
+        {},
+        first.headers,
+      );
+      expect(forced.data?.me.mustChangePassword).toBe(true);
+      expect(codeOf(await gql('{ myMembership { name } }', {}, first.headers))).toEqual(['FORBIDDEN']);
+      const password = 'Huiyuan-2026-Ziwo';
+      await graphqlData(
+        t.gatewayUrl,
+        'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
+        { c: line.oneTimePassword, n: password },
+        first.headers,
+      );
+      const member = await signIn(t.gatewayUrl, line.username, password);
+      const own = await gql<{ myMembership: Record<string, unknown>; me: { member: { id: string } } }>(
+        '{ myMembership { id name staffNumber status branch { name } history { change } } me { member { id } } }',
+        {},
+        member.headers,
+      );
+      expect(own.errors).toBeUndefined();
+      expect(own.data).toEqual({
+        myMembership: {
+          id: people[0].id,
+          name: '王一',
+          staffNumber: 'IDA1001',
+          status: 'ACTIVE',
+          branch: { name: '物理学院分工会' },
+          history: [{ change: 'JOINED' }],
+        },
+        me: { member: { id: people[0].id } },
+      });
+      // anyone else — of the same branch, of another — is nobody to a member
+      for (const other of [people[1].id, mathMember, csMember]) {
+        const answer = await gql(
+          'query($id: ID!) { member(id: $id) { name phone } }',
+          { id: other },
+          member.headers,
+        );
+        expect(answer).toEqual({ data: { member: null } });
+      }
+      expect(codeOf(await gql('{ members { totalCount } }', {}, member.headers))).toEqual(['FORBIDDEN']);
+      expect(codeOf(await gql(SHEET, { b: phy }, member.headers))).toEqual(['FORBIDDEN']);
+    });
+
+    it('answers the same sheet as a file in the response that makes the accounts — only those still missing — and to nobody else', async () => {
+      const newcomer = { id: await admitInto(phy, 'IDA1003', '王三'), staffNumber: 'IDA1003' };
+      await inGatewayDirectory(newcomer.id);
+      const response = await sheetFile(`branchId=${phy}&format=csv`, officer.headers);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      const lines = (await response.text())
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .split('\r\n');
+      expect(lines[0]).toBe('工号,姓名,用户名,一次性密码,备注');
+      expect(lines).toHaveLength(2);
+      const [staffNumber, name, username, oneTimePassword] = lines[1].split(',');
+      expect([staffNumber, name, username]).toEqual(['IDA1003', '王三', 'ida1003']);
+      expect((await signIn(t.gatewayUrl, username, oneTimePassword)).accessToken).toBeTruthy();
+      // nothing is kept to be fetched again: a second run has nobody left to make an account for
+      const again = await sheetFile(`branchId=${phy}&format=xlsx`, officer.headers);
+      expect(again.headers.get('content-type')).toBe(
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      );
+      expect(
+        Buffer.from(await again.arrayBuffer())
+          .subarray(0, 2)
+          .toString(),
+      ).toBe('PK');
+      expect(
+        await queryDatabase(
+          t.databaseUrl('gateway'),
+          'SELECT count(*)::int AS n FROM account WHERE member_id = $1',
+          [newcomer.id],
+        ),
+      ).toEqual([{ n: 1 }]);
+      // another branch's officer, an API key holder or nobody at all get an error, never a sheet
+      const csOfficer = await account('cs-sheet-officer', [{ role: 'MEMBERSHIP_OFFICER', branchId: cs }]);
+      const outsider = await sheetFile(`branchId=${phy}&format=csv`, csOfficer.headers);
+      expect(outsider.status).toBe(403);
+      const body = await outsider.text();
+      expect(JSON.parse(body)).toMatchObject({ error: { code: 'FORBIDDEN', reason: 'OUT_OF_SCOPE' } });
+      expect(body).not.toContain('IDA100');
+      expect((await sheetFile(`branchId=${phy}`, {})).status).toBe(401);
+      expect((await sheetFile(`branchId=${phy}&format=pdf`, officer.headers)).status).toBe(400);
+    });
+
+    it('ends the sign-in of a member who withdraws', async () => {
+      const { createMemberAccounts } = await graphqlData<{ createMemberAccounts: { created: unknown[] } }>(
+        t.gatewayUrl,
+        SHEET,
+        { b: phy },
+        officer.headers,
+      );
+      expect(createMemberAccounts.created).toEqual([]);
+      const leaver = people[1];
+      const { resetMemberAccountPassword } = await graphqlData<{
+        resetMemberAccountPassword: { username: string; oneTimePassword: string };
+      }>(
+        t.gatewayUrl,
+        'mutation($m: ID!) { resetMemberAccountPassword(memberId: $m) { username oneTimePassword } }',
+        { m: leaver.id },
+        officer.headers,
+      );
+      expect(
+        (
+          await signIn(
+            t.gatewayUrl,
+            resetMemberAccountPassword.username,
+            resetMemberAccountPassword.oneTimePassword,
+          )
+        ).accessToken,
+      ).toBeTruthy();
+      await graphqlData(
+        t.gatewayUrl,
+        'mutation($m: ID!) { withdrawMember(input: { memberId: $m, reason: "调离" }) { status } }',
+        { m: leaver.id },
+        officer.headers,
+      );
+      await eventually(async () => {
+        const refused = await gql(
+          'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }',
+          { u: resetMemberAccountPassword.username, p: resetMemberAccountPassword.oneTimePassword },
+        );
+        expect(reasonOf(refused)).toBe('ACCOUNT_DISABLED');
+      });
     });
   });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { graphqlData, graphqlRequest, queryDatabase, signIn, type SignedIn } from '@unionfed/platform';
-import { createTestDatabase } from '@unionfed/testing';
+import { createTestDatabase, testInfrastructure } from '@unionfed/testing';
 import { GatewayModule, limits } from '../src/gateway.module';
 
 const PROVIDER_SCRIPT = join(__dirname, '..', '..', '..', 'tools', 'oidc', 'dev-provider.mjs');
@@ -107,11 +107,15 @@ const OIDC_VARIABLES = [
   'UNIONFED_OIDC_REDIRECT_URI',
 ];
 
-/** The gateway's Nest application in this process, as main.ts starts it, with the given environment. */
+/**
+ * The gateway's Nest application in this process, as main.ts starts it, with the given environment (and the test
+ * broker: the gateway consumes membership's events — its consumers are not started here, its producer is).
+ */
 async function startGateway(
-  env: Record<string, string>,
+  given: Record<string, string>,
   port = 0,
 ): Promise<{ app: INestApplication; baseUrl: string }> {
+  const env = { KAFKA_BROKERS: testInfrastructure().kafkaBrokers.join(','), ...given };
   const saved = Object.fromEntries([...OIDC_VARIABLES, ...Object.keys(env)].map((k) => [k, process.env[k]]));
   for (const name of OIDC_VARIABLES) delete process.env[name];
   Object.assign(process.env, env);

@@ -4,7 +4,7 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { generateSigningKey, type SigningKey } from '@unionfed/auth';
 import { GATEWAY_SIGNATURE_HEADER, GatewaySignatureVerifier, STREAMED_BODY } from '@unionfed/graphql-kit';
-import { membershipBaseUrl, RosterFilesController } from './roster-files.controller';
+import { membershipBaseUrl, RosterFilesController } from './http-routes.controller';
 import { SigningKeys } from './application/signing-keys';
 
 interface Received {

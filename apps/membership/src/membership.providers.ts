@@ -1,3 +1,4 @@
+import { httpRoutesOf } from '@unionfed/service-kit';
 import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 import type { Member } from './domain/member';
 import { MembershipRepository } from './infrastructure/membership.repository';
@@ -31,8 +32,8 @@ import { TransferResolver } from './graphql/transfer.resolver';
 /** The subgraph as the service serves it: its SDL, and each Member entity scoped to its branch and itself. */
 export const MEMBERSHIP_SUBGRAPH = {
   typePaths: SUBGRAPH_TYPE_PATHS,
-  // the roster files (http/roster-files.controller.ts), which the gateway forwards like GraphQL
-  httpRoutes: ['/roster'],
+  // the roster files (http/roster-files.controller.ts): membership's entries of the gateway's route table
+  httpRoutes: httpRoutesOf('membership'),
   entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
 };
 

@@ -7,3 +7,5 @@ export * from './money';
 export * from './mutation-outcome';
 export * from './limits';
 export * from './gateway-signature';
+export * from './http';
+export * from './refused-access';

@@ -1,4 +1,5 @@
 export * from './topology';
+export * from './http-routes';
 export * from './config';
 export * from './logger';
 export * from './health';

@@ -1,13 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
+import { createTestIssuer, hq, inBranch, type ServedSubgraph } from '@unionfed/testing';
 import type { Grant, Principal } from '@unionfed/auth';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { startMembershipSubgraph } from './membership-subgraph';
-
-interface GraphqlResponse {
-  data?: Record<string, any> | null; // eslint-disable-line @typescript-eslint/no-explicit-any
-  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
-}
+import { serveMembership } from './membership-subgraph';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
@@ -19,30 +13,18 @@ const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
  */
 describe('membership audit trail (real PostgreSQL, HTTP)', () => {
   let database: MembershipDatabase;
-  let app: INestApplication;
-  let issuer: TestIssuer;
-  let url: string;
+  let subgraph: ServedSubgraph;
   let a: string;
   let b: string;
   let staffNo = 0;
 
-  const graphql = async (
+  const graphql = (
     grants: Grant[],
     query: string,
     variables: Record<string, unknown> = {},
     principal: Partial<Principal> = {},
-  ): Promise<GraphqlResponse> => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: await issuer.bearer(grants, principal),
-        traceparent: TRACEPARENT,
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GraphqlResponse;
-  };
+  ) =>
+    subgraph.graphql({ ...principal, grants }, query, variables, { headers: { traceparent: TRACEPARENT } });
   const admit = (grants: Grant[], branchId: string, principal: Partial<Principal> = {}) =>
     graphql(
       grants,
@@ -101,10 +83,8 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
     Number((await database.dataSource.query(sql, params))[0].n);
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('membership_audit');
-    ({ app, url } = await startMembershipSubgraph(database));
+    subgraph = await serveMembership(database, await createTestIssuer());
     const campus = await database.commands.openCampus({ code: 'main', name: '本部校区' });
     const open = async (code: string) =>
       (
@@ -121,7 +101,7 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await subgraph?.close();
     await database?.drop();
   });
 

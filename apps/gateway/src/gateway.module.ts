@@ -29,7 +29,7 @@ import { identitySchema } from './graphql/identity.schema';
 import { authenticationGate } from './graphql/authentication-gate.plugin';
 import { gatewayLimits, type RateLimit } from './limits';
 import { JwksController } from './graphql/jwks.controller';
-import { RosterFilesController } from './http-routes.controller';
+import { HttpRoutesController } from './http-routes.controller';
 import { SubgraphDataSource, subgraphFetch, subgraphTimeoutMs } from './subgraph-data-source';
 import { GATEWAY_MIGRATIONS } from './infrastructure/migrations';
 
@@ -202,7 +202,7 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
       },
     }),
   ],
-  controllers: [HealthController, MetricsController, JwksController, RosterFilesController],
+  controllers: [HealthController, MetricsController, JwksController, HttpRoutesController],
   providers: [ProcessMetrics],
 })
 export class GatewayModule {}

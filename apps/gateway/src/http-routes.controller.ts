@@ -5,21 +5,22 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Controller, Get, Logger, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Logger, Post, Req, Res, type Type } from '@nestjs/common';
 import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
-import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, STREAMED_BODY } from '@unionfed/graphql-kit';
+import {
+  GATEWAY_SIGNATURE_HEADER,
+  HttpRefusal,
+  sendHttpError,
+  signGatewayRequest,
+  STREAMED_BODY,
+} from '@unionfed/graphql-kit';
 import { SigningKeys } from './application/signing-keys';
-import { SERVICES, subgraphUrlVariable } from '@unionfed/service-kit';
+import { HTTP_ROUTES, serviceBaseUrl, type HttpRoute } from '@unionfed/service-kit';
 
-/** Request headers passed on to membership: the caller's credentials, the body's description, the trace. */
-const REQUEST_HEADERS = [
-  'authorization',
-  'content-type',
-  'content-length',
-  'x-file-name',
-  'x-roster-mapping',
-  'accept',
-];
+/** Request headers every route passes on: the caller's credentials and what it accepts (the trace is added). */
+const REQUEST_HEADERS = ['authorization', 'accept'];
+/** …and for a body that streams through, what describes it. */
+const BODY_HEADERS = ['content-type', 'content-length'];
 /** Response headers passed back: what the caller needs to read the answer (hop-by-hop headers stay here). */
 const RESPONSE_HEADERS = [
   'content-type',
@@ -27,108 +28,146 @@ const RESPONSE_HEADERS = [
   'content-disposition',
   'cache-control',
   'www-authenticate',
+  'retry-after',
 ];
 
-/**
- * Where membership's HTTP endpoints are: its subgraph URL (SUBGRAPH_URL_MEMBERSHIP, as the gateway routes
- * GraphQL to it) without `/graphql`, else the topology's default port.
- */
-export function membershipBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
-  const subgraph = env[subgraphUrlVariable('membership')];
-  if (subgraph) return subgraph.replace(/\/graphql\/?$/, '').replace(/\/$/, '');
-  return `http://127.0.0.1:${SERVICES.membership.port}`;
-}
+/** How the 502 names a service that does not answer. */
+const SERVICE_NAMES_ZH: Record<string, string> = {
+  membership: '会籍服务',
+  finance: '财务服务',
+  congress: '教代会服务',
+  activities: '活动服务',
+  welfare: '福利服务',
+};
 
 /**
- * 花名册文件 through the gateway: a streaming pass-through to membership, which authenticates the caller and
- * decides (the gateway adds the trace and nothing else — policy lives where the data is).
+ * The gateway's HTTP routes (files), one handler per entry of the route table (libs/service-kit HTTP_ROUTES):
+ * each a streaming pass-through to its service, which authenticates the caller and decides (the gateway signs
+ * the hop and adds the trace, nothing else — policy lives where the data is).
  *
  *   POST /uploads/roster?…   → membership POST /roster/imports?…  (the file streams through, never buffered)
  *   GET  /downloads/roster?… → membership GET  /roster/export?…
  *
- * Membership unreachable: 502 with a JSON error in the platform's shape.
+ * A service that cannot be reached, or that the topology does not know: 502 in the platform's error shape.
  */
-@Controller()
-export class RosterFilesController {
-  private readonly logger = new Logger('RosterFiles');
+export function httpRoutesController(routes: readonly HttpRoute[] = HTTP_ROUTES): Type<unknown> {
+  @Controller()
+  class HttpRoutesController {
+    readonly logger = new Logger('HttpRoutes');
 
-  constructor(private readonly keys: SigningKeys) {}
+    constructor(readonly keys: SigningKeys) {}
 
-  @Post('uploads/roster')
-  upload(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return this.forward(req, res, '/roster/imports');
-  }
+    async forward(route: HttpRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const incoming = new URL(
+        (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/',
+        'http://gateway',
+      );
+      let base: string;
+      try {
+        base = serviceBaseUrl(route.service);
+      } catch (error) {
+        this.logger.error(`${route.method} ${route.gatewayPath}: ${(error as Error).message}`);
+        return badGateway(req, res, route, 'SERVICE_UNKNOWN');
+      }
+      const target = new URL(`${base}${route.servicePath}${incoming.search}`);
+      const headers: Record<string, string> = {};
+      for (const name of [...REQUEST_HEADERS, ...(route.streamed ? BODY_HEADERS : []), ...route.headers]) {
+        const value = req.headers[name];
+        if (typeof value === 'string') headers[name] = value;
+      }
+      const traceparent = req.headers.traceparent;
+      headers.traceparent = isTraceparent(typeof traceparent === 'string' ? traceparent : undefined)
+        ? childTraceparent(traceparent as string)
+        : newTraceparent();
+      // the hop is signed like every GraphQL request the gateway forwards (an upload's body streams: unsigned)
+      headers[GATEWAY_SIGNATURE_HEADER] = await signGatewayRequest(this.keys.signingKey(), {
+        method: route.method,
+        path: `${target.pathname}${target.search}`,
+        body: route.streamed ? STREAMED_BODY : '',
+      });
 
-  @Get('downloads/roster')
-  download(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return this.forward(req, res, '/roster/export');
-  }
-
-  private async forward(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const incoming = new URL(
-      (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/',
-      'http://gateway',
-    );
-    const target = new URL(`${membershipBaseUrl()}${path}${incoming.search}`);
-    const headers: Record<string, string> = {};
-    for (const name of REQUEST_HEADERS) {
-      const value = req.headers[name];
-      if (typeof value === 'string') headers[name] = value;
-    }
-    const traceparent = req.headers.traceparent;
-    headers.traceparent = isTraceparent(typeof traceparent === 'string' ? traceparent : undefined)
-      ? childTraceparent(traceparent as string)
-      : newTraceparent();
-    // the hop is signed like every GraphQL request the gateway forwards (an upload's body streams: unsigned)
-    headers[GATEWAY_SIGNATURE_HEADER] = await signGatewayRequest(this.keys.signingKey(), {
-      method: req.method ?? 'GET',
-      path: `${target.pathname}${target.search}`,
-      body: req.method === 'GET' ? '' : STREAMED_BODY,
-    });
-
-    return new Promise<void>((resolve) => {
-      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-      const upstream = send(target, { method: req.method, headers });
-      const fail = (error: Error) => {
-        this.logger.warn(`${req.method} ${path}: membership did not answer (${error.message})`);
-        if (!res.headersSent) {
-          const body = JSON.stringify({
-            error: {
-              code: 'BAD_GATEWAY',
-              reason: 'MEMBERSHIP_UNAVAILABLE',
-              message: 'The membership service cannot be reached; try again shortly',
-              messageZh: '会籍服务暂时无法访问，请稍后重试',
-            },
-          });
-          res.writeHead(502, {
-            'content-type': 'application/json; charset=utf-8',
-            'content-length': Buffer.byteLength(body),
-          });
-          res.end(body);
-        } else {
-          res.destroy();
-        }
-        req.resume(); // whatever is still coming is dropped
-        resolve();
-      };
-      upstream.on('error', fail);
-      upstream.on('response', (answer) => {
-        res.writeHead(answer.statusCode ?? 502, pick(answer.headers, RESPONSE_HEADERS));
-        answer.pipe(res);
-        answer.on('error', () => res.destroy());
-        res.on('close', () => {
-          if (!answer.complete) answer.destroy();
+      return new Promise<void>((resolve) => {
+        const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+        const upstream = send(target, { method: route.method, headers });
+        const fail = (error: Error) => {
+          this.logger.warn(
+            `${route.method} ${route.servicePath}: ${route.service} did not answer (${error.message})`,
+          );
+          badGateway(req, res, route, 'UNAVAILABLE');
           resolve();
+        };
+        upstream.on('error', fail);
+        upstream.on('response', (answer) => {
+          res.writeHead(answer.statusCode ?? 502, pick(answer.headers, RESPONSE_HEADERS));
+          answer.pipe(res);
+          answer.on('error', () => res.destroy());
+          res.on('close', () => {
+            if (!answer.complete) answer.destroy();
+            resolve();
+          });
         });
+        // the caller went away: so does the request upstream
+        req.on('aborted', () => upstream.destroy());
+        res.on('close', () => {
+          if (!res.writableFinished) upstream.destroy();
+        });
+        if (route.streamed) req.pipe(upstream);
+        else {
+          req.resume(); // a body the route does not take is not sent on
+          upstream.end();
+        }
       });
-      // the caller went away: so does the request upstream
-      req.on('aborted', () => upstream.destroy());
-      res.on('close', () => {
-        if (!res.writableFinished) upstream.destroy();
-      });
-      req.pipe(upstream);
-    });
+    }
   }
+
+  routes.forEach((route, index) => {
+    // one handler per route: GET or POST at its gateway path, forwarding to its service
+    const prototype = HttpRoutesController.prototype;
+    const name = `route${index}`;
+    Object.defineProperty(prototype, name, {
+      value: function (this: HttpRoutesController, req: IncomingMessage, res: ServerResponse) {
+        return this.forward(route, req, res);
+      },
+      writable: true,
+      configurable: true,
+    });
+    Req()(prototype, name, 0);
+    Res()(prototype, name, 1);
+    (route.method === 'POST' ? Post : Get)(route.gatewayPath)(
+      prototype,
+      name,
+      Object.getOwnPropertyDescriptor(prototype, name)!,
+    );
+  });
+  return HttpRoutesController;
+}
+
+/** The routes of HTTP_ROUTES, as the gateway serves them. */
+export const HttpRoutesController = httpRoutesController();
+
+/** The service of a route did not answer (or is not in the topology): 502, or a cut-off answer mid-stream. */
+function badGateway(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: HttpRoute,
+  why: 'UNAVAILABLE' | 'SERVICE_UNKNOWN',
+): void {
+  if (!res.headersSent) {
+    const zh = SERVICE_NAMES_ZH[route.service] ?? `${route.service} 服务`;
+    sendHttpError(
+      res,
+      new HttpRefusal(
+        502,
+        'BAD_GATEWAY',
+        why === 'UNAVAILABLE' ? `${route.service.toUpperCase()}_UNAVAILABLE` : 'SERVICE_UNKNOWN',
+        `The ${route.service} service cannot be reached; try again shortly`,
+        `${zh}暂时无法访问，请稍后重试`,
+      ),
+    );
+  } else {
+    res.destroy();
+  }
+  req.resume(); // whatever is still coming is dropped
 }
 
 function pick(headers: IncomingHttpHeaders, names: string[]): Record<string, string | string[]> {

@@ -1,3 +1,4 @@
+import { auditLogResolver } from '@unionfed/audit';
 import { httpRoutesOf } from '@unionfed/service-kit';
 import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 import type { Member } from './domain/member';
@@ -49,6 +50,8 @@ export const MEMBER_PROVIDERS = [
   CampusResolver,
   BranchResolver,
   MemberResolver,
+  // membershipAuditLog (libs/audit): the audit trail's field, as every service has it
+  auditLogResolver('membership'),
 ];
 
 /** Union groups, committees, merges and dissolutions. */

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@unionfed/service-kit';
 import { subgraphModule } from '@unionfed/graphql-kit';
 import { ConsumersModule } from '@unionfed/messaging';
+import { AUDIT_MIGRATIONS, auditLogResolver } from '@unionfed/audit';
 import {
   DIRECTORY_ENTITIES,
   DIRECTORY_MIGRATIONS,
@@ -15,12 +16,14 @@ import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
     ServiceCoreModule.forRoot({
       service: 'welfare',
       entities: [...DIRECTORY_ENTITIES],
-      migrations: [...DIRECTORY_MIGRATIONS],
+      // the audit trail (libs/audit) every service keeps, read through its audit field
+      migrations: [...DIRECTORY_MIGRATIONS, ...AUDIT_MIGRATIONS],
     }),
     // the service's event consumers: one consumer group, inbox and dead-letter policy for all of them
     ConsumersModule.forService('welfare', [DirectoryConsumer]),
     DirectoryModule.forService('welfare'),
     subgraphModule({ typePaths: SUBGRAPH_TYPE_PATHS }),
   ],
+  providers: [auditLogResolver('welfare')],
 })
 export class WelfareModule {}

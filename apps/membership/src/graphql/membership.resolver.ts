@@ -21,8 +21,7 @@ import {
   withPreloaded,
   type Connection,
 } from '@unionfed/graphql-kit';
-import { auditLogConnection, CurrentActing, type RequestActing } from '@unionfed/audit';
-import { DataSource } from 'typeorm';
+import { CurrentActing, type RequestActing } from '@unionfed/audit';
 import { MembershipCommands } from '../application/membership.commands';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { joinRate, type Branch, type Campus } from '../domain/structure';
@@ -38,19 +37,7 @@ export class MembershipRootResolver {
   constructor(
     private readonly commands: MembershipCommands,
     private readonly repository: MembershipRepository,
-    private readonly dataSource: DataSource,
   ) {}
-
-  /** 审计日志: membership's audit trail, newest first, narrowed in SQL to the caller's branches. */
-  @Query('membershipAuditLog')
-  membershipAuditLog(
-    @CurrentReach() reach: Reach,
-    @Args('filter') filter?: Parameters<typeof auditLogConnection>[2],
-    @Args('first') first?: number,
-    @Args('after') after?: string,
-  ) {
-    return auditLogConnection(this.dataSource, reach, filter, first, after);
-  }
 
   @Query('campuses')
   campuses(): Promise<Campus[]> {

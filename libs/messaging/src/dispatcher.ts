@@ -278,7 +278,8 @@ export class EventDispatcher {
               const started = performance.now();
               await step.handler(step.event, this.contextOf(step, manager, writes));
               handlerMs.set(step, performance.now() - started);
-              await keepAlive();
+              const beat = keepAlive();
+              if (beat) await beat;
             }
             running = undefined;
             await writes.flush(manager);
@@ -546,13 +547,14 @@ export async function dispatchBatchTo(
 }
 
 /** A heartbeat that is sent at most every `ms` and never fails the work it keeps alive. */
-function heartbeatEvery(ms: number, heartbeat: () => Promise<void>): () => Promise<void> {
+/** A heartbeat at most every `ms`: the call answers a promise only when one is due (no await per event). */
+function heartbeatEvery(ms: number, heartbeat: () => Promise<void>): () => Promise<void> | undefined {
   let last = performance.now();
-  return async () => {
+  return () => {
     const now = performance.now();
-    if (now - last < ms) return;
+    if (now - last < ms) return undefined;
     last = now;
-    await heartbeat().catch(() => undefined);
+    return heartbeat().catch(() => undefined);
   };
 }
 

@@ -1,44 +1,40 @@
-import { readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import { DomainError, todayInShanghai } from '@unionfed/domain-kit';
+import { Logger } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { todayInShanghai } from '@unionfed/domain-kit';
 import { ANONYMOUS, Reach } from '@unionfed/auth';
-import { uuidv7 } from '@unionfed/persistence';
 import type { AuditEntry, RequestActing } from '@unionfed/audit';
-import type { EncodedEvent } from '@unionfed/contracts';
-import type { Member, MemberHistoryEntry } from '../domain/member';
+import type { Member } from '../../domain/member';
 import {
   BranchDirectory,
   GroupDirectory,
-  changeProblem,
-  checkRow,
-  duplicateProblem,
-  outOfReachProblem,
-  rosterChange,
-  RosterFileError,
   staffNumberKey,
-  type CheckedRow,
   type ColumnLayout,
-  type RosterChange,
-  type RosterMapping,
   type RosterRow,
   type RowProblem,
-} from '../domain/roster-import';
-import { MembershipRepository } from '../infrastructure/membership.repository';
-import { MembershipUnitOfWork, type MembershipWork } from '../infrastructure/membership.unit-of-work';
-import { RosterReader } from '../infrastructure/roster-file';
-import {
+} from '../../domain/roster-import';
+import type { MembershipRepository } from '../../infrastructure/membership.repository';
+import type { MembershipUnitOfWork, MembershipWork } from '../../infrastructure/membership.unit-of-work';
+import { RosterReader } from '../../infrastructure/roster-file';
+import type {
+  ImportCounts,
+  RosterImportJob,
   RosterImportRepository,
-  type ImportCounts,
-  type ImportMode,
-  type OnInvalid,
-  type RosterImportJob,
-} from '../infrastructure/roster-import.repository';
-import { memberProfileUpdated, membersImported, memberTransferred } from '../infrastructure/events';
-import { memberGroupChanged } from '../infrastructure/structure-events';
-import { closeAppointmentsOnLeaving } from './structure.commands';
+} from '../../infrastructure/roster-import.repository';
+import { closeAppointmentsOnLeaving } from '../structure.commands';
+import {
+  buildWrites,
+  checkBatch,
+  countsOf,
+  emptyCounts,
+  planBatch,
+  plus,
+  sameSnapshot,
+  type BatchContext,
+  type BatchPlan,
+  type BatchWrites,
+  type CheckedBatch,
+  type Snapshot,
+} from './plan';
 
 /** Rows per batch: one transaction (skip mode), one statement per kind of row. */
 export const IMPORT_BATCH_ROWS = 2000;
@@ -50,33 +46,13 @@ export const IMPORT_BATCH_ROWS = 2000;
 export const IMPORT_WRITERS = Math.max(1, Number(process.env.UNIONFED_IMPORT_WRITERS ?? 2) || 2);
 /** Problems stored per job; beyond, they are only counted. */
 export const MAX_STORED_PROBLEMS = 10_000;
-/** A job whose process has not been heard of for this long is taken for abandoned. */
-const ABANDONED_AFTER_SECONDS = 120;
-const HEARTBEAT_MS = 30_000;
-
-/** Where uploads wait for their job (each job deletes its file when done; leftovers go at the next start). */
-export const UPLOAD_DIRECTORY = join(tmpdir(), 'unionfed-roster-imports');
-
-export interface ImportRequest {
-  /** the uploaded file, stored; the job deletes it once done */
-  filePath: string;
-  fileName: string | null;
-  fileBytes: number;
-  mode: ImportMode;
-  onInvalid: OnInvalid;
-  mapping: RosterMapping;
-  startedBy: { subject: string; name: string };
-  /** how far the importer reaches (members of other branches are refused per row, FORBIDDEN) */
-  reach: Reach;
-  /** the upload request's trace: every event of the import carries it */
-  traceparent?: string;
-}
 
 /** A staff number was taken by someone else between reading and writing: the batch is planned again. */
 class ConcurrentChange extends Error {}
-class Interrupted extends Error {}
+/** The service is stopping: the job ends at the batch it is at (the scheduler records it INTERRUPTED). */
+export class Interrupted extends Error {}
 /** A job that cannot go on, for a reason the caller is told in their terms (committed batches stay). */
-class JobFailure extends Error {
+export class JobFailure extends Error {
   constructor(
     readonly code: string,
     readonly messageZh: string,
@@ -101,11 +77,18 @@ function concurrentChangeProblem(): RowProblem {
   };
 }
 
+/** The parts of the service a run uses. */
+export interface ImportParts {
+  dataSource: DataSource;
+  jobs: RosterImportRepository;
+  membership: MembershipRepository;
+  unitOfWork: MembershipUnitOfWork;
+}
+
 /**
- * 花名册导入 as background jobs, one at a time per process.
- *
- * A job reads its file in passes, never holding it whole: SCANNING (file checks, row count, staff numbers that
- * appear twice), then CHECKING and/or APPLYING in batches of IMPORT_BATCH_ROWS:
+ * One roster import job run from its file — parse → check → diff → apply. It reads the file in passes, never
+ * holding it whole: SCANNING (file checks, row count, staff numbers that appear twice), then CHECKING and/or
+ * APPLYING in batches of IMPORT_BATCH_ROWS:
  * - DRY_RUN: checks every row against the rules and the database and reports every problem; writes nothing
  *   but the job's report (its counts are what applying would do).
  * - APPLY + SKIP: each batch in its own transaction — new members (member, JOINED history, MemberJoined),
@@ -115,186 +98,31 @@ function concurrentChangeProblem(): RowProblem {
  * - APPLY + ABORT: all or nothing — a CHECKING pass first; any invalid row ends the job ABORTED with the report
  *   and nothing written; else one transaction applies every row (and rolls back if a row turned invalid
  *   meanwhile).
+ * What a batch means (its rows checked, planned against the members, the rows and events to write) is `plan.ts`;
+ * this file runs the passes and the transactions. Throws RosterFileError, JobFailure or Interrupted for the
+ * scheduler to record on the job.
  */
-@Injectable()
-export class RosterImports implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('RosterImports');
-  private readonly queue: { jobId: string; filePath: string; done: () => void }[] = [];
-  private readonly settled = new Map<string, Promise<void>>();
-  private readonly held = new Set<string>();
-  private draining?: Promise<void>;
-  private stopping = false;
-  private heartbeat?: NodeJS.Timeout;
-
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly jobs: RosterImportRepository,
-    private readonly membership: MembershipRepository,
-    private readonly unitOfWork: MembershipUnitOfWork,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const abandoned = await this.jobs.failAbandoned(ABANDONED_AFTER_SECONDS);
-    if (abandoned > 0)
-      this.logger.warn(`${abandoned} roster import(s) interrupted by a restart marked FAILED`);
-    await removeLeftoverUploads(ABANDONED_AFTER_SECONDS * 1000);
-    this.heartbeat = setInterval(() => {
-      this.jobs.heartbeat([...this.held]).catch((error: unknown) => this.logger.warn(String(error)));
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.draining;
-  }
-
-  /** Creates the job and queues it; the caller gets the job at once (status QUEUED). */
-  async submit(request: ImportRequest): Promise<RosterImportJob> {
-    const job = await this.jobs.createJob({
-      id: uuidv7(),
-      mode: request.mode,
-      onInvalid: request.onInvalid,
-      fileName: request.fileName,
-      fileBytes: request.fileBytes,
-      mapping: request.mapping,
-      startedBy: request.startedBy.subject,
-      startedByName: request.startedBy.name,
-      scopeAll: request.reach.all,
-      scopeBranchIds: [...request.reach.branchIds],
-      traceparent: request.traceparent ?? null,
-    });
-    let done!: () => void;
-    this.settled.set(job.id, new Promise<void>((resolve) => (done = resolve)));
-    this.held.add(job.id);
-    this.queue.push({ jobId: job.id, filePath: request.filePath, done });
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
-    return job;
-  }
-
-  /** Resolves once the job has ended (whatever its outcome). */
-  whenSettled(jobId: string): Promise<void> {
-    return this.settled.get(jobId) ?? Promise.resolve();
-  }
-
-  private async drain(): Promise<void> {
-    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-      try {
-        if (this.stopping) await this.fail(next.jobId, interrupted());
-        else await this.execute(next.jobId, next.filePath);
-      } finally {
-        await rm(next.filePath, { force: true }).catch(() => undefined);
-        this.held.delete(next.jobId);
-        this.settled.delete(next.jobId);
-        next.done();
-      }
-    }
-  }
-
-  private async execute(jobId: string, filePath: string): Promise<void> {
-    const job = await this.jobs.findJob(jobId);
-    if (!job) return;
-    await this.jobs.markRunning(jobId);
-    try {
-      const reader = await RosterReader.open(filePath, job.mapping);
-      await this.jobs.recordFile(jobId, {
-        format: reader.facts.format,
-        encoding: reader.facts.encoding,
-        ignoredColumns: [...reader.columns.ignored],
-      });
-      const run = new ImportRun(
-        job,
-        reader,
-        this.dataSource,
-        this.jobs,
-        this.unitOfWork,
-        new BranchDirectory(await this.membership.listBranches()),
-        new GroupDirectory(reader.columns.has('group') ? await this.jobs.activeGroups() : []),
-        () => this.stopping,
-      );
-      await this.jobs.finish(jobId, await run.execute());
-    } catch (error) {
-      await this.fail(jobId, error);
-    }
-  }
-
-  private async fail(jobId: string, error: unknown): Promise<void> {
-    if (error instanceof RosterFileError) {
-      await this.jobs.finish(jobId, 'FAILED', {
-        code: error.reason,
-        message: error.messageZh,
-        messageEn: error.message,
-      });
-      return;
-    }
-    if (error instanceof Interrupted) {
-      await this.jobs.finish(jobId, 'FAILED', interrupted());
-      return;
-    }
-    if (error instanceof JobFailure) {
-      await this.jobs.finish(jobId, 'FAILED', {
-        code: error.code,
-        message: error.messageZh,
-        messageEn: error.message,
-      });
-      return;
-    }
-    this.logger.error(`roster import ${jobId} failed: ${(error as Error)?.stack ?? String(error)}`);
-    await this.jobs.finish(jobId, 'FAILED', {
-      code: 'INTERNAL',
-      message: '导入因内部错误中止；已提交的批次保留，重新导入同一文件即可继续（不会重复）',
-      messageEn:
-        'the import stopped on an internal error; committed batches stay — import the same file again to finish (nothing is repeated)',
-    });
-  }
-}
-
-/** Uploads older than `ageMs` belong to no running job (a job's process went away before deleting its file). */
-async function removeLeftoverUploads(ageMs: number): Promise<void> {
-  const names = await readdir(UPLOAD_DIRECTORY).catch(() => [] as string[]);
-  for (const name of names) {
-    const path = join(UPLOAD_DIRECTORY, name);
-    const info = await stat(path).catch(() => undefined);
-    if (info && Date.now() - info.mtimeMs > ageMs) await rm(path, { force: true }).catch(() => undefined);
-  }
-}
-
-function interrupted() {
-  return {
-    code: 'INTERRUPTED',
-    message: '导入因服务停止而中断；重新导入同一文件即可（已导入的行不会重复）',
-    messageEn:
-      'the import was interrupted because the service stopped; import the same file again (rows already imported are not repeated)',
-  };
-}
-
-type CheckedOk = Extract<CheckedRow, { ok: true }>;
-
-/** A batch's rows, checked on their own (the rules, the branch, the reach, duplicates in the file). */
-interface CheckedBatch {
-  rows: number;
-  valid: CheckedOk[];
-  problems: RowProblem[];
-  invalidRows: number;
-}
-
-/** What one batch comes to against the members its staff numbers name, before anything is written. */
-interface BatchPlan {
-  rows: number;
-  problems: RowProblem[];
-  invalidRows: number;
-  admissions: CheckedOk[];
-  updates: { checked: CheckedOk; change: Extract<RosterChange, { kind: 'UPDATED' }> }[];
-  unchanged: number;
-}
-
-/** The rows and events a plan writes. */
-interface BatchWrites {
-  admitted: Member[];
-  updated: Member[];
-  history: MemberHistoryEntry[];
-  events: EncodedEvent[];
+export async function runImport(
+  job: RosterImportJob,
+  filePath: string,
+  parts: ImportParts,
+  stopping: () => boolean,
+): Promise<'SUCCEEDED' | 'ABORTED'> {
+  const reader = await RosterReader.open(filePath, job.mapping);
+  await parts.jobs.recordFile(job.id, {
+    format: reader.facts.format,
+    encoding: reader.facts.encoding,
+    ignoredColumns: [...reader.columns.ignored],
+  });
+  const run = new ImportRun(
+    job,
+    reader,
+    parts,
+    new BranchDirectory(await parts.membership.listBranches()),
+    new GroupDirectory(reader.columns.has('group') ? await parts.jobs.activeGroups() : []),
+    stopping,
+  );
+  return run.execute();
 }
 
 /**
@@ -309,12 +137,6 @@ interface PreparedBatch {
   writes?: BatchWrites;
 }
 
-/** The members a batch's staff numbers name, and the union groups those members lead (工会小组 column only). */
-interface Snapshot {
-  members: Map<string, Member>;
-  leaders: Map<string, string>;
-}
-
 const AUDIT = new Logger('Audit');
 /** row problems that are refused access (audited) */
 const REFUSED_ACCESS = new Set(['FORBIDDEN', 'MEMBER_OUT_OF_REACH']);
@@ -324,10 +146,15 @@ class ImportRun {
   private readonly reach: Reach;
   private readonly columns: ColumnLayout;
   private readonly today = todayInShanghai();
+  /** what each batch is checked and planned with (plan.ts) */
+  private readonly context: BatchContext;
+  private readonly dataSource: DataSource;
+  private readonly jobs: RosterImportRepository;
+  private readonly unitOfWork: MembershipUnitOfWork;
   /** the importer, as the job recorded them: the unit of work's acting principal (audit rows, events' trace) */
   private readonly acting: RequestActing;
   /** staff number → the rows it appears on, for those appearing more than once */
-  private duplicates = new Map<string, number[]>();
+  private readonly duplicates = new Map<string, number[]>();
   private counts: ImportCounts = emptyCounts();
   /** problems stored (numbered) so far, over every pass */
   private stored = 0;
@@ -335,15 +162,25 @@ class ImportRun {
   constructor(
     private readonly job: RosterImportJob,
     private readonly reader: RosterReader,
-    private readonly dataSource: DataSource,
-    private readonly jobs: RosterImportRepository,
-    private readonly unitOfWork: MembershipUnitOfWork,
-    private readonly branches: BranchDirectory,
-    private readonly groups: GroupDirectory,
+    parts: ImportParts,
+    branches: BranchDirectory,
+    groups: GroupDirectory,
     private readonly stopping: () => boolean,
   ) {
+    this.dataSource = parts.dataSource;
+    this.jobs = parts.jobs;
+    this.unitOfWork = parts.unitOfWork;
     this.reach = job.scopeAll ? Reach.EVERYTHING : Reach.of(job.scopeBranchIds);
     this.columns = reader.columns;
+    this.context = {
+      jobId: job.id,
+      columns: this.columns,
+      reach: this.reach,
+      today: this.today,
+      branches,
+      groups,
+      duplicates: this.duplicates,
+    };
     this.acting = {
       actorId: job.startedBy,
       actorName: job.startedByName,
@@ -507,12 +344,12 @@ class ImportRun {
 
   /** Checks, plans and (`build`) builds a batch outside any transaction, against the members as they are now. */
   private async prepare(rows: RosterRow[], build: boolean): Promise<PreparedBatch> {
-    const checked = this.check(rows);
+    const checked = checkBatch(rows, this.context);
     const seen = await this.snapshot(checked);
-    const plan = this.planAgainst(checked, seen);
+    const plan = planBatch(checked, seen, this.context);
     if (!build) return { checked, seen, plan };
     const numbers = await this.jobs.nextMemberNumbers(this.dataSource.manager, plan.admissions.length);
-    return { checked, seen, plan, writes: this.build(plan, numbers) };
+    return { checked, seen, plan, writes: buildWrites(plan, numbers, this.context) };
   }
 
   /**
@@ -535,8 +372,12 @@ class ImportRun {
     const locked = await this.snapshot(batch.checked, manager);
     let { plan, writes } = batch;
     if (replan || !writes || !sameSnapshot(locked, batch.seen)) {
-      plan = this.planAgainst(batch.checked, locked);
-      writes = this.build(plan, await this.jobs.nextMemberNumbers(manager, plan.admissions.length));
+      plan = planBatch(batch.checked, locked, this.context);
+      writes = buildWrites(
+        plan,
+        await this.jobs.nextMemberNumbers(manager, plan.admissions.length),
+        this.context,
+      );
     }
     if (!(await this.jobs.insertMembers(manager, writes.admitted))) throw new ConcurrentChange();
     await this.jobs.updateMembers(manager, writes.updated);
@@ -571,122 +412,6 @@ class ImportRun {
       ? await this.jobs.groupsLedBy(inGroups, this.today, manager)
       : new Map<string, string>();
     return { members, leaders };
-  }
-
-  /** Each row on its own: member.ts's rules, the branch and the importer's reach, staff numbers appearing twice. */
-  private check(rows: RosterRow[]): CheckedBatch {
-    const batch: CheckedBatch = { rows: rows.length, valid: [], problems: [], invalidRows: 0 };
-    const context = {
-      columns: this.columns,
-      branches: this.branches,
-      groups: this.groups,
-      today: this.today,
-      mayImportInto: (branchId: string) => this.reach.includesBranch(branchId),
-    };
-    for (const row of rows) {
-      const checked = checkRow(row, context);
-      const staffNumber = staffNumberKey(row.cells.staffNumber);
-      const duplicate = this.duplicates.get(staffNumber);
-      if (duplicate) batch.problems.push(duplicateProblem(row.row, staffNumber, duplicate, this.columns));
-      if (!checked.ok) batch.problems.push(...checked.problems);
-      if (!checked.ok || duplicate) batch.invalidRows++;
-      else batch.valid.push(checked);
-    }
-    return batch;
-  }
-
-  /** The valid rows held against the members their staff numbers name: admit, update, or nothing. */
-  private planAgainst(checked: CheckedBatch, { members: existing, leaders }: Snapshot): BatchPlan {
-    const plan: BatchPlan = {
-      rows: checked.rows,
-      problems: [...checked.problems],
-      invalidRows: checked.invalidRows,
-      admissions: [],
-      updates: [],
-      unchanged: 0,
-    };
-    const details = { source: 'ROSTER_IMPORT', importId: this.job.id };
-    for (const row of checked.valid) {
-      const member = existing.get(row.staffNumber);
-      if (!member) {
-        plan.admissions.push(row);
-        continue;
-      }
-      if (!this.reach.includesBranch(member.branchId)) {
-        plan.problems.push(outOfReachProblem(row, this.columns));
-        plan.invalidRows++;
-        continue;
-      }
-      try {
-        const change = rosterChange(member, row, this.columns, this.today, details, leaders.get(member.id));
-        if (change.kind === 'UNCHANGED') plan.unchanged++;
-        else plan.updates.push({ checked: row, change });
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        plan.problems.push(changeProblem(error, row, this.columns, row.branch.id !== member.branchId));
-        plan.invalidRows++;
-      }
-    }
-    plan.problems.sort((a, b) => a.row - b.row);
-    return plan;
-  }
-
-  /** The rows and events of a plan: new members with the numbers given, their JOINED entries, the changes. */
-  private build(plan: BatchPlan, numbers: string[]): BatchWrites {
-    const writes: BatchWrites = { admitted: [], updated: [], history: [], events: [] };
-    const joinedVersions = new Map<string, string>();
-    plan.admissions.forEach((checked, i) => {
-      const { member, history } = checked.admit({ id: uuidv7(), memberNumber: numbers[i] });
-      writes.admitted.push(member);
-      const version = uuidv7();
-      joinedVersions.set(member.id, version);
-      writes.history.push({
-        id: version,
-        ...history,
-        details: { ...history.details, source: 'ROSTER_IMPORT' },
-      });
-    });
-    // one announcement per branch for the batch's new members, rather than a MemberJoined each
-    writes.events.push(...membersImported(this.job.id, writes.admitted, (m) => joinedVersions.get(m.id)!));
-    for (const { change } of plan.updates) {
-      writes.updated.push(change.member);
-      // each event carries the id of its own history entry (profile, transfer, group: in that order)
-      const versions = new Map<string, string>();
-      for (const entry of change.history) {
-        const version = uuidv7();
-        versions.set(entry.change, version);
-        writes.history.push({ id: version, ...entry });
-      }
-      if (change.profileChanges.length > 0) {
-        const before = change.transferredFrom ?? change.member.branchId;
-        writes.events.push(
-          memberProfileUpdated(
-            { ...change.member, branchId: before },
-            this.today,
-            versions.get('PROFILE_UPDATED')!,
-          ),
-        );
-      }
-      if (change.transferredFrom) {
-        // as the transfer leaves them: out of any group (a group change, if any, follows as its own event)
-        const moved =
-          change.groupChangedFrom !== undefined ? { ...change.member, groupId: undefined } : change.member;
-        writes.events.push(
-          memberTransferred(moved, change.transferredFrom, this.today, versions.get('TRANSFERRED')!),
-        );
-      }
-      if (change.groupChangedFrom !== undefined) {
-        writes.events.push(
-          memberGroupChanged(
-            change.member,
-            change.groupChangedFrom ?? undefined,
-            this.today,
-            versions.get('GROUP_CHANGED')!,
-          ),
-        );
-      }
-    }
-    return writes;
   }
 
   /**
@@ -729,46 +454,6 @@ class ImportRun {
 interface Reservation {
   firstSeq: number;
   problems: RowProblem[];
-}
-
-/** What a batch adds to the job's counts (`stored`: its problems kept). */
-function countsOf(plan: BatchPlan, stored: number): ImportCounts {
-  return {
-    processed: plan.rows,
-    created: plan.admissions.length,
-    updated: plan.updates.length,
-    unchanged: plan.unchanged,
-    invalid: plan.invalidRows,
-    errorCount: plan.problems.length,
-    storedErrors: stored,
-  };
-}
-
-function plus(a: ImportCounts, b: ImportCounts): ImportCounts {
-  return {
-    processed: a.processed + b.processed,
-    created: a.created + b.created,
-    updated: a.updated + b.updated,
-    unchanged: a.unchanged + b.unchanged,
-    invalid: a.invalid + b.invalid,
-    errorCount: a.errorCount + b.errorCount,
-    storedErrors: a.storedErrors + b.storedErrors,
-  };
-}
-
-/** Whether two reads of the same staff numbers found the same members, field by field, leading the same groups. */
-function sameSnapshot(a: Snapshot, b: Snapshot): boolean {
-  if (a.members.size !== b.members.size || a.leaders.size !== b.leaders.size) return false;
-  for (const [staffNumber, member] of a.members) {
-    const other = b.members.get(staffNumber);
-    if (!other || JSON.stringify(member) !== JSON.stringify(other)) return false;
-  }
-  for (const [memberId, groupId] of a.leaders) if (b.leaders.get(memberId) !== groupId) return false;
-  return true;
-}
-
-function emptyCounts(): ImportCounts {
-  return { processed: 0, created: 0, updated: 0, unchanged: 0, invalid: 0, errorCount: 0, storedErrors: 0 };
 }
 
 async function* batches<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {

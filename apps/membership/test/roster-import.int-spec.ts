@@ -11,7 +11,7 @@ import { membershipDatabase, type MembershipDatabase } from './membership-databa
 import { RosterImports, MAX_STORED_PROBLEMS, type ImportRequest } from '../src/application/roster-import';
 import { RosterExport, type ExportFormat } from '../src/application/roster-export';
 import { RosterImportRepository } from '../src/infrastructure/roster-import.repository';
-import { MEMBERS_PER_ANNOUNCEMENT } from '../src/infrastructure/events';
+import { MEMBERS_PER_ANNOUNCEMENT } from '../src/application/integration-events';
 import { rosterCriteria } from '../src/domain/roster';
 import { StructureCommands } from '../src/application/structure.commands';
 import { StructureRepository } from '../src/infrastructure/structure.repository';

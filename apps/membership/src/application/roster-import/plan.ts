@@ -19,8 +19,12 @@ import {
   type RowProblem,
 } from '../../domain/roster-import';
 import type { ImportCounts } from '../../infrastructure/roster-import.repository';
-import { memberProfileUpdated, membersImported, memberTransferred } from '../../infrastructure/events';
-import { memberGroupChanged } from '../../infrastructure/structure-events';
+import {
+  memberGroupChanged,
+  memberProfileUpdated,
+  membersImported,
+  memberTransferred,
+} from '../integration-events';
 
 /*
  * What one batch of a roster import comes to, before anything is written (no I/O): its rows checked on their own,

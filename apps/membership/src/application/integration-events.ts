@@ -40,7 +40,7 @@ export function branchOpened(branch: Branch, openedAt: Date): EncodedEvent {
 const date = (iso: string | null | undefined) => (iso ? create(DateSchema, { iso }) : undefined);
 
 /** The member's profile as other services may keep it. */
-const profileOf = (member: Member) => ({
+const memberProfile = (member: Member) => ({
   staffNumber: member.staffNumber,
   memberNumber: member.memberNumber,
   name: member.name,
@@ -57,7 +57,7 @@ const joinedOf = (member: Member, version: string) => ({
   branchId: member.branchId,
   groupId: member.groupId ?? '',
   joinedOn: date(member.joinedOn),
-  profile: profileOf(member),
+  profile: memberProfile(member),
   version,
 });
 
@@ -105,7 +105,7 @@ export function memberProfileUpdated(member: Member, effectiveOn: string, versio
   return encodeEvent(MembershipEvents.MemberProfileUpdated, {
     memberId: member.id,
     branchId: member.branchId,
-    profile: profileOf(member),
+    profile: memberProfile(member),
     effectiveOn: date(effectiveOn),
     version,
   });

@@ -65,7 +65,7 @@ describe('the member mapper (every shape of a member outside the domain)', () =>
     expect(Object.keys(memberRowOf(full))).toEqual([...MEMBER_COPY_COLUMNS]);
   });
 
-  it('writes a COPY row in MEMBER_COPY_COLUMNS order, NULL for what is absent', () => {
+  it('writes a COPY row in MEMBER_COPY_COLUMNS order, the stored row’s values, NULL for what is absent', () => {
     expect(memberCopyRow(full)).toEqual([
       full.id,
       'M000001',
@@ -82,7 +82,10 @@ describe('the member mapper (every shape of a member outside the domain)', () =>
       '2010-09-01',
       'ACTIVE',
     ]);
-    expect(memberCopyRow(bare).filter((v) => v === null)).toHaveLength(5);
+    for (const member of [full, bare]) {
+      const stored = memberRowOf(member);
+      expect(memberCopyRow(member).map((v) => v ?? null)).toEqual(MEMBER_COPY_COLUMNS.map((c) => stored[c]));
+    }
   });
 
   it('shows a transfer request only the member’s name, 工号, member number, category and title', () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { copyRows } from '@unionfed/persistence';
+import { copyRows, isUniqueViolation } from '@unionfed/persistence';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import type { RowProblem } from '../domain/roster-import';
 import type { UnionGroup } from '../domain/union-group';
@@ -415,7 +415,7 @@ export class RosterImportRepository {
       await copyRows(manager, 'member', MEMBER_COPY_COLUMNS, members.map(memberCopyRow));
       return true;
     } catch (error) {
-      if ((error as { code?: string; constraint?: string }).code === UNIQUE_VIOLATION) return false;
+      if (isUniqueViolation(error)) return false;
       throw error;
     }
   }
@@ -445,5 +445,3 @@ export class RosterImportRepository {
     );
   }
 }
-
-const UNIQUE_VIOLATION = '23505';

@@ -6,6 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError, todayInShanghai } from '@unionfed/domain-kit';
 import { ANONYMOUS, Reach } from '@unionfed/auth';
 import { uuidv7 } from '@unionfed/persistence';
+import { activeTraceparent, extractTraceContext, inSpan } from '@unionfed/telemetry';
 import type { AuditEntry, RequestActing } from '@unionfed/audit';
 import type { EncodedEvent } from '@unionfed/contracts';
 import type { Member, MemberHistoryEntry } from '../domain/member';
@@ -68,9 +69,10 @@ export interface ImportRequest {
   startedBy: { subject: string; name: string };
   /** how far the importer reaches (members of other branches are refused per row, FORBIDDEN) */
   reach: Reach;
-  /** the upload request's trace: every event of the import carries it */
-  traceparent?: string;
 }
+
+/** The span a job runs in, under the upload request's (whose trace context the job row keeps). */
+export const ROSTER_IMPORT_SPAN = 'roster import';
 
 /** A staff number was taken by someone else between reading and writing: the batch is planned again. */
 class ConcurrentChange extends Error {}
@@ -150,7 +152,10 @@ export class RosterImports implements OnApplicationBootstrap, OnApplicationShutd
     await this.draining;
   }
 
-  /** Creates the job and queues it; the caller gets the job at once (status QUEUED). */
+  /**
+   * Creates the job and queues it; the caller gets the job at once (status QUEUED). The job keeps the trace
+   * context of the active span (the upload request's): it runs later, in a span of that trace (`execute`).
+   */
   async submit(request: ImportRequest): Promise<RosterImportJob> {
     const job = await this.jobs.createJob({
       id: uuidv7(),
@@ -163,7 +168,7 @@ export class RosterImports implements OnApplicationBootstrap, OnApplicationShutd
       startedByName: request.startedBy.name,
       scopeAll: request.reach.all,
       scopeBranchIds: [...request.reach.branchIds],
-      traceparent: request.traceparent ?? null,
+      traceparent: activeTraceparent() ?? null,
     });
     let done!: () => void;
     this.settled.set(job.id, new Promise<void>((resolve) => (done = resolve)));
@@ -192,9 +197,23 @@ export class RosterImports implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
+  /**
+   * Runs a job in a span under the upload request's, whatever request queued the loop that runs it: its units of
+   * work, SQL, audit rows and events are of the upload's trace.
+   */
   private async execute(jobId: string, filePath: string): Promise<void> {
     const job = await this.jobs.findJob(jobId);
     if (!job) return;
+    const parent = extractTraceContext(job.traceparent ? { traceparent: job.traceparent } : undefined);
+    await inSpan(
+      ROSTER_IMPORT_SPAN,
+      { parent, attributes: { 'unionfed.roster_import.id': jobId, 'unionfed.roster_import.mode': job.mode } },
+      () => this.executeTraced(job, filePath),
+    );
+  }
+
+  private async executeTraced(job: RosterImportJob, filePath: string): Promise<void> {
+    const jobId = job.id;
     await this.jobs.markRunning(jobId);
     try {
       const reader = await RosterReader.open(filePath, job.mapping);
@@ -324,7 +343,7 @@ class ImportRun {
   private readonly reach: Reach;
   private readonly columns: ColumnLayout;
   private readonly today = todayInShanghai();
-  /** the importer, as the job recorded them: the unit of work's acting principal (audit rows, events' trace) */
+  /** the importer, as the job recorded them: the unit of work's acting principal (audit rows) */
   private readonly acting: RequestActing;
   /** staff number → the rows it appears on, for those appearing more than once */
   private duplicates = new Map<string, number[]>();
@@ -349,7 +368,6 @@ class ImportRun {
       actorName: job.startedByName,
       role: null,
       roleBranchId: null,
-      traceparent: job.traceparent ?? undefined,
       principal: ANONYMOUS,
       reach: this.reach,
     };

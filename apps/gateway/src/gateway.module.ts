@@ -194,11 +194,14 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
   providers: [
     ProcessMetrics,
     {
-      // while the application is created, before any body parser: every route runs in the request's span
+      // while the application is created, before any body parser: every route runs in the request's span (the
+      // probes, polled every few seconds, in none)
       provide: 'GATEWAY_TRACE_REQUESTS',
       inject: [HttpAdapterHost],
       useFactory: (host: HttpAdapterHost) => {
-        (host.httpAdapter as unknown as { use(handler: unknown): void }).use(traceRequests());
+        (host.httpAdapter as unknown as { use(handler: unknown): void }).use(
+          traceRequests({ except: ['/health', '/metrics'] }),
+        );
         return true;
       },
     },

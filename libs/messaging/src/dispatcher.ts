@@ -2,7 +2,15 @@ import type { KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { EncodedEvent, EventContract, EventRegistry } from '@unionfed/contracts';
-import { extractTraceContext, inSpan, linkTo, SpanKind, traceIdIn, type Link } from '@unionfed/telemetry';
+import {
+  extractTraceContext,
+  inSpan,
+  linkTo,
+  ROOT_CONTEXT,
+  SpanKind,
+  traceIdIn,
+  type Link,
+} from '@unionfed/telemetry';
 import { fromKafkaHeaders, MalformedEnvelopeError, type EventEnvelope } from './envelope';
 import type { EventBatch } from './event-batch';
 import { Inbox, type Delivery } from './inbox';
@@ -268,6 +276,7 @@ export class EventDispatcher {
         const fresh = await inSpan(
           `${CONSUMER_SPAN} ${batch.topic}`,
           {
+            parent: ROOT_CONTEXT,
             links: () => steps.map((step) => linkTo(step.delivery.envelope)).filter((l): l is Link => !!l),
             attributes: () => ({
               'messaging.system': 'kafka',

@@ -9,14 +9,18 @@ import { extractTraceContext, startSpan } from './trace';
  * or the file route) is part of it. The span ends when the response is finished or the connection closes.
  *
  * The libs install it where a service serves requests: `subgraphModule` (libs/graphql-kit) on /graphql and the
- * subgraph's own HTTP routes, the gateway on every route. (This is what carries the context across the HTTP hop;
- * `injectTraceContext` is the other half, on the caller's side.)
+ * subgraph's own HTTP routes, the gateway on every route but its probes (`except: ['/health', '/metrics']`). (This
+ * is what carries the context across the HTTP hop; `injectTraceContext` is the other half, on the caller's side.)
  */
-export function traceRequests(): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+export function traceRequests(
+  options: { except?: readonly string[] } = {},
+): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+  const except = options.except ?? [];
   return (req, res, next) => {
-    const parent = extractTraceContext(req.headers);
     const path = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     const route = path.split('?')[0];
+    if (except.some((prefix) => route === prefix || route.startsWith(`${prefix}/`))) return next();
+    const parent = extractTraceContext(req.headers);
     const span = startSpan(`${req.method} ${route}`, SpanKind.SERVER, parent);
     if (span.isRecording()) {
       span.setAttributes({

@@ -112,6 +112,27 @@ describe('spans and trace context', () => {
   });
 });
 
+describe('request spans, probes excepted', () => {
+  it('serves a probe in no span of its own', async () => {
+    const recorder = recordSpans();
+    try {
+      const req = Object.assign(new EventEmitter(), { method: 'GET', url: '/health/ready', headers: {} });
+      const res = Object.assign(new EventEmitter(), { statusCode: 200, writableFinished: true });
+      let traced: string | undefined = 'not called';
+      traceRequests({ except: ['/health', '/metrics'] })(
+        req as unknown as IncomingMessage,
+        res as unknown as ServerResponse,
+        () => (traced = activeTraceId()),
+      );
+      res.emit('finish');
+      expect(traced).toBeUndefined();
+      expect(recorder.spans()).toHaveLength(0);
+    } finally {
+      await recorder.stop();
+    }
+  });
+});
+
 describe('tracing mode', () => {
   it('exports when an OTLP endpoint is configured, propagates only otherwise, and honours OTEL_SDK_DISABLED', () => {
     expect(tracingModeOf({})).toBe('propagating');

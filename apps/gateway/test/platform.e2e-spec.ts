@@ -213,6 +213,9 @@ describe('the platform end to end, through the gateway (separate processes, real
             .map((s) => s.service)
             .sort(),
         ).toEqual([...CONSUMERS].sort());
+        // each process exports on its own schedule: wait for the producer's and the gateway's spans too
+        expect(trace.some((s) => s.service === 'membership' && s.name === 'unit-of-work')).toBe(true);
+        expect(trace.some((s) => s.service === 'gateway' && s.parentSpanId === callerSpan)).toBe(true);
         return trace;
       },
       { timeoutMs: 30_000, intervalMs: 250 },

@@ -151,7 +151,7 @@ class ImportRun {
   private readonly dataSource: DataSource;
   private readonly jobs: RosterImportRepository;
   private readonly unitOfWork: MembershipUnitOfWork;
-  /** the importer, as the job recorded them: the unit of work's acting principal (audit rows, events' trace) */
+  /** the importer, as the job recorded them: the unit of work's acting principal (audit rows) */
   private readonly acting: RequestActing;
   /** staff number → the rows it appears on, for those appearing more than once */
   private readonly duplicates = new Map<string, number[]>();
@@ -186,7 +186,6 @@ class ImportRun {
       actorName: job.startedByName,
       role: null,
       roleBranchId: null,
-      traceparent: job.traceparent ?? undefined,
       principal: ANONYMOUS,
       reach: this.reach,
     };

@@ -5,6 +5,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { DataSource } from 'typeorm';
 import type { Reach } from '@unionfed/auth';
 import { uuidv7 } from '@unionfed/persistence';
+import { activeTraceparent, extractTraceContext, inSpan } from '@unionfed/telemetry';
 import { RosterFileError, type RosterMapping } from '../../domain/roster-import';
 import { MembershipRepository } from '../../infrastructure/membership.repository';
 import { MembershipUnitOfWork } from '../../infrastructure/membership.unit-of-work';
@@ -34,9 +35,10 @@ export interface ImportRequest {
   startedBy: { subject: string; name: string };
   /** how far the importer reaches (members of other branches are refused per row, FORBIDDEN) */
   reach: Reach;
-  /** the upload request's trace: every event of the import carries it */
-  traceparent?: string;
 }
+
+/** The span a job runs in, under the upload request's (whose trace context the job row keeps). */
+export const ROSTER_IMPORT_SPAN = 'roster import';
 
 /**
  * 花名册导入 as background jobs, one at a time per process: the job is stored QUEUED at once, then run by
@@ -79,7 +81,10 @@ export class RosterImports implements OnApplicationBootstrap, OnApplicationShutd
     await this.draining;
   }
 
-  /** Creates the job and queues it; the caller gets the job at once (status QUEUED). */
+  /**
+   * Creates the job and queues it; the caller gets the job at once (status QUEUED). The job keeps the trace
+   * context of the active span (the upload request's): it runs later, in a span of that trace (`execute`).
+   */
   async submit(request: ImportRequest): Promise<RosterImportJob> {
     const job = await this.jobs.createJob({
       id: uuidv7(),
@@ -92,7 +97,7 @@ export class RosterImports implements OnApplicationBootstrap, OnApplicationShutd
       startedByName: request.startedBy.name,
       scopeAll: request.reach.all,
       scopeBranchIds: [...request.reach.branchIds],
-      traceparent: request.traceparent ?? null,
+      traceparent: activeTraceparent() ?? null,
     });
     let done!: () => void;
     this.settled.set(job.id, new Promise<void>((resolve) => (done = resolve)));
@@ -121,9 +126,23 @@ export class RosterImports implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
+  /**
+   * Runs a job in a span under the upload request's, whatever request queued the loop that runs it: its units of
+   * work, SQL, audit rows and events are of the upload's trace.
+   */
   private async execute(jobId: string, filePath: string): Promise<void> {
     const job = await this.jobs.findJob(jobId);
     if (!job) return;
+    const parent = extractTraceContext(job.traceparent ? { traceparent: job.traceparent } : undefined);
+    await inSpan(
+      ROSTER_IMPORT_SPAN,
+      { parent, attributes: { 'unionfed.roster_import.id': jobId, 'unionfed.roster_import.mode': job.mode } },
+      () => this.executeTraced(job, filePath),
+    );
+  }
+
+  private async executeTraced(job: RosterImportJob, filePath: string): Promise<void> {
+    const jobId = job.id;
     await this.jobs.markRunning(jobId);
     try {
       const outcome = await runImport(

@@ -4,7 +4,9 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { generateSigningKey, type SigningKey } from '@unionfed/auth';
 import { GATEWAY_SIGNATURE_HEADER, GatewaySignatureVerifier, STREAMED_BODY } from '@unionfed/graphql-kit';
+import { traceRequests } from '@unionfed/telemetry';
 import { HTTP_ROUTES, type HttpRoute } from '@unionfed/service-kit';
+import { recordSpans, type SpanRecorder } from '@unionfed/testing';
 import { httpRoutesController } from './http-routes.controller';
 import { SigningKeys } from './application/signing-keys';
 
@@ -46,6 +48,7 @@ describe('the gateway’s HTTP routes (the route table’s pass-through)', () =>
     membership: process.env.SUBGRAPH_URL_MEMBERSHIP,
     finance: process.env.SUBGRAPH_URL_FINANCE,
   };
+  let recorder: SpanRecorder;
 
   let key: SigningKey;
   @Module({
@@ -61,6 +64,7 @@ describe('the gateway’s HTTP routes (the route table’s pass-through)', () =>
     );
 
   beforeAll(async () => {
+    recorder = recordSpans();
     key = await generateSigningKey();
     membership = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -80,6 +84,7 @@ describe('the gateway’s HTTP routes (the route table’s pass-through)', () =>
     // finance's routes reach the same stand-in: what it received says which path was asked for
     process.env.SUBGRAPH_URL_FINANCE = process.env.SUBGRAPH_URL_MEMBERSHIP;
     app = await NestFactory.create(TestModule, { logger: false });
+    app.use(traceRequests()); // as the gateway serves every route: in the request's span
     await app.listen(0, '127.0.0.1');
     gateway = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
@@ -93,6 +98,7 @@ describe('the gateway’s HTTP routes (the route table’s pass-through)', () =>
     await new Promise((resolve) => membership?.close(resolve));
     process.env.SUBGRAPH_URL_MEMBERSHIP = saved.membership;
     process.env.SUBGRAPH_URL_FINANCE = saved.finance;
+    await recorder?.stop();
   });
 
   it('streams an upload to membership’s import endpoint with the caller’s token, and passes the answer back', async () => {
@@ -133,9 +139,12 @@ describe('the gateway’s HTTP routes (the route table’s pass-through)', () =>
     });
     expect(upstream.headers.cookie).toBeUndefined();
     expect(upstream.headers['x-other']).toBeUndefined();
-    // the same trace, a new span
-    expect(upstream.headers.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
-    expect(upstream.headers.traceparent).not.toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    // the same trace: the gateway's request span, whose parent is the caller's
+    const [request] = recorder.named('POST /uploads/roster');
+    expect(request.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(upstream.headers.traceparent).toBe(
+      `00-0af7651916cd43dd8448eb211c80319c-${request.spanContext().spanId}-01`,
+    );
   });
 
   it('passes a download through with its filters, and its file headers back', async () => {

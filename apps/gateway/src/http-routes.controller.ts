@@ -6,7 +6,6 @@ import {
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Controller, Get, Logger, Post, Req, Res, type Type } from '@nestjs/common';
-import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
 import {
   GATEWAY_SIGNATURE_HEADER,
   HttpRefusal,
@@ -16,6 +15,7 @@ import {
 } from '@unionfed/graphql-kit';
 import { SigningKeys } from './application/signing-keys';
 import { HTTP_ROUTES, serviceBaseUrl, type HttpRoute } from '@unionfed/service-kit';
+import { injectTraceContext } from '@unionfed/telemetry';
 
 /** Request headers every route passes on: the caller's credentials and what it accepts (the trace is added). */
 const REQUEST_HEADERS = ['authorization', 'accept'];
@@ -75,10 +75,7 @@ export function httpRoutesController(routes: readonly HttpRoute[] = HTTP_ROUTES)
         const value = req.headers[name];
         if (typeof value === 'string') headers[name] = value;
       }
-      const traceparent = req.headers.traceparent;
-      headers.traceparent = isTraceparent(typeof traceparent === 'string' ? traceparent : undefined)
-        ? childTraceparent(traceparent as string)
-        : newTraceparent();
+      injectTraceContext(headers); // the request's span (the caller's trace, or one started here)
       // the hop is signed like every GraphQL request the gateway forwards (an upload's body streams: unsigned)
       headers[GATEWAY_SIGNATURE_HEADER] = await signGatewayRequest(this.keys.signingKey(), {
         method: route.method,

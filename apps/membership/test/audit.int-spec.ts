@@ -1,4 +1,11 @@
-import { createTestIssuer, hq, inBranch, type ServedSubgraph } from '@unionfed/testing';
+import {
+  createTestIssuer,
+  hq,
+  inBranch,
+  recordSpans,
+  type ServedSubgraph,
+  type SpanRecorder,
+} from '@unionfed/testing';
 import type { Grant, Principal } from '@unionfed/auth';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { serveMembership } from './membership-subgraph';
@@ -17,6 +24,7 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
   let a: string;
   let b: string;
   let staffNo = 0;
+  let recorder: SpanRecorder;
 
   const graphql = (
     grants: Grant[],
@@ -83,6 +91,7 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
     Number((await database.dataSource.query(sql, params))[0].n);
 
   beforeAll(async () => {
+    recorder = recordSpans();
     database = await membershipDatabase('membership_audit');
     subgraph = await serveMembership(database, await createTestIssuer());
     const campus = await database.commands.openCampus({ code: 'main', name: '本部校区' });
@@ -103,6 +112,7 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
   afterAll(async () => {
     await subgraph?.close();
     await database?.drop();
+    await recorder?.stop();
   });
 
   it('writes one row per admission with the actor, the role used, the trace id and the record after it — phone and birth date redacted', async () => {
@@ -122,12 +132,24 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
     expect(row.after).toMatchObject({ id: member.id, name: expect.any(String), phone: '[REDACTED]' });
     expect(row.after.birthDate).toBe('[REDACTED]');
     expect(JSON.stringify(row)).not.toContain('13800000000');
-    // the outbox event of the same change carries the same trace
+    // the outbox event of the same change carries the same trace: the unit of work's span, under the resolver's,
+    // under the request's, which continues the caller's traceparent
     const [event] = await database.dataSource.query(
       `SELECT headers FROM outbox WHERE message_key = $1 ORDER BY seq DESC LIMIT 1`,
       [member.id],
     );
-    expect(JSON.stringify(event.headers)).toContain(TRACE_ID);
+    const [, traceId, spanId] = event.headers.traceparent.split('-');
+    expect(traceId).toBe(TRACE_ID);
+    const span = (id: string) => recorder.spans().find((s) => s.spanContext().spanId === id)!;
+    const uow = span(spanId);
+    const resolver = span(uow.parentSpanContext!.spanId);
+    const request = span(resolver.parentSpanContext!.spanId);
+    expect([uow.name, resolver.name, request.name]).toEqual([
+      'unit-of-work',
+      'resolve Mutation.admitMember',
+      'mutation (anonymous)',
+    ]);
+    expect(request.parentSpanContext).toMatchObject({ spanId: '00f067aa0ba902b7', isRemote: true });
   });
 
   it('records a status change with the member before and after it', async () => {

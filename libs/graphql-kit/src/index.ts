@@ -9,3 +9,4 @@ export * from './limits';
 export * from './gateway-signature';
 export * from './http';
 export * from './refused-access';
+export * from './tracing';

@@ -4,3 +4,4 @@ export * from './kafka';
 export * from './auth';
 export * from './service-database';
 export * from './subgraph';
+export * from './tracing';

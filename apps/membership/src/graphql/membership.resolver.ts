@@ -24,6 +24,7 @@ import {
 import { CurrentActing, type RequestActing } from '@unionfed/audit';
 import { MembershipCommands } from '../application/membership.commands';
 import { MembershipRepository } from '../infrastructure/membership.repository';
+import { memberHistoryOf } from '../infrastructure/member.mapper';
 import { joinRate, type Branch, type Campus } from '../domain/structure';
 import type { AdmitMemberInput, Member } from '../domain/member';
 import { birthdayWindow, rosterCriteria, type RosterInput } from '../domain/roster';
@@ -269,7 +270,6 @@ export class MemberResolver {
 
   @ResolveField('history')
   async history(@Parent() member: Member) {
-    const entries = await this.repository.history(member.id);
-    return entries.map((e) => ({ ...e, recordedAt: e.recordedAt.toISOString() }));
+    return (await this.repository.history(member.id)).map(memberHistoryOf);
   }
 }

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { Controller, Get, Logger, Post, Req, Res } from '@nestjs/common';
 import { InvalidInputError, todayInShanghai } from '@unionfed/domain-kit';
 import { HttpAccess, HttpCaller, HttpRefusal, type HttpAccessPolicy } from '@unionfed/graphql-kit';
-import { isTraceparent } from '@unionfed/messaging';
 import { isUuid } from '@unionfed/persistence';
 import { RosterImports, UPLOAD_DIRECTORY } from '../application/roster-import';
 import { RosterExport, type ExportFormat } from '../application/roster-export';
@@ -92,7 +91,6 @@ export class RosterFilesController {
       await rm(filePath, { force: true });
       throw new HttpRefusal(400, 'BAD_USER_INPUT', 'EMPTY_FILE', 'the upload is empty', '上传的文件是空的');
     }
-    const traceparent = headerOf(req, 'traceparent');
     const job = await this.imports.submit({
       filePath,
       fileName: fileNameOf(req, url),
@@ -102,7 +100,6 @@ export class RosterFilesController {
       mapping,
       startedBy: { subject: principal.subject, name: principal.name },
       reach,
-      traceparent: isTraceparent(traceparent) ? traceparent : undefined,
     });
     this.audit.log(
       `roster import queued ${JSON.stringify({

@@ -102,10 +102,7 @@ export class GatewaySignatureVerifier {
  * any other elsewhere (tests and developers call subgraphs directly) — limits and access checks apply either way.
  * Refusals are 401 UNAUTHENTICATED with a plain message.
  */
-export function gatewaySignatureCheck(options: {
-  verifier: GatewaySignatureVerifier;
-  required: boolean;
-}) {
+export function gatewaySignatureCheck(options: { verifier: GatewaySignatureVerifier; required: boolean }) {
   return function gatewaySignatureHandler(
     req: IncomingMessage & RequestWithRawBody & { originalUrl?: string },
     res: ServerResponse,

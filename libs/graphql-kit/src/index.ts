@@ -7,3 +7,4 @@ export * from './money';
 export * from './mutation-outcome';
 export * from './limits';
 export * from './gateway-signature';
+export * from './request-loader';

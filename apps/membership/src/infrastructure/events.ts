@@ -5,6 +5,7 @@ import {
   DateSchema,
   Gender as PbGender,
   MemberCategory as PbMemberCategory,
+  MemberStatus as PbMemberStatus,
   MembershipEvents,
   encodeEvent,
   type EncodedEvent,
@@ -12,6 +13,7 @@ import {
 import type { Branch } from '../domain/structure';
 import type { Member } from '../domain/member';
 import type { MemberTransfer } from '../domain/transfer';
+import type { StaffHeadcount } from '../domain/headcount';
 
 /**
  * Maps membership's domain facts to its public integration events (the protobuf contract). A member event
@@ -27,6 +29,21 @@ export function branchOpened(branch: Branch, openedAt: Date): EncodedEvent {
     kind: PbBranchKind[branch.kind],
     staffHeadcount: branch.staffHeadcount,
     openedAt: timestampFromDate(openedAt),
+  });
+}
+
+/** 教职工总数 of a year; `previous`: the year's count before, if it had one. */
+export function branchStaffHeadcountSet(
+  count: StaffHeadcount,
+  previous: number | undefined,
+  recordedAt: Date,
+): EncodedEvent {
+  return encodeEvent(MembershipEvents.BranchStaffHeadcountSet, {
+    branchId: count.branchId,
+    year: count.year,
+    staffHeadcount: count.staffHeadcount,
+    previousStaffHeadcount: previous,
+    recordedAt: timestampFromDate(recordedAt),
   });
 }
 
@@ -163,4 +180,22 @@ export function memberStatusChanged(
     case 'DECEASED':
       return encodeEvent(MembershipEvents.MemberDeceased, common);
   }
+}
+
+/** 重新入会: `fromBranchId` when the member rejoined another branch than the one they left. */
+export function memberReinstated(
+  member: Member,
+  effectiveOn: string,
+  version: string,
+  { fromBranchId, reason }: { fromBranchId?: string; reason?: string } = {},
+): EncodedEvent {
+  return encodeEvent(MembershipEvents.MemberReinstated, {
+    memberId: member.id,
+    branchId: member.branchId,
+    fromBranchId: fromBranchId ?? '',
+    status: PbMemberStatus[member.status],
+    effectiveOn: date(effectiveOn),
+    reason: reason ?? '',
+    version,
+  });
 }

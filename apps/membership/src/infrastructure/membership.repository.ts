@@ -5,7 +5,10 @@ import { isUuid } from '@unionfed/persistence';
 import type { Branch, Campus } from '../domain/structure';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import { AGE_BANDS, rosterCriteria, type RosterCriteria } from '../domain/roster';
-import { BranchEntity, CampusEntity, MemberEntity, MemberHistoryEntity } from './entities';
+import { openingHeadcount } from '../domain/headcount';
+import { BranchEntity, CampusEntity, LATEST_HEADCOUNT, MemberEntity, MemberHistoryEntity } from './entities';
+import { saveHeadcounts } from './headcount.repository';
+import { nameSearchCondition, nameSearchKeys } from './member-search';
 
 export const toMember = (e: MemberEntity): Member => ({
   id: e.id,
@@ -51,7 +54,7 @@ export interface RosterPage {
 export const MEMBER_COLUMNS = `m.id, m.member_number, m.staff_number, m.name, m.gender, m.birth_date::text AS birth_date,
   m.phone, m.email, m.category, m.title, m.branch_id, m.group_id, m.joined_on::text AS joined_on, m.status`;
 const BRANCH_COLUMNS = `b.campus_id AS branch_campus_id, b.code AS branch_code, b.name AS branch_name,
-  b.kind AS branch_kind, b.staff_headcount AS branch_staff_headcount, b.status AS branch_status,
+  b.kind AS branch_kind, (${LATEST_HEADCOUNT('b.id')}) AS branch_staff_headcount, b.status AS branch_status,
   b.merged_into_id AS branch_merged_into_id, b.closed_on::text AS branch_closed_on`;
 
 /** A `member` row read with MEMBER_COLUMNS. */
@@ -136,6 +139,7 @@ function rosterConditions(c: RosterCriteria, reach: Reach, params: unknown[]): s
   if (c.joinedFrom) where.push(`m.joined_on >= ${param(c.joinedFrom)}`);
   if (c.joinedTo) where.push(`m.joined_on <= ${param(c.joinedTo)}`);
   if (c.birthMonth) where.push(`extract(month FROM m.birth_date) = ${param(c.birthMonth)}`);
+  if (c.search) where.push(nameSearchCondition(c.search, params));
   if (where.length === 0) where.push('TRUE');
   return where;
 }
@@ -192,8 +196,12 @@ export class MembershipRepository {
     return rows.map(toBranch);
   }
 
-  async insertBranch(manager: EntityManager, branch: Branch): Promise<void> {
-    await manager.insert(BranchEntity, branch);
+  /** A new branch, with the headcount it opens with as this year's count (none when 0: not known). */
+  async insertBranch(manager: EntityManager, branch: Branch, today?: string): Promise<void> {
+    const { staffHeadcount: _counted, ...row } = branch;
+    await manager.insert(BranchEntity, row);
+    const opening = openingHeadcount(branch, today);
+    if (opening) await saveHeadcounts(manager, [opening]);
   }
 
   async nextMemberNumber(manager: EntityManager): Promise<string> {
@@ -218,6 +226,28 @@ export class MembershipRepository {
     await manager.insert(MemberHistoryEntity, history);
   }
 
+  /** Stores a corrected profile (and the name search's keys) with its history entry (the caller's transaction). */
+  async recordProfile(manager: EntityManager, member: Member, history: MemberHistoryEntry): Promise<void> {
+    const keys = nameSearchKeys(member.name);
+    await manager.update(
+      MemberEntity,
+      { id: member.id },
+      {
+        staffNumber: member.staffNumber,
+        name: member.name,
+        nameCharacters: keys.characters,
+        nameInitials: keys.initials,
+        gender: member.gender,
+        birthDate: member.birthDate ?? null,
+        category: member.category,
+        title: member.title ?? null,
+        phone: member.phone ?? null,
+        email: member.email ?? null,
+      },
+    );
+    await manager.insert(MemberHistoryEntity, history);
+  }
+
   /** A history entry that changes nothing of the record itself (e.g. a transfer request). */
   async addHistory(manager: EntityManager, history: MemberHistoryEntry): Promise<void> {
     await manager.insert(MemberHistoryEntity, history);
@@ -229,16 +259,19 @@ export class MembershipRepository {
   }
 
   async insertMember(manager: EntityManager, member: Member, history: MemberHistoryEntry): Promise<void> {
+    const keys = nameSearchKeys(member.name);
     await manager.insert(MemberEntity, {
       ...member,
       birthDate: member.birthDate ?? null,
       groupId: member.groupId ?? null,
+      nameCharacters: keys.characters,
+      nameInitials: keys.initials,
     });
     await manager.insert(MemberHistoryEntity, history);
   }
 
-  async history(memberId: string): Promise<MemberHistoryEntity[]> {
-    return this.dataSource.manager.find(MemberHistoryEntity, {
+  async history(memberId: string, manager?: EntityManager): Promise<MemberHistoryEntity[]> {
+    return this.m(manager).find(MemberHistoryEntity, {
       where: { memberId },
       // one transaction's entries share recorded_at (e.g. an HQ transfer's request and move): then by id (UUIDv7)
       order: { effectiveOn: 'ASC', recordedAt: 'ASC', id: 'ASC' },
@@ -305,7 +338,8 @@ export class MembershipRepository {
 
   /**
    * Composition of the active membership of one branch or of the federation (年度报告的会员结构): by gender,
-   * category and age band (as of `today`), plus retirees and the staff headcount behind the join rate.
+   * category and age band (as of `today`), plus retirees and the staff headcount behind the join rate (the counts
+   * in effect today of the active branches).
    */
   async statistics(branchId: string | undefined, today: string): Promise<MembershipStatisticsRow> {
     const bands = AGE_BANDS.map((band) => ({ band, ...rosterCriteria({ ageBand: band }, today) }));
@@ -328,8 +362,8 @@ export class MembershipRepository {
       params,
     );
     const [{ headcount }] = await this.dataSource.query(
-      `SELECT coalesce(sum(staff_headcount), 0)::int AS headcount FROM branch
-        WHERE status = 'ACTIVE' AND ($1::uuid IS NULL OR id = $1::uuid)`,
+      `SELECT coalesce(sum((${LATEST_HEADCOUNT('b.id')})), 0)::int AS headcount FROM branch b
+        WHERE b.status = 'ACTIVE' AND ($1::uuid IS NULL OR b.id = $1::uuid)`,
       [branchId ?? null],
     );
     const of = (dimension: string) =>

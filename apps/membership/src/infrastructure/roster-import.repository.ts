@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { copyRows, type CopyValue } from '@unionfed/persistence';
+import { copyRows, textArrayLiteral, type CopyValue } from '@unionfed/persistence';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import type { RowProblem } from '../domain/roster-import';
 import type { UnionGroup } from '../domain/union-group';
 import { MEMBER_COLUMNS, memberOfRow, type MemberRow } from './membership.repository';
+import { nameSearchKeys } from './member-search';
 
 export type ImportMode = 'DRY_RUN' | 'APPLY';
 export type OnInvalid = 'SKIP' | 'ABORT';
@@ -418,11 +419,12 @@ export class RosterImportRepository {
     if (members.length === 0) return;
     await manager.query(
       `UPDATE member m
-          SET name = r.name, gender = r.gender, birth_date = r.birth_date, phone = r.phone, email = r.email,
+          SET name = r.name, name_characters = r.name_characters, name_initials = r.name_initials,
+              gender = r.gender, birth_date = r.birth_date, phone = r.phone, email = r.email,
               category = r.category, title = r.title, branch_id = r.branch_id, group_id = r.group_id
          FROM json_to_recordset($1::json)
-           AS r(id uuid, name text, gender text, birth_date date, phone text, email text, category text,
-                title text, branch_id uuid, group_id uuid)
+           AS r(id uuid, name text, name_characters text[], name_initials text[], gender text, birth_date date,
+                phone text, email text, category text, title text, branch_id uuid, group_id uuid)
         WHERE m.id = r.id`,
       [JSON.stringify(members.map(memberRow))],
     );
@@ -447,6 +449,9 @@ export const MEMBER_COPY_COLUMNS = [
   'member_number',
   'staff_number',
   'name',
+  // the name search's keys (member-search.ts)
+  'name_characters',
+  'name_initials',
   'gender',
   'birth_date',
   'phone',
@@ -460,11 +465,14 @@ export const MEMBER_COPY_COLUMNS = [
 ];
 
 export function memberCopyRow(m: Member): CopyValue[] {
+  const keys = nameSearchKeys(m.name);
   return [
     m.id,
     m.memberNumber,
     m.staffNumber,
     m.name,
+    textArrayLiteral(keys.characters),
+    textArrayLiteral(keys.initials),
     m.gender,
     m.birthDate,
     m.phone,
@@ -479,11 +487,14 @@ export function memberCopyRow(m: Member): CopyValue[] {
 }
 
 function memberRow(m: Member) {
+  const keys = nameSearchKeys(m.name);
   return {
     id: m.id,
     member_number: m.memberNumber,
     staff_number: m.staffNumber,
     name: m.name,
+    name_characters: keys.characters,
+    name_initials: keys.initials,
     gender: m.gender,
     birth_date: m.birthDate ?? null,
     phone: m.phone ?? null,

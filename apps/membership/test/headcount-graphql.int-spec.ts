@@ -95,7 +95,7 @@ describe('staff headcounts per year and the join rate (real PostgreSQL, Kafka, H
     );
   const lastSeq = async () =>
     Number((await database.dataSource.query(`SELECT coalesce(max(seq), 0) AS n FROM outbox`))[0].n);
-  const eventsSince = async (seq: number) =>
+  const eventsSince = async (seq: number): Promise<{ type: string; key: string; message: unknown }[]> =>
     (
       await database.dataSource.query(
         `SELECT event_type, message_key, payload FROM outbox WHERE seq > $1 ORDER BY seq`,

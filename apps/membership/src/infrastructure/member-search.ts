@@ -10,8 +10,8 @@ import { pinyin } from 'pinyin-pro';
  * - `name_initials`: every prefix of the name's pinyin initials (张三丰 → z, zs, zsf). A term of Latin letters
  *   also matches the start of the initials, in any case (zs, ZS → 张三 and 张三丰).
  * Characters with several readings: every reading pinyin-pro knows counts, so 单田芳 is found by stf (单 as a
- * surname), dtf and ctf; 曾 by z and c. At most MAX_VARIANTS spellings of initials are kept per name (pinyin-pro's
- * reading of the name as a surname and given name, and its context reading, first). Only Han characters have
+ * surname), dtf and ctf; 曾 by z and c. At most MAX_VARIANTS spellings of initials are kept per name, the likeliest
+ * first (the first character read as a surname, then each character's usual reading). Only Han characters have
  * initials; other characters (Latin letters, ·) are found by the name itself.
  */
 export interface NameSearchKeys {
@@ -26,44 +26,78 @@ const MAX_VARIANTS = 16;
 /** initials beyond this many characters are not indexed (no name search needs more) */
 const MAX_INITIALS = 10;
 
-const initialsOf = (text: string, options: { surname?: 'head' } = {}): string[] =>
-  pinyin(text, { pattern: 'first', toneType: 'none', type: 'array', ...options }).map((s) => s.toLowerCase());
+const first = (character: string, options: { surname?: 'head'; multiple?: boolean } = {}): string[] =>
+  pinyin(character, { pattern: 'first', toneType: 'none', type: 'array', ...options }).map((s) =>
+    s.toLowerCase(),
+  );
+
+/**
+ * The initials a character can have, the likeliest first: as a surname (the name's first character) pinyin-pro's
+ * surname reading, then its usual one, then every other it knows. Cached per character: a roster has a few
+ * thousand distinct ones, and asking pinyin-pro for each name would cost an import more than its writes.
+ */
+const asSurname = new Map<string, string[]>();
+const asGiven = new Map<string, string[]>();
+function readingsOf(character: string, surname: boolean): string[] {
+  const cache = surname ? asSurname : asGiven;
+  let found = cache.get(character);
+  if (!found) {
+    found = [
+      ...new Set([
+        ...(surname ? first(character, { surname: 'head' }) : []),
+        ...first(character),
+        ...first(character, { multiple: true }),
+      ]),
+    ];
+    cache.set(character, found);
+  }
+  return found;
+}
+
+/** CJK Unified Ideographs (where nearly every name's characters are) without the regular expression */
+const isHan = (character: string) => {
+  const code = character.codePointAt(0)!;
+  return (code >= 0x4e00 && code <= 0x9fff) || (code > 0x2e7f && HAN.test(character));
+};
 
 /** Every spelling of the name's initials, the likeliest first (at most MAX_VARIANTS). */
 export function initialsVariants(name: string): string[] {
-  const han = [...name].filter((c) => HAN.test(c)).slice(0, MAX_INITIALS);
-  if (han.length === 0) return [];
-  const text = han.join('');
-  const variants = new Set<string>([
-    initialsOf(text, { surname: 'head' }).join(''),
-    initialsOf(text).join(''),
-  ]);
   let spellings = [''];
-  for (const character of han) {
-    const readings = [...new Set(initialsOf(character).concat(multipleInitials(character)))];
-    spellings = spellings.flatMap((s) => readings.map((r) => s + r)).slice(0, MAX_VARIANTS);
+  let counted = 0;
+  for (const character of name) {
+    if (counted === MAX_INITIALS) break;
+    if (!isHan(character)) continue;
+    const options = readingsOf(character, counted++ === 0);
+    if (options.length === 1) {
+      for (let i = 0; i < spellings.length; i++) spellings[i] += options[0];
+      continue;
+    }
+    // in order of preference: each kept spelling extended by each reading, the earlier characters' choices first
+    const next: string[] = [];
+    for (const spelling of spellings) {
+      for (const option of options) if (next.length < MAX_VARIANTS) next.push(spelling + option);
+    }
+    spellings = next;
   }
-  for (const spelling of spellings) {
-    if (variants.size >= MAX_VARIANTS) break;
-    variants.add(spelling);
-  }
-  return [...variants];
-}
-
-function multipleInitials(character: string): string[] {
-  return pinyin(character, { pattern: 'first', toneType: 'none', type: 'array', multiple: true }).map((s) =>
-    s.toLowerCase(),
-  );
+  return counted === 0 ? [] : spellings;
 }
 
 /** The stored search keys of a name. */
 export function nameSearchKeys(name: string): NameSearchKeys {
-  const characters = [...new Set([...name.toLowerCase()].filter((c) => c.trim() !== ''))];
-  const initials = new Set<string>();
-  for (const variant of initialsVariants(name)) {
-    for (let i = 1; i <= variant.length; i++) initials.add(variant.slice(0, i));
+  const characters = new Set<string>();
+  for (const character of name.toLowerCase()) if (character.trim() !== '') characters.add(character);
+  const variants = initialsVariants(name);
+  let initials: string[];
+  if (variants.length === 1) {
+    const [only] = variants;
+    initials = Array.from({ length: only.length }, (_, i) => only.slice(0, i + 1));
+  } else {
+    const prefixes = new Set<string>();
+    for (const variant of variants)
+      for (let i = 1; i <= variant.length; i++) prefixes.add(variant.slice(0, i));
+    initials = [...prefixes];
   }
-  return { characters, initials: [...initials] };
+  return { characters: [...characters], initials };
 }
 
 /** `LIKE` pattern matching the term anywhere (its own % _ \ taken literally). */

@@ -1,13 +1,8 @@
 import { Module } from '@nestjs/common';
-import { ServiceCoreModule } from '@unionfed/service-kit';
+import { EVENT_CONSUMERS, ServiceCoreModule } from '@unionfed/service-kit';
 import { subgraphModule } from '@unionfed/graphql-kit';
 import { ConsumersModule } from '@unionfed/messaging';
-import {
-  DIRECTORY_ENTITIES,
-  DIRECTORY_MIGRATIONS,
-  DirectoryConsumer,
-  DirectoryModule,
-} from '@unionfed/directory';
+import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS, DirectoryModule } from '@unionfed/directory';
 import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 
 @Module({
@@ -18,7 +13,7 @@ import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
       migrations: [...DIRECTORY_MIGRATIONS],
     }),
     // the service's event consumers: one consumer group, inbox and dead-letter policy for all of them
-    ConsumersModule.forService('congress', [DirectoryConsumer]),
+    ConsumersModule.forService('congress', [...EVENT_CONSUMERS.congress]),
     DirectoryModule.forService('congress'),
     subgraphModule({ typePaths: SUBGRAPH_TYPE_PATHS }),
   ],

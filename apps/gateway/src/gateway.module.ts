@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger, Module } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apollo';
@@ -8,9 +9,9 @@ import { LocalGraphQLDataSource } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { buildSchema } from 'graphql';
 import type { Principal } from '@unionfed/auth';
-import { createErrorFormatter, mutationOutcomePlugin } from '@unionfed/graphql-kit';
-import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
+import { createErrorFormatter, mutationOutcomePlugin, operationSpanPlugin } from '@unionfed/graphql-kit';
 import { createDataSource, migrate } from '@unionfed/persistence';
+import { traceRequests } from '@unionfed/telemetry';
 import {
   HealthController,
   MetricsController,
@@ -33,13 +34,8 @@ import { RosterFilesController } from './roster-files.controller';
 import { SubgraphDataSource, subgraphFetch, subgraphTimeoutMs } from './subgraph-data-source';
 import { GATEWAY_MIGRATIONS } from './infrastructure/migrations';
 
-/** Headers the gateway passes on to every subgraph as they came (credentials are forwarded as verified). */
-const FORWARDED_HEADERS = ['tracestate'];
-
 export interface GatewayContext extends RequestIdentity {
   req?: IncomingRequest;
-  /** the request's trace: the caller's W3C traceparent, or a new trace started here */
-  traceparent: string;
 }
 
 /** The supergraph composed at build time (tools/supergraph) and checked in. */
@@ -112,6 +108,9 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
  * The gateway: authenticates (local accounts, API keys), serves the checked-in supergraph — including its own
  * identity subgraph, in process — forwards verified credentials and trace context, audits refused access, and
  * masks errors. Field policies are enforced in the subgraphs, where the data is.
+ *
+ * Every request runs in a span that continues the caller's W3C trace context (a new trace when it sent none);
+ * each subgraph call is a client span whose context goes to the subgraph as `traceparent` (subgraphFetch).
  */
 @Module({
   imports: [
@@ -162,21 +161,16 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
             ),
             plugins: [
               ...limits.apolloOptions.plugins,
+              operationSpanPlugin(),
               authenticationGate(() => policies),
               refusedAccessAudit(audit),
               // a refused part below a mutation may come from another subgraph: marked here too
               mutationOutcomePlugin(),
             ],
-            context: async ({ req }: { req: IncomingRequest }): Promise<GatewayContext> => {
-              const incoming = req?.headers?.traceparent;
-              return {
-                req,
-                ...(await authenticator.identify(req)),
-                traceparent: isTraceparent(typeof incoming === 'string' ? incoming : undefined)
-                  ? (incoming as string)
-                  : newTraceparent(),
-              };
-            },
+            context: async ({ req }: { req: IncomingRequest }): Promise<GatewayContext> => ({
+              req,
+              ...(await authenticator.identify(req)),
+            }),
           },
           gateway: {
             supergraphSdl,
@@ -185,16 +179,10 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
                 ? new LocalGraphQLDataSource(localIdentity)
                 : new SubgraphDataSource({
                     url: subgraphUrl(name, url ?? ''),
-                    fetcher: subgraphFetch(() => keys.signingKey(), timeoutMs),
+                    fetcher: subgraphFetch(() => keys.signingKey(), timeoutMs, name),
                     willSendRequest({ request, context }) {
-                      if (context.traceparent)
-                        request.http?.headers.set('traceparent', childTraceparent(context.traceparent));
                       if (context.forwardAuthorization)
                         request.http?.headers.set('authorization', context.forwardAuthorization);
-                      for (const header of FORWARDED_HEADERS) {
-                        const value = context.req?.headers?.[header];
-                        if (typeof value === 'string') request.http?.headers.set(header, value);
-                      }
                     },
                   }),
           },
@@ -203,6 +191,20 @@ function refusedAccessAudit(audit: AuditLog): ApolloServerPlugin<GatewayContext>
     }),
   ],
   controllers: [HealthController, MetricsController, JwksController, RosterFilesController],
-  providers: [ProcessMetrics],
+  providers: [
+    ProcessMetrics,
+    {
+      // while the application is created, before any body parser: every route runs in the request's span (the
+      // probes, polled every few seconds, in none)
+      provide: 'GATEWAY_TRACE_REQUESTS',
+      inject: [HttpAdapterHost],
+      useFactory: (host: HttpAdapterHost) => {
+        (host.httpAdapter as unknown as { use(handler: unknown): void }).use(
+          traceRequests({ except: ['/health', '/metrics'] }),
+        );
+        return true;
+      },
+    },
+  ],
 })
 export class GatewayModule {}

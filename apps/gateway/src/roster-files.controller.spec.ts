@@ -4,6 +4,8 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { generateSigningKey, type SigningKey } from '@unionfed/auth';
 import { GATEWAY_SIGNATURE_HEADER, GatewaySignatureVerifier, STREAMED_BODY } from '@unionfed/graphql-kit';
+import { traceRequests } from '@unionfed/telemetry';
+import { recordSpans, type SpanRecorder } from '@unionfed/testing';
 import { membershipBaseUrl, RosterFilesController } from './roster-files.controller';
 import { SigningKeys } from './application/signing-keys';
 
@@ -21,6 +23,7 @@ describe('the gateway’s roster file pass-through', () => {
   let app: INestApplication;
   let gateway: string;
   const saved = process.env.SUBGRAPH_URL_MEMBERSHIP;
+  let recorder: SpanRecorder;
 
   let key: SigningKey;
   @Module({
@@ -36,6 +39,7 @@ describe('the gateway’s roster file pass-through', () => {
     );
 
   beforeAll(async () => {
+    recorder = recordSpans();
     key = await generateSigningKey();
     membership = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -53,6 +57,7 @@ describe('the gateway’s roster file pass-through', () => {
     await new Promise<void>((resolve) => membership.listen(0, '127.0.0.1', resolve));
     process.env.SUBGRAPH_URL_MEMBERSHIP = `http://127.0.0.1:${(membership.address() as AddressInfo).port}/graphql`;
     app = await NestFactory.create(TestModule, { logger: false });
+    app.use(traceRequests()); // as the gateway serves every route: in the request's span
     await app.listen(0, '127.0.0.1');
     gateway = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
@@ -65,6 +70,7 @@ describe('the gateway’s roster file pass-through', () => {
     await app?.close();
     await new Promise((resolve) => membership?.close(resolve));
     process.env.SUBGRAPH_URL_MEMBERSHIP = saved;
+    await recorder?.stop();
   });
 
   it('streams an upload to membership’s import endpoint with the caller’s token, and passes the answer back', async () => {
@@ -101,9 +107,12 @@ describe('the gateway’s roster file pass-through', () => {
       'x-file-name': encodeURIComponent('花名册.csv'),
     });
     expect(upstream.headers.cookie).toBeUndefined();
-    // the same trace, a new span
-    expect(upstream.headers.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
-    expect(upstream.headers.traceparent).not.toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    // the same trace: the gateway's request span, whose parent is the caller's
+    const [request] = recorder.named('POST /uploads/roster');
+    expect(request.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(upstream.headers.traceparent).toBe(
+      `00-0af7651916cd43dd8448eb211c80319c-${request.spanContext().spanId}-01`,
+    );
   });
 
   it('passes a download through with its filters, and its file headers back', async () => {

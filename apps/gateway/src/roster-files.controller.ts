@@ -6,10 +6,10 @@ import {
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Controller, Get, Logger, Post, Req, Res } from '@nestjs/common';
-import { childTraceparent, isTraceparent, newTraceparent } from '@unionfed/messaging';
 import { GATEWAY_SIGNATURE_HEADER, signGatewayRequest, STREAMED_BODY } from '@unionfed/graphql-kit';
 import { SigningKeys } from './application/signing-keys';
 import { SERVICES, subgraphUrlVariable } from '@unionfed/service-kit';
+import { injectTraceContext } from '@unionfed/telemetry';
 
 /** Request headers passed on to membership: the caller's credentials, the body's description, the trace. */
 const REQUEST_HEADERS = [
@@ -75,10 +75,7 @@ export class RosterFilesController {
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    const traceparent = req.headers.traceparent;
-    headers.traceparent = isTraceparent(typeof traceparent === 'string' ? traceparent : undefined)
-      ? childTraceparent(traceparent as string)
-      : newTraceparent();
+    injectTraceContext(headers); // the request's span (the caller's trace, or one started here)
     // the hop is signed like every GraphQL request the gateway forwards (an upload's body streams: unsigned)
     headers[GATEWAY_SIGNATURE_HEADER] = await signGatewayRequest(this.keys.signingKey(), {
       method: req.method ?? 'GET',

@@ -1,5 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
-import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
+import {
+  createTestIssuer,
+  hq,
+  inBranch,
+  recordSpans,
+  type SpanRecorder,
+  type TestIssuer,
+} from '@unionfed/testing';
 import type { Grant, Principal } from '@unionfed/auth';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { startMembershipSubgraph } from './membership-subgraph';
@@ -25,6 +32,7 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
   let a: string;
   let b: string;
   let staffNo = 0;
+  let recorder: SpanRecorder;
 
   const graphql = async (
     grants: Grant[],
@@ -101,6 +109,7 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
     Number((await database.dataSource.query(sql, params))[0].n);
 
   beforeAll(async () => {
+    recorder = recordSpans();
     issuer = await createTestIssuer();
     process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('membership_audit');
@@ -123,6 +132,7 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
   afterAll(async () => {
     await app?.close();
     await database?.drop();
+    await recorder?.stop();
   });
 
   it('writes one row per admission with the actor, the role used, the trace id and the record after it — phone and birth date redacted', async () => {
@@ -142,12 +152,24 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
     expect(row.after).toMatchObject({ id: member.id, name: expect.any(String), phone: '[REDACTED]' });
     expect(row.after.birthDate).toBe('[REDACTED]');
     expect(JSON.stringify(row)).not.toContain('13800000000');
-    // the outbox event of the same change carries the same trace
+    // the outbox event of the same change carries the same trace: the unit of work's span, under the resolver's,
+    // under the request's, which continues the caller's traceparent
     const [event] = await database.dataSource.query(
       `SELECT headers FROM outbox WHERE message_key = $1 ORDER BY seq DESC LIMIT 1`,
       [member.id],
     );
-    expect(JSON.stringify(event.headers)).toContain(TRACE_ID);
+    const [, traceId, spanId] = event.headers.traceparent.split('-');
+    expect(traceId).toBe(TRACE_ID);
+    const span = (id: string) => recorder.spans().find((s) => s.spanContext().spanId === id)!;
+    const uow = span(spanId);
+    const resolver = span(uow.parentSpanContext!.spanId);
+    const request = span(resolver.parentSpanContext!.spanId);
+    expect([uow.name, resolver.name, request.name]).toEqual([
+      'unit-of-work',
+      'resolve Mutation.admitMember',
+      'mutation (anonymous)',
+    ]);
+    expect(request.parentSpanContext).toMatchObject({ spanId: '00f067aa0ba902b7', isRemote: true });
   });
 
   it('records a status change with the member before and after it', async () => {

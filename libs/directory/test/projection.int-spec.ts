@@ -14,7 +14,7 @@ import {
   type EncodedEvent,
 } from '@unionfed/contracts';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
-import { MESSAGING_MIGRATIONS, newTraceparent, toKafkaHeaders, type EventBatch } from '@unionfed/messaging';
+import { MESSAGING_MIGRATIONS, toKafkaHeaders, type EventBatch } from '@unionfed/messaging';
 import { createTestDatabase } from '@unionfed/testing';
 import { DIRECTORY_ENTITIES, DirectoryReader, DIRECTORY_MIGRATIONS } from '../src';
 import { directoryDispatcher } from './directory-dispatcher';
@@ -41,7 +41,6 @@ function delivered(event: EncodedEvent, id = uuidv7()): KafkaMessage {
       type: event.type,
       source: '/unionfed/membership',
       time: new Date().toISOString(),
-      traceparent: newTraceparent(),
       branchId: event.branchId,
     }),
     offset: '0',

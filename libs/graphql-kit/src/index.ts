@@ -8,3 +8,4 @@ export * from './mutation-outcome';
 export * from './limits';
 export * from './gateway-signature';
 export * from './request-loader';
+export * from './tracing';

@@ -22,6 +22,8 @@ import { checkInputs, DateScalar } from './inputs';
 import { mutationOutcomePlugin } from './mutation-outcome';
 import { MoneyScalar } from './money';
 import { join } from 'node:path';
+import { traceRequests } from '@unionfed/telemetry';
+import { operationSpanPlugin, withResolverSpans } from './tracing';
 import { GatewaySignatureVerifier, gatewaySignatureCheck } from './gateway-signature';
 import { requestBudgetMs, requestDeadline, withDeadlines } from './limits/deadline';
 import {
@@ -95,6 +97,9 @@ class SubgraphModule {}
  * The port is guarded as the gateway's is: the gateway's signature (required in production), a body limit,
  * the operation limits (depth, aliases, cost, tokens, entity representations) before anything runs, and an
  * execution budget after which no resolver runs and the request's SQL is cancelled.
+ *
+ * Tracing: every request on /graphql and the `httpRoutes` runs in a span continuing the caller's W3C trace
+ * context, named after its operation; each root field's resolver has a span under it (tracing.ts).
  */
 export function subgraphModule(options: SubgraphOptions): DynamicModule {
   const limits: SubgraphLimits = { ...SUBGRAPH_LIMIT_DEFAULTS, ...options.limits };
@@ -113,6 +118,10 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
         useFactory: (host: HttpAdapterHost) => {
           installSubgraphBodyLimit(host, GRAPHQL_PATH, limits.maxBodyBytes);
           const adapter = host.httpAdapter as unknown as { use(path: string, handler: unknown): void };
+          // the request's span, continuing the gateway's trace context (`traceparent`): before the signature
+          // check and the deadline, so that what they refuse is traced too
+          for (const path of [GRAPHQL_PATH, ...(options.httpRoutes ?? [])])
+            adapter.use(path, traceRequests());
           adapter.use(
             GRAPHQL_PATH,
             gatewaySignatureCheck({ verifier: signatures, required: signatureRequired }),
@@ -166,6 +175,7 @@ function graphqlModule(options: SubgraphOptions, limits: SubgraphLimits): Dynami
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       NO_STORE,
+      operationSpanPlugin(),
       subgraphLimitsPlugin(limits),
       mutationOutcomePlugin(),
     ],
@@ -175,11 +185,13 @@ function graphqlModule(options: SubgraphOptions, limits: SubgraphLimits): Dynami
     // the deadline is checked first, then access, then the arguments (inputs.ts), then the resolver; preloaded
     // values replace a resolver's call, never the checks around it
     transformSchema: (schema: GraphQLSchema) =>
-      withDeadlines(
-        enforceAccess(checkInputs(answerPreloadedFields(schema)), {
-          onRefused,
-          entityScopes: options.entityScopes,
-        }),
+      withResolverSpans(
+        withDeadlines(
+          enforceAccess(checkInputs(answerPreloadedFields(schema)), {
+            onRefused,
+            entityScopes: options.entityScopes,
+          }),
+        ),
       ),
     context: async ({ req }: Pick<SubgraphContext, 'req'>): Promise<SubgraphContext> => ({
       req,

@@ -4,3 +4,4 @@ export * from './logger';
 export * from './health';
 export * from './service-core.module';
 export * from './bootstrap';
+export * from './consumers';

@@ -2,3 +2,4 @@ export * from './environment';
 export * from './eventually';
 export * from './kafka';
 export * from './auth';
+export * from './tracing';

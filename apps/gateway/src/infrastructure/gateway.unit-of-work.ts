@@ -19,8 +19,8 @@ export const GATEWAY_CONFLICTS: ConflictMap = {
 const SYSTEM_ACTING_GATEWAY: Acting = { actorId: '', actorName: '', role: null, roleBranchId: null };
 
 /** The acting principal of an identity change: who, and the admin grant used (an HQ one before a branch's). */
-export function actingFor(principal: Principal | undefined, traceparent?: string): Acting {
-  if (!principal || principal.kind === 'anonymous') return { ...SYSTEM_ACTING_GATEWAY, traceparent };
+export function actingFor(principal: Principal | undefined): Acting {
+  if (!principal || principal.kind === 'anonymous') return SYSTEM_ACTING_GATEWAY;
   const grant =
     principal.grants.find((g) => g.role === 'ADMIN' && g.branchId === null) ??
     principal.grants.find((g) => g.role === 'ADMIN');
@@ -29,7 +29,6 @@ export function actingFor(principal: Principal | undefined, traceparent?: string
     actorName: principal.name,
     role: grant?.role ?? null,
     roleBranchId: grant?.branchId ?? null,
-    traceparent,
   };
 }
 

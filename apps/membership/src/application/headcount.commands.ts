@@ -7,8 +7,7 @@ import type { Branch } from '../domain/structure';
 import { HeadcountRepository } from '../infrastructure/headcount.repository';
 import { MembershipUnitOfWork } from '../infrastructure/membership.unit-of-work';
 import { StructureRepository } from '../infrastructure/structure.repository';
-import { branchStaffHeadcountSet } from '../infrastructure/events';
-import { branchUpdated } from '../infrastructure/structure-events';
+import { branchStaffHeadcountSet, branchUpdated } from './integration-events';
 
 /** The latest year any count is for: every count is in effect by then. */
 const LATEST = Number.MAX_SAFE_INTEGER;

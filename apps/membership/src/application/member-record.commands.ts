@@ -6,7 +6,7 @@ import type { Member, MemberHistoryEntry } from '../domain/member';
 import { correctProfile, reinstate, type ProfileCorrection } from '../domain/member-record';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { MembershipUnitOfWork, type MembershipWork } from '../infrastructure/membership.unit-of-work';
-import { memberProfileUpdated, memberReinstated } from '../infrastructure/events';
+import { memberProfileUpdated, memberReinstated } from './integration-events';
 
 /**
  * Changes to a member's record outside the lifecycle's usual steps: correcting the profile (更正会员信息) and

@@ -43,7 +43,7 @@ import {
   unionGroupDissolved,
   unionGroupFormed,
   unionGroupRenamed,
-} from '../infrastructure/structure-events';
+} from './integration-events';
 
 /** PostgreSQL takes at most 65535 parameters per statement; an outbox row takes 6. */
 const EVENTS_PER_INSERT = 5000;

@@ -25,6 +25,7 @@ import { auditLogConnection, CurrentActing, type RequestActing } from '@unionfed
 import { DataSource } from 'typeorm';
 import { MembershipCommands } from '../application/membership.commands';
 import { MembershipRepository } from '../infrastructure/membership.repository';
+import { memberHistoryOf } from '../infrastructure/member.mapper';
 import { joinRate, type Branch, type Campus } from '../domain/structure';
 import type { AdmitMemberInput, Member } from '../domain/member';
 import { birthdayWindow, rosterCriteria, type RosterInput } from '../domain/roster';
@@ -300,7 +301,6 @@ export class MemberResolver {
 
   @ResolveField('history')
   async history(@Parent() member: Member) {
-    const entries = await this.repository.history(member.id);
-    return entries.map((e) => ({ ...e, recordedAt: e.recordedAt.toISOString() }));
+    return (await this.repository.history(member.id)).map(memberHistoryOf);
   }
 }

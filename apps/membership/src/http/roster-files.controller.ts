@@ -16,7 +16,6 @@ import {
   type TokenVerifier,
 } from '@unionfed/auth';
 import { DomainError, InvalidInputError, todayInShanghai } from '@unionfed/domain-kit';
-import { isTraceparent } from '@unionfed/messaging';
 import { isUuid } from '@unionfed/persistence';
 import { RosterImports, UPLOAD_DIRECTORY } from '../application/roster-import';
 import { RosterExport, type ExportFormat } from '../application/roster-export';
@@ -131,7 +130,6 @@ export class RosterFilesController {
         await rm(filePath, { force: true });
         throw new HttpFailure(400, 'BAD_USER_INPUT', 'EMPTY_FILE', 'the upload is empty', '上传的文件是空的');
       }
-      const traceparent = headerOf(req, 'traceparent');
       const job = await this.imports.submit({
         filePath,
         fileName: fileNameOf(req, url),
@@ -141,7 +139,6 @@ export class RosterFilesController {
         mapping,
         startedBy: { subject: principal.subject, name: principal.name },
         reach,
-        traceparent: isTraceparent(traceparent) ? traceparent : undefined,
       });
       this.audit.log({
         msg: 'roster import queued',

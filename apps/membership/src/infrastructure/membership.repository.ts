@@ -8,24 +8,15 @@ import { AGE_BANDS, rosterCriteria, type RosterCriteria } from '../domain/roster
 import { openingHeadcount } from '../domain/headcount';
 import { BranchEntity, CampusEntity, LATEST_HEADCOUNT, MemberEntity, MemberHistoryEntity } from './entities';
 import { saveHeadcounts } from './headcount.repository';
-import { nameSearchCondition, nameSearchKeys } from './member-search';
-
-export const toMember = (e: MemberEntity): Member => ({
-  id: e.id,
-  memberNumber: e.memberNumber,
-  staffNumber: e.staffNumber,
-  name: e.name,
-  gender: e.gender as Member['gender'],
-  birthDate: e.birthDate ?? undefined,
-  phone: e.phone ?? undefined,
-  email: e.email ?? undefined,
-  category: e.category as Member['category'],
-  title: e.title ?? undefined,
-  branchId: e.branchId,
-  groupId: e.groupId ?? undefined,
-  joinedOn: e.joinedOn,
-  status: e.status as Member['status'],
-});
+import { nameSearchCondition } from './member-search';
+import {
+  MEMBER_COLUMNS,
+  memberEntityOf,
+  memberOfEntity,
+  memberOfRow,
+  memberSearchEntityOf,
+  type MemberRow,
+} from './member.mapper';
 
 export const toBranch = (e: BranchEntity): Branch => ({
   ...e,
@@ -50,30 +41,9 @@ export interface RosterPage {
   branches?: Map<string, Branch>;
 }
 
-/** A member's columns on `member m`, as `memberOfRow` reads them (dates as YYYY-MM-DD text). */
-export const MEMBER_COLUMNS = `m.id, m.member_number, m.staff_number, m.name, m.gender, m.birth_date::text AS birth_date,
-  m.phone, m.email, m.category, m.title, m.branch_id, m.group_id, m.joined_on::text AS joined_on, m.status`;
 const BRANCH_COLUMNS = `b.campus_id AS branch_campus_id, b.code AS branch_code, b.name AS branch_name,
   b.kind AS branch_kind, (${LATEST_HEADCOUNT('b.id')}) AS branch_staff_headcount, b.status AS branch_status,
   b.merged_into_id AS branch_merged_into_id, b.closed_on::text AS branch_closed_on`;
-
-/** A `member` row read with MEMBER_COLUMNS. */
-export interface MemberRow {
-  id: string;
-  member_number: string;
-  staff_number: string;
-  name: string;
-  gender: string;
-  birth_date: string | null;
-  phone: string | null;
-  email: string | null;
-  category: string;
-  title: string | null;
-  branch_id: string;
-  group_id: string | null;
-  joined_on: string;
-  status: string;
-}
 
 interface RosterRow extends MemberRow {
   total?: number;
@@ -86,24 +56,6 @@ interface RosterRow extends MemberRow {
   branch_merged_into_id: string | null;
   branch_closed_on: string | null;
 }
-
-/** A member row read with raw SQL, as the domain's Member (absent values undefined, not null). */
-export const memberOfRow = (r: MemberRow): Member => ({
-  id: r.id,
-  memberNumber: r.member_number,
-  staffNumber: r.staff_number,
-  name: r.name,
-  gender: r.gender as Member['gender'],
-  birthDate: r.birth_date ?? undefined,
-  phone: r.phone ?? undefined,
-  email: r.email ?? undefined,
-  category: r.category as Member['category'],
-  title: r.title ?? undefined,
-  branchId: r.branch_id,
-  groupId: r.group_id ?? undefined,
-  joinedOn: r.joined_on,
-  status: r.status as Member['status'],
-});
 
 const branchOfRow = (r: RosterRow): Branch => ({
   id: r.branch_id,
@@ -213,7 +165,7 @@ export class MembershipRepository {
     const query = this.m(manager).createQueryBuilder(MemberEntity, 'm').where('m.id = :id', { id });
     if (lock) query.setLock('pessimistic_write');
     const entity = await query.getOne();
-    return entity ? toMember(entity) : undefined;
+    return entity ? memberOfEntity(entity) : undefined;
   }
 
   /** Stores a change of a member's record and its history entry (the caller's transaction). */
@@ -228,15 +180,13 @@ export class MembershipRepository {
 
   /** Stores a corrected profile (and the name search's keys) with its history entry (the caller's transaction). */
   async recordProfile(manager: EntityManager, member: Member, history: MemberHistoryEntry): Promise<void> {
-    const keys = nameSearchKeys(member.name);
     await manager.update(
       MemberEntity,
       { id: member.id },
       {
         staffNumber: member.staffNumber,
         name: member.name,
-        nameCharacters: keys.characters,
-        nameInitials: keys.initials,
+        ...memberSearchEntityOf(member),
         gender: member.gender,
         birthDate: member.birthDate ?? null,
         category: member.category,
@@ -255,18 +205,11 @@ export class MembershipRepository {
 
   async findMemberByStaffNumber(staffNumber: string, manager?: EntityManager): Promise<Member | undefined> {
     const entity = await this.m(manager).findOneBy(MemberEntity, { staffNumber });
-    return entity ? toMember(entity) : undefined;
+    return entity ? memberOfEntity(entity) : undefined;
   }
 
   async insertMember(manager: EntityManager, member: Member, history: MemberHistoryEntry): Promise<void> {
-    const keys = nameSearchKeys(member.name);
-    await manager.insert(MemberEntity, {
-      ...member,
-      birthDate: member.birthDate ?? null,
-      groupId: member.groupId ?? null,
-      nameCharacters: keys.characters,
-      nameInitials: keys.initials,
-    });
+    await manager.insert(MemberEntity, memberEntityOf(member));
     await manager.insert(MemberHistoryEntity, history);
   }
 
@@ -405,7 +348,7 @@ export class MembershipRepository {
     const members = new Map(
       (await this.dataSource.manager.findBy(MemberEntity, { id: In(rows.map((r) => r.id)) })).map((e) => [
         e.id,
-        toMember(e),
+        memberOfEntity(e),
       ]),
     );
     return rows.map((row) => ({ member: members.get(row.id)!, date: row.next, turning: row.turning }));

@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { copyRows, textArrayLiteral, type CopyValue } from '@unionfed/persistence';
+import { copyRows, isUniqueViolation } from '@unionfed/persistence';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import type { RowProblem } from '../domain/roster-import';
 import type { UnionGroup } from '../domain/union-group';
-import { MEMBER_COLUMNS, memberOfRow, type MemberRow } from './membership.repository';
-import { nameSearchKeys } from './member-search';
+import {
+  MEMBER_COLUMNS,
+  MEMBER_COPY_COLUMNS,
+  memberCopyRow,
+  memberOfRow,
+  memberWriteOf,
+  type MemberRow,
+} from './member.mapper';
 
 export type ImportMode = 'DRY_RUN' | 'APPLY';
 export type OnInvalid = 'SKIP' | 'ABORT';
@@ -409,7 +415,7 @@ export class RosterImportRepository {
       await copyRows(manager, 'member', MEMBER_COPY_COLUMNS, members.map(memberCopyRow));
       return true;
     } catch (error) {
-      if ((error as { code?: string; constraint?: string }).code === UNIQUE_VIOLATION) return false;
+      if (isUniqueViolation(error)) return false;
       throw error;
     }
   }
@@ -426,7 +432,7 @@ export class RosterImportRepository {
            AS r(id uuid, name text, name_characters text[], name_initials text[], gender text, birth_date date,
                 phone text, email text, category text, title text, branch_id uuid, group_id uuid)
         WHERE m.id = r.id`,
-      [JSON.stringify(members.map(memberRow))],
+      [JSON.stringify(members.map(memberWriteOf))],
     );
   }
 
@@ -439,71 +445,4 @@ export class RosterImportRepository {
       entries.map((e) => [e.id, e.memberId, e.change, e.branchId, e.effectiveOn, e.details]),
     );
   }
-}
-
-const UNIQUE_VIOLATION = '23505';
-
-/** The member table's columns as the import's COPY writes them, in `memberCopyRow`'s order. */
-export const MEMBER_COPY_COLUMNS = [
-  'id',
-  'member_number',
-  'staff_number',
-  'name',
-  // the name search's keys (member-search.ts)
-  'name_characters',
-  'name_initials',
-  'gender',
-  'birth_date',
-  'phone',
-  'email',
-  'category',
-  'title',
-  'branch_id',
-  'group_id',
-  'joined_on',
-  'status',
-];
-
-export function memberCopyRow(m: Member): CopyValue[] {
-  const keys = nameSearchKeys(m.name);
-  return [
-    m.id,
-    m.memberNumber,
-    m.staffNumber,
-    m.name,
-    textArrayLiteral(keys.characters),
-    textArrayLiteral(keys.initials),
-    m.gender,
-    m.birthDate,
-    m.phone,
-    m.email,
-    m.category,
-    m.title,
-    m.branchId,
-    m.groupId,
-    m.joinedOn,
-    m.status,
-  ];
-}
-
-function memberRow(m: Member) {
-  const keys = nameSearchKeys(m.name);
-  return {
-    id: m.id,
-    member_number: m.memberNumber,
-    staff_number: m.staffNumber,
-    name: m.name,
-    name_characters: keys.characters,
-    name_initials: keys.initials,
-    gender: m.gender,
-    birth_date: m.birthDate ?? null,
-    phone: m.phone ?? null,
-    email: m.email ?? null,
-    category: m.category,
-    title: m.title ?? null,
-    branch_id: m.branchId,
-    group_id: m.groupId ?? null,
-    joined_on: m.joinedOn,
-    status: m.status,
-  };
 }

@@ -2,6 +2,8 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   BranchKind as PbBranchKind,
+  BranchStatus as PbBranchStatus,
+  CommitteeRole as PbCommitteeRole,
   DateSchema,
   Gender as PbGender,
   MemberCategory as PbMemberCategory,
@@ -11,14 +13,19 @@ import {
   type EncodedEvent,
 } from '@unionfed/contracts';
 import type { Branch } from '../domain/structure';
+import type { CommitteeAppointment } from '../domain/committee';
 import type { Member } from '../domain/member';
 import type { MemberTransfer } from '../domain/transfer';
 import type { StaffHeadcount } from '../domain/headcount';
+import type { UnionGroup } from '../domain/union-group';
 
 /**
- * Maps membership's domain facts to its public integration events (the protobuf contract). A member event
- * carries the member's `version` after the change: the id (UUIDv7) of the member_history entry it recorded, so
- * consumers can keep the newest of what they receive whatever the order.
+ * Membership's integration events: the one place where its domain facts become the public, versioned contract
+ * (the protobuf messages of proto/unionfed/events/v1/membership.proto) — branches, members and their transfers,
+ * then the structure below the branch (groups, committees, merges). Commands hand what these return to their
+ * unit of work (`work.publish`), so the events commit with the change. A member event carries the member's
+ * `version` after the change: the id (UUIDv7) of the member_history entry it recorded, so consumers can keep the
+ * newest of what they receive whatever the order.
  */
 export function branchOpened(branch: Branch, openedAt: Date): EncodedEvent {
   return encodeEvent(MembershipEvents.BranchOpened, {
@@ -47,10 +54,10 @@ export function branchStaffHeadcountSet(
   });
 }
 
-const date = (iso: string | undefined) => (iso ? create(DateSchema, { iso }) : undefined);
+const date = (iso: string | null | undefined) => (iso ? create(DateSchema, { iso }) : undefined);
 
 /** The member's profile as other services may keep it. */
-const profileOf = (member: Member) => ({
+const memberProfile = (member: Member) => ({
   staffNumber: member.staffNumber,
   memberNumber: member.memberNumber,
   name: member.name,
@@ -67,7 +74,7 @@ const joinedOf = (member: Member, version: string) => ({
   branchId: member.branchId,
   groupId: member.groupId ?? '',
   joinedOn: date(member.joinedOn),
-  profile: profileOf(member),
+  profile: memberProfile(member),
   version,
 });
 
@@ -115,7 +122,7 @@ export function memberProfileUpdated(member: Member, effectiveOn: string, versio
   return encodeEvent(MembershipEvents.MemberProfileUpdated, {
     memberId: member.id,
     branchId: member.branchId,
-    profile: profileOf(member),
+    profile: memberProfile(member),
     effectiveOn: date(effectiveOn),
     version,
   });
@@ -197,5 +204,127 @@ export function memberReinstated(
     effectiveOn: date(effectiveOn),
     reason: reason ?? '',
     version,
+  });
+}
+// ------------------------------------------------------------------------------------------------------------
+// the federation's structure: branches' changes, union groups, committees, merges
+
+export function branchUpdated(branch: Branch): EncodedEvent {
+  return encodeEvent(MembershipEvents.BranchUpdated, {
+    branchId: branch.id,
+    campusId: branch.campusId,
+    code: branch.code,
+    name: branch.name,
+    kind: PbBranchKind[branch.kind],
+    staffHeadcount: branch.staffHeadcount,
+    status: PbBranchStatus[branch.status],
+  });
+}
+
+export function branchMerged(
+  source: Branch,
+  target: Branch,
+  effectiveOn: string,
+  movedMembers: number,
+  movedStaffHeadcount: number,
+): EncodedEvent {
+  return encodeEvent(MembershipEvents.BranchMerged, {
+    sourceBranchId: source.id,
+    targetBranchId: target.id,
+    effectiveOn: date(effectiveOn),
+    movedMembers,
+    movedStaffHeadcount,
+  });
+}
+
+export function branchDissolved(branch: Branch, reason: string | undefined): EncodedEvent {
+  return encodeEvent(MembershipEvents.BranchDissolved, {
+    branchId: branch.id,
+    effectiveOn: date(branch.closedOn),
+    reason: reason ?? '',
+  });
+}
+
+/** The transfer of one member by a merge: a MemberTransferred flagged as part of it (`version`: its history entry). */
+export function memberMovedByMerge(
+  member: Member,
+  fromBranchId: string,
+  effectiveOn: string,
+  version: string,
+): EncodedEvent {
+  return encodeEvent(MembershipEvents.MemberTransferred, {
+    memberId: member.id,
+    fromBranchId,
+    toBranchId: member.branchId,
+    toGroupId: member.groupId ?? '',
+    effectiveOn: date(effectiveOn),
+    branchMerge: true,
+    version,
+  });
+}
+
+export function unionGroupFormed(group: UnionGroup, leaderMemberId: string): EncodedEvent {
+  return encodeEvent(MembershipEvents.UnionGroupFormed, {
+    groupId: group.id,
+    branchId: group.branchId,
+    name: group.name,
+    leaderMemberId,
+    formedOn: date(group.formedOn),
+  });
+}
+
+export function unionGroupRenamed(group: UnionGroup): EncodedEvent {
+  return encodeEvent(MembershipEvents.UnionGroupRenamed, {
+    groupId: group.id,
+    branchId: group.branchId,
+    name: group.name,
+  });
+}
+
+export function unionGroupDissolved(group: UnionGroup): EncodedEvent {
+  return encodeEvent(MembershipEvents.UnionGroupDissolved, {
+    groupId: group.id,
+    branchId: group.branchId,
+    dissolvedOn: date(group.dissolvedOn),
+  });
+}
+
+export function memberGroupChanged(
+  member: Member,
+  fromGroupId: string | undefined,
+  effectiveOn: string,
+  version: string,
+): EncodedEvent {
+  return encodeEvent(MembershipEvents.MemberGroupChanged, {
+    memberId: member.id,
+    branchId: member.branchId,
+    groupId: member.groupId ?? '',
+    fromGroupId: fromGroupId ?? '',
+    effectiveOn: date(effectiveOn),
+    version,
+  });
+}
+
+export function committeeRoleAssigned(appointment: CommitteeAppointment): EncodedEvent {
+  return encodeEvent(MembershipEvents.CommitteeRoleAssigned, {
+    appointmentId: appointment.id,
+    committeeBranchId: appointment.branchId ?? '',
+    memberId: appointment.memberId,
+    role: PbCommitteeRole[appointment.role],
+    groupId: appointment.groupId ?? '',
+    startsOn: date(appointment.startsOn),
+    endsOn: date(appointment.endsOn),
+  });
+}
+
+export function committeeRoleEnded(appointment: CommitteeAppointment): EncodedEvent {
+  return encodeEvent(MembershipEvents.CommitteeRoleEnded, {
+    appointmentId: appointment.id,
+    committeeBranchId: appointment.branchId ?? '',
+    memberId: appointment.memberId,
+    role: PbCommitteeRole[appointment.role],
+    groupId: appointment.groupId ?? '',
+    endsOn: date(appointment.endsOn),
+    reason: appointment.endReason ?? '',
   });
 }

@@ -27,6 +27,15 @@ import { RosterImportResolver } from './graphql/roster-import.resolver';
 import { TransferRepository } from './infrastructure/transfer.repository';
 import { TransferCommands } from './application/transfer.commands';
 import { TransferResolver } from './graphql/transfer.resolver';
+import { HeadcountRepository } from './infrastructure/headcount.repository';
+import { HeadcountCommands } from './application/headcount.commands';
+import {
+  BranchHeadcountResolver,
+  HeadcountRootResolver,
+  StatisticsJoinRateResolver,
+} from './graphql/headcount.resolver';
+import { MemberRecordCommands } from './application/member-record.commands';
+import { MemberRecordResolver } from './graphql/member-record.resolver';
 
 // The service's parts, for MembershipModule and for the tests that serve a part of it (no configuration read here).
 
@@ -38,7 +47,10 @@ export const MEMBERSHIP_SUBGRAPH = {
   entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
 };
 
-/** Campuses, branches and members: the roster, the lifecycle commands (会籍转移's requests too), their resolvers. */
+/**
+ * Campuses, branches and members: the roster, the lifecycle commands (会籍转移's requests, corrections and
+ * reinstatements too), the staff headcounts, their resolvers.
+ */
 export const MEMBER_PROVIDERS = [
   MembershipUnitOfWork,
   MembershipRepository,
@@ -46,6 +58,15 @@ export const MEMBER_PROVIDERS = [
   TransferRepository,
   TransferCommands,
   TransferResolver,
+  MemberRecordCommands,
+  MemberRecordResolver,
+  // setBranchStaffHeadcount locks the branch as merges do (StructureRepository)
+  StructureRepository,
+  HeadcountRepository,
+  HeadcountCommands,
+  HeadcountRootResolver,
+  BranchHeadcountResolver,
+  StatisticsJoinRateResolver,
   MembershipRootResolver,
   CampusResolver,
   BranchResolver,
@@ -54,9 +75,8 @@ export const MEMBER_PROVIDERS = [
   auditLogResolver('membership'),
 ];
 
-/** Union groups, committees, merges and dissolutions. */
+/** Union groups, committees, merges and dissolutions (with MEMBER_PROVIDERS: StructureRepository is there). */
 export const STRUCTURE_PROVIDERS = [
-  StructureRepository,
   StructureCommands,
   StructureRootResolver,
   CommitteeAppointmentResolver,

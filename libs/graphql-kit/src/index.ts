@@ -9,4 +9,5 @@ export * from './limits';
 export * from './gateway-signature';
 export * from './http';
 export * from './refused-access';
+export * from './request-loader';
 export * from './tracing';

@@ -7,6 +7,7 @@ import {
   DateSchema,
   Gender as PbGender,
   MemberCategory as PbMemberCategory,
+  MemberStatus as PbMemberStatus,
   MembershipEvents,
   encodeEvent,
   type EncodedEvent,
@@ -15,6 +16,7 @@ import type { Branch } from '../domain/structure';
 import type { CommitteeAppointment } from '../domain/committee';
 import type { Member } from '../domain/member';
 import type { MemberTransfer } from '../domain/transfer';
+import type { StaffHeadcount } from '../domain/headcount';
 import type { UnionGroup } from '../domain/union-group';
 
 /**
@@ -34,6 +36,21 @@ export function branchOpened(branch: Branch, openedAt: Date): EncodedEvent {
     kind: PbBranchKind[branch.kind],
     staffHeadcount: branch.staffHeadcount,
     openedAt: timestampFromDate(openedAt),
+  });
+}
+
+/** 教职工总数 of a year; `previous`: the year's count before, if it had one. */
+export function branchStaffHeadcountSet(
+  count: StaffHeadcount,
+  previous: number | undefined,
+  recordedAt: Date,
+): EncodedEvent {
+  return encodeEvent(MembershipEvents.BranchStaffHeadcountSet, {
+    branchId: count.branchId,
+    year: count.year,
+    staffHeadcount: count.staffHeadcount,
+    previousStaffHeadcount: previous,
+    recordedAt: timestampFromDate(recordedAt),
   });
 }
 
@@ -172,6 +189,23 @@ export function memberStatusChanged(
   }
 }
 
+/** 重新入会: `fromBranchId` when the member rejoined another branch than the one they left. */
+export function memberReinstated(
+  member: Member,
+  effectiveOn: string,
+  version: string,
+  { fromBranchId, reason }: { fromBranchId?: string; reason?: string } = {},
+): EncodedEvent {
+  return encodeEvent(MembershipEvents.MemberReinstated, {
+    memberId: member.id,
+    branchId: member.branchId,
+    fromBranchId: fromBranchId ?? '',
+    status: PbMemberStatus[member.status],
+    effectiveOn: date(effectiveOn),
+    reason: reason ?? '',
+    version,
+  });
+}
 // ------------------------------------------------------------------------------------------------------------
 // the federation's structure: branches' changes, union groups, committees, merges
 

@@ -33,7 +33,9 @@ export interface Member {
   status: MemberStatus;
 }
 
-export type HistoryDetails = Record<string, string | number | boolean | null>;
+export type HistoryValue = string | number | boolean | null;
+/** What a history entry records beside its change: flat values, or one level of them (a correction's before/after). */
+export type HistoryDetails = Record<string, HistoryValue | Record<string, HistoryValue>>;
 
 /** One entry of the 会员档案: what happened, effective when. */
 export interface MemberHistoryEntry {
@@ -49,6 +51,7 @@ export interface MemberHistoryEntry {
     | 'RETIRED'
     | 'WITHDRAWN'
     | 'DECEASED'
+    | 'REINSTATED'
     | 'GROUP_CHANGED';
   branchId: string;
   effectiveOn: string;

@@ -28,7 +28,9 @@ import { memberHistoryOf } from '../infrastructure/member.mapper';
 import { joinRate, type Branch, type Campus } from '../domain/structure';
 import type { AdmitMemberInput, Member } from '../domain/member';
 import { birthdayWindow, rosterCriteria, type RosterInput } from '../domain/roster';
-import { branchLoader } from './branch-loader';
+import { HeadcountRepository } from '../infrastructure/headcount.repository';
+import { headcountInYear } from '../domain/headcount';
+import { activeMembersLoader, branchLoader, headcountsLoader } from './branch-loader';
 
 /** Ids that are not UUIDs cannot exist: answer "not there" instead of letting PostgreSQL reject the cast. */
 const existingId = (id: string) => isUuid(id);
@@ -218,7 +220,10 @@ export class CampusResolver {
 
 @Resolver('Branch')
 export class BranchResolver {
-  constructor(private readonly repository: MembershipRepository) {}
+  constructor(
+    private readonly repository: MembershipRepository,
+    private readonly headcounts: HeadcountRepository,
+  ) {}
 
   @ResolveReference()
   resolveReference(reference: { id: string }): Promise<Branch | undefined> {
@@ -230,14 +235,27 @@ export class BranchResolver {
     return this.repository.findCampus(branch.campusId);
   }
 
+  /** The count in effect in `year` (the branch's own, the latest, when omitted: no year ahead is counted). */
+  @ResolveField('staffHeadcount')
+  async staffHeadcount(
+    @Parent() branch: Branch,
+    @Context() ctx: object,
+    @Args('year') year?: number | null,
+  ): Promise<number> {
+    if (year === undefined || year === null) return branch.staffHeadcount;
+    const counts = (await headcountsLoader(ctx, this.headcounts).load(branch.id)) ?? [];
+    return headcountInYear(counts, year) ?? 0;
+  }
+
+  /** Counted for every branch of the request at once (one query), as the join rates are. */
   @ResolveField('activeMembers')
-  async activeMembers(@Parent() branch: Branch): Promise<number> {
-    return (await this.repository.activeMembersByBranch([branch.id])).get(branch.id) ?? 0;
+  async activeMembers(@Parent() branch: Branch, @Context() ctx: object): Promise<number> {
+    return (await activeMembersLoader(ctx, this.repository).load(branch.id)) ?? 0;
   }
 
   @ResolveField('joinRate')
-  async joinRate(@Parent() branch: Branch): Promise<number | null> {
-    const active = (await this.repository.activeMembersByBranch([branch.id])).get(branch.id) ?? 0;
+  async joinRate(@Parent() branch: Branch, @Context() ctx: object): Promise<number | null> {
+    const active = (await activeMembersLoader(ctx, this.repository).load(branch.id)) ?? 0;
     return joinRate(active, branch.staffHeadcount) ?? null;
   }
 

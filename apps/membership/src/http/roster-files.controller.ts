@@ -135,6 +135,7 @@ export class RosterFilesController {
         ageBand: param('ageBand'),
         joinedFrom: param('joinedFrom'),
         joinedTo: param('joinedTo'),
+        search: param('search'),
         birthMonth: birthMonth === undefined ? undefined : Number(birthMonth),
       },
       todayInShanghai(),

@@ -9,7 +9,7 @@ import {
   MEMBER_COPY_COLUMNS,
   memberCopyRow,
   memberOfRow,
-  memberRowOf,
+  memberWriteOf,
   type MemberRow,
 } from './member.mapper';
 
@@ -425,13 +425,14 @@ export class RosterImportRepository {
     if (members.length === 0) return;
     await manager.query(
       `UPDATE member m
-          SET name = r.name, gender = r.gender, birth_date = r.birth_date, phone = r.phone, email = r.email,
+          SET name = r.name, name_characters = r.name_characters, name_initials = r.name_initials,
+              gender = r.gender, birth_date = r.birth_date, phone = r.phone, email = r.email,
               category = r.category, title = r.title, branch_id = r.branch_id, group_id = r.group_id
          FROM json_to_recordset($1::json)
-           AS r(id uuid, name text, gender text, birth_date date, phone text, email text, category text,
-                title text, branch_id uuid, group_id uuid)
+           AS r(id uuid, name text, name_characters text[], name_initials text[], gender text, birth_date date,
+                phone text, email text, category text, title text, branch_id uuid, group_id uuid)
         WHERE m.id = r.id`,
-      [JSON.stringify(members.map(memberRowOf))],
+      [JSON.stringify(members.map(memberWriteOf))],
     );
   }
 

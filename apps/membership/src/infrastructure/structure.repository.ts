@@ -77,7 +77,6 @@ export class StructureRepository {
       { id: branch.id },
       {
         status: branch.status,
-        staffHeadcount: branch.staffHeadcount,
         mergedIntoId: branch.mergedIntoId ?? null,
         closedOn: branch.closedOn ?? null,
       },

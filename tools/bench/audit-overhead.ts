@@ -80,7 +80,8 @@ async function startSubgraph(ctx: BenchContext, mode: Mode): Promise<Subgraph> {
     const app = await NestFactory.create(
       {
         module: BenchMembershipModule,
-        imports: [subgraphModule(MEMBERSHIP_SUBGRAPH)],
+        // the roster files are not served here: no HTTP routes (they would be checked for their controller)
+        imports: [subgraphModule({ ...MEMBERSHIP_SUBGRAPH, httpRoutes: [] })],
         providers: [
           { provide: DataSource, useValue: dataSource },
           { provide: Outbox, useValue: new Outbox('/unionfed/membership') },

@@ -49,11 +49,8 @@ import { MEMBERSHIP_ENTITIES } from '../../apps/membership/src/infrastructure/en
 import { MembershipUnitOfWork } from '../../apps/membership/src/infrastructure/membership.unit-of-work';
 import { MembershipRepository } from '../../apps/membership/src/infrastructure/membership.repository';
 import { MEMBERSHIP_MIGRATIONS } from '../../apps/membership/src/infrastructure/migrations';
-import {
-  MEMBER_COPY_COLUMNS,
-  memberCopyRow,
-  RosterImportRepository,
-} from '../../apps/membership/src/infrastructure/roster-import.repository';
+import { RosterImportRepository } from '../../apps/membership/src/infrastructure/roster-import.repository';
+import { MEMBER_COPY_COLUMNS, memberCopyRow } from '../../apps/membership/src/infrastructure/member.mapper';
 import {
   type BenchContext,
   connectedAdmin,

@@ -95,7 +95,7 @@ ${
   Sign in:  curl -s ${platform.gatewayUrl} -H 'content-type: application/json' \\
               -d '{"query":"mutation { login(username: \\"${username}\\", password: \\"…\\") { accessToken } }"}'
   then:     curl -s ${platform.gatewayUrl} -H 'content-type: application/json' -H 'authorization: Bearer <accessToken>' \\
-              -d '{"query":"{ branches { name joinRate activeMembers } }"}'
+              -d '{"query":"{ branches { name activeMembers joinRateDetail { percent exceedsHeadcount } } }"}'
   Ctrl-C stops everything.
 `);
 }

@@ -1,13 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ServiceCoreModule } from '@unionfed/service-kit';
+import { EVENT_CONSUMERS, ServiceCoreModule } from '@unionfed/service-kit';
 import { subgraphModule } from '@unionfed/graphql-kit';
 import { ConsumersModule } from '@unionfed/messaging';
-import {
-  DIRECTORY_ENTITIES,
-  DIRECTORY_MIGRATIONS,
-  DirectoryConsumer,
-  DirectoryModule,
-} from '@unionfed/directory';
+import { AUDIT_MIGRATIONS, auditLogResolver } from '@unionfed/audit';
+import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS, DirectoryModule } from '@unionfed/directory';
 import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 
 @Module({
@@ -15,12 +11,14 @@ import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
     ServiceCoreModule.forRoot({
       service: 'finance',
       entities: [...DIRECTORY_ENTITIES],
-      migrations: [...DIRECTORY_MIGRATIONS],
+      // the audit trail (libs/audit) every service keeps, read through its audit field
+      migrations: [...DIRECTORY_MIGRATIONS, ...AUDIT_MIGRATIONS],
     }),
     // the service's event consumers: one consumer group, inbox and dead-letter policy for all of them
-    ConsumersModule.forService('finance', [DirectoryConsumer]),
+    ConsumersModule.forService('finance', [...EVENT_CONSUMERS.finance]),
     DirectoryModule.forService('finance'),
     subgraphModule({ typePaths: SUBGRAPH_TYPE_PATHS }),
   ],
+  providers: [auditLogResolver('finance')],
 })
 export class FinanceModule {}

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger, Module } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apollo';
@@ -8,14 +9,8 @@ import { LocalGraphQLDataSource } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { buildSchema } from 'graphql';
 import type { Principal } from '@unionfed/auth';
-import { createErrorFormatter, mutationOutcomePlugin } from '@unionfed/graphql-kit';
-import {
-  childTraceparent,
-  ConsumersModule,
-  isTraceparent,
-  MessagingModule,
-  newTraceparent,
-} from '@unionfed/messaging';
+import { createErrorFormatter, mutationOutcomePlugin, operationSpanPlugin } from '@unionfed/graphql-kit';
+import { ConsumersModule, MessagingModule } from '@unionfed/messaging';
 import {
   DIRECTORY_ENTITIES,
   DirectoryAdministration,
@@ -23,6 +18,7 @@ import {
   DirectoryModule,
 } from '@unionfed/directory';
 import { createDataSource, migrate } from '@unionfed/persistence';
+import { traceRequests } from '@unionfed/telemetry';
 import {
   HealthController,
   MetricsController,
@@ -46,18 +42,13 @@ import { identitySchema } from './graphql/identity.schema';
 import { authenticationGate } from './graphql/authentication-gate.plugin';
 import { gatewayLimits, type RateLimit } from './limits';
 import { JwksController } from './graphql/jwks.controller';
-import { RosterFilesController } from './roster-files.controller';
+import { HttpRoutesController } from './http-routes.controller';
 import { MemberAccountSheetController } from './http/member-account-sheet.controller';
 import { SubgraphDataSource, subgraphFetch, subgraphTimeoutMs } from './subgraph-data-source';
 import { GATEWAY_MIGRATIONS } from './infrastructure/migrations';
 
-/** Headers the gateway passes on to every subgraph as they came (credentials are forwarded as verified). */
-const FORWARDED_HEADERS = ['tracestate'];
-
 export interface GatewayContext extends RequestIdentity {
   req?: IncomingRequest;
-  /** the request's trace: the caller's W3C traceparent, or a new trace started here */
-  traceparent: string;
 }
 
 /** The supergraph composed at build time (tools/supergraph) and checked in. */
@@ -134,6 +125,9 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
  * identity subgraph, in process — forwards verified credentials and trace context, audits refused access, and
  * masks errors. Field policies are enforced in the subgraphs, where the data is. It consumes membership's events
  * (publishing none): its copy of the membership directory, which member accounts are checked against.
+ *
+ * Every request runs in a span that continues the caller's W3C trace context (a new trace when it sent none);
+ * each subgraph call is a client span whose context goes to the subgraph as `traceparent` (subgraphFetch).
  */
 @Module({
   imports: [
@@ -207,21 +201,16 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
             ),
             plugins: [
               ...limits.apolloOptions.plugins,
+              operationSpanPlugin(),
               authenticationGate(() => policies),
               refusedAccessAudit(audit),
               // a refused part below a mutation may come from another subgraph: marked here too
               mutationOutcomePlugin(),
             ],
-            context: async ({ req }: { req: IncomingRequest }): Promise<GatewayContext> => {
-              const incoming = req?.headers?.traceparent;
-              return {
-                req,
-                ...(await authenticator.identify(req)),
-                traceparent: isTraceparent(typeof incoming === 'string' ? incoming : undefined)
-                  ? (incoming as string)
-                  : newTraceparent(),
-              };
-            },
+            context: async ({ req }: { req: IncomingRequest }): Promise<GatewayContext> => ({
+              req,
+              ...(await authenticator.identify(req)),
+            }),
           },
           gateway: {
             supergraphSdl,
@@ -230,16 +219,10 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
                 ? new LocalGraphQLDataSource(localIdentity)
                 : new SubgraphDataSource({
                     url: subgraphUrl(name, url ?? ''),
-                    fetcher: subgraphFetch(() => keys.signingKey(), timeoutMs),
+                    fetcher: subgraphFetch(() => keys.signingKey(), timeoutMs, name),
                     willSendRequest({ request, context }) {
-                      if (context.traceparent)
-                        request.http?.headers.set('traceparent', childTraceparent(context.traceparent));
                       if (context.forwardAuthorization)
                         request.http?.headers.set('authorization', context.forwardAuthorization);
-                      for (const header of FORWARDED_HEADERS) {
-                        const value = context.req?.headers?.[header];
-                        if (typeof value === 'string') request.http?.headers.set(header, value);
-                      }
                     },
                   }),
           },
@@ -251,9 +234,23 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
     HealthController,
     MetricsController,
     JwksController,
-    RosterFilesController,
+    HttpRoutesController,
     MemberAccountSheetController,
   ],
-  providers: [ProcessMetrics],
+  providers: [
+    ProcessMetrics,
+    {
+      // while the application is created, before any body parser: every route runs in the request's span (the
+      // probes, polled every few seconds, in none)
+      provide: 'GATEWAY_TRACE_REQUESTS',
+      inject: [HttpAdapterHost],
+      useFactory: (host: HttpAdapterHost) => {
+        (host.httpAdapter as unknown as { use(handler: unknown): void }).use(
+          traceRequests({ except: ['/health', '/metrics'] }),
+        );
+        return true;
+      },
+    },
+  ],
 })
 export class GatewayModule {}

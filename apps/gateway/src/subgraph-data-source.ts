@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import type { SigningKey } from '@unionfed/auth';
+import { injectTraceContext, inSpan, SpanKind } from '@unionfed/telemetry';
 import type { GatewayContext } from './gateway.module';
 import {
   GATEWAY_SIGNATURE_HEADER,
@@ -23,11 +24,14 @@ export function subgraphTimeoutMs(env: NodeJS.ProcessEnv = process.env): number 
  * How the gateway calls subgraphs: Node's own fetch, with its pool of keep-alive connections. The gateway's default
  * fetcher (make-fetch-happen: npm's retrying, caching client) cost several times more CPU per subgraph call — one
  * of its agents inspects a stack trace on every request. Each request is signed (the gateway-to-subgraph hop is
- * authenticated: libs/graphql-kit gateway-signature.ts) and bounded by subgraphTimeoutMs.
+ * authenticated: libs/graphql-kit gateway-signature.ts) and bounded by subgraphTimeoutMs. Each call is a CLIENT span
+ * (`POST <subgraph>`) under the gateway's request span, and carries its W3C trace context (`traceparent`) to the
+ * subgraph, whose request span continues it.
  */
 export function subgraphFetch(
   signingKey: () => SigningKey,
   timeoutMs: number,
+  subgraph = 'subgraph',
 ): RemoteGraphQLDataSource['fetcher'] {
   return async (url, init) => {
     const method = init?.method ?? 'POST';
@@ -37,15 +41,34 @@ export function subgraphFetch(
       path: `${pathname}${search}`,
       body: typeof init?.body === 'string' ? init.body : '',
     });
-    const headers = { ...(init?.headers as Record<string, string>), [GATEWAY_SIGNATURE_HEADER]: signature };
-    try {
-      return await fetch(url, { ...init, method, headers, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (error) {
-      if ((error as Error | undefined)?.name !== 'TimeoutError') throw error;
-      throw limitError(LimitCode.TIMEOUT, `A service did not answer within ${timeoutMs} ms`, {
-        limit: timeoutMs,
-      });
-    }
+    return inSpan(
+      `${method} ${subgraph}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: () => ({ 'http.request.method': method, 'url.full': url, 'unionfed.subgraph': subgraph }),
+      },
+      async (span) => {
+        const headers = injectTraceContext({
+          ...(init?.headers as Record<string, string>),
+          [GATEWAY_SIGNATURE_HEADER]: signature,
+        });
+        try {
+          const response = await fetch(url, {
+            ...init,
+            method,
+            headers,
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          if (span.isRecording()) span.setAttribute('http.response.status_code', response.status);
+          return response;
+        } catch (error) {
+          if ((error as Error | undefined)?.name !== 'TimeoutError') throw error;
+          throw limitError(LimitCode.TIMEOUT, `A service did not answer within ${timeoutMs} ms`, {
+            limit: timeoutMs,
+          });
+        }
+      },
+    );
   };
 }
 

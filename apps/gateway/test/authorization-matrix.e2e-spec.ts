@@ -34,6 +34,8 @@ import {
   type GraphQLResponse,
   type TestPlatform,
 } from '@unionfed/platform';
+import { randomUUID } from 'node:crypto';
+import { DOMAIN_SERVICES } from '@unionfed/service-kit';
 import { testInfrastructure } from '@unionfed/testing';
 import { SUPERGRAPH_PATH } from '../src/gateway.module';
 
@@ -449,6 +451,27 @@ describe('the authorization matrix of the supergraph', () => {
       memberB: ordinary.id,
       accountId: t.admin.accountId,
     };
+    // every service's audit trail holds a row of branch A carrying canaries and one of branch B: membership's
+    // from the changes above; the other four have no audited change yet, so theirs are written as their unit of
+    // work writes them
+    for (const service of DOMAIN_SERVICES.filter((name) => name !== 'membership'))
+      for (const [branchId, after] of [
+        [fx.branchA, { name: CANARY.name, title: CANARY.title, staffNumber: CANARY.staffNumber }],
+        [fx.branchB, { name: '乙会员' }],
+      ] as const)
+        await queryDatabase(
+          t.databaseUrl(service),
+          `INSERT INTO audit_log (id, actor_id, actor_name, role, role_branch_id, branch_id, action, entity_type,
+                                  entity_id, after)
+           VALUES ($1, $2, 'matrix', 'ADMIN', $3, $3, 'MATRIX_RECORDED', 'Member', $4, $5)`,
+          [
+            randomUUID(),
+            t.admin.accountId,
+            branchId,
+            branchId === fx.branchA ? fx.memberA : fx.memberB,
+            after,
+          ],
+        );
     const [row] = await queryDatabase<{ private_jwk: JWK }>(
       t.databaseUrl('gateway'),
       'SELECT private_jwk FROM signing_key WHERE retired_at IS NULL',
@@ -680,6 +703,47 @@ describe('the authorization matrix of the supergraph', () => {
         expect(response.status).toBeGreaterThanOrEqual(400);
       }
     });
+
+    it.each(DOMAIN_SERVICES.map((service) => [service] as const))(
+      "%s's audit trail: branch B's admin and auditor see branch B's rows and none of A's, asked for A they are refused",
+      async (service) => {
+        const field = `${service}AuditLog`;
+        const log = `query($f: AuditEntryFilter) { ${field}(filter: $f, first: 100) {
+          edges { node { branchId action actorName entityId before after details } } } }`;
+        const read = async (grants: Grant[], filter: Record<string, unknown> = {}) =>
+          graphqlRequest<Record<string, { edges: { node: { branchId: string | null } }[] }>>(
+            t.gatewayUrl,
+            log,
+            { f: filter },
+            await bearer(grants),
+          );
+        for (const role of ['ADMIN', 'FINANCE_AUDITOR'] as const) {
+          const outsider = await read([{ role, branchId: fx.branchB }]);
+          expect({ service, role, errors: outsider.errors, leaked: leakedCanaries(outsider) }).toEqual({
+            service,
+            role,
+            errors: undefined,
+            leaked: [],
+          });
+          const branches = new Set(outsider.data![field].edges.map((edge) => edge.node.branchId));
+          expect({ service, role, branches: [...branches] }).toEqual({
+            service,
+            role,
+            branches: [fx.branchB],
+          });
+          const asked = await read([{ role, branchId: fx.branchB }], { branchId: fx.branchA });
+          expect({ service, role, codes: codes(asked), leaked: leakedCanaries(asked) }).toEqual({
+            service,
+            role,
+            codes: ['FORBIDDEN'],
+            leaked: [],
+          });
+        }
+        // the same query as branch A's admin shows A's canaries: the check above looked at real rows
+        const own = await read([{ role: 'ADMIN', branchId: fx.branchA }]);
+        expect(leakedCanaries(own)).toContain(CANARY.name);
+      },
+    );
 
     it("leaves branch A's data as it was", async () => {
       expect(await branchAState()).toEqual(before);

@@ -18,7 +18,7 @@ describe('the demo federation `npm start` seeds (through the gateway, separate p
     await t?.stop();
   });
 
-  it('seeds campuses, branch unions and members once, through the real write path, and every service follows', async () => {
+  it('seeds campuses, branch unions, members, union groups and committees once, through the real write path, and every service follows', async () => {
     expect(await seedDemoFederation(t.gatewayUrl, t.admin.headers)).toBe(true);
     const data = await graphqlData<{
       campuses: { name: string }[];
@@ -58,6 +58,62 @@ describe('the demo federation `npm start` seeds (through the gateway, separate p
             [ids],
           );
           expect({ service, members: Number(row.n) }).toEqual({ service, members: total });
+        }
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+
+    // below every branch: 工会小组 with a 组长 each and every member in one, and a committee of 主席, 女工委员, 经审委员
+    const { branches: structure } = await graphqlData<{
+      branches: {
+        code: string;
+        activeMembers: number;
+        unionGroups: { id: string; memberCount: number; leader: { group: { id: string } | null } | null }[];
+        committee: { role: string; member: { id: string; gender: string } | null }[];
+      }[];
+    }>(
+      t.gatewayUrl,
+      '{ branches { code activeMembers unionGroups { id memberCount leader { group { id } } } committee { role member { id gender } } } }',
+      {},
+      t.admin.headers,
+    );
+    for (const branch of structure) {
+      expect({ branch: branch.code, groups: branch.unionGroups.length >= 2 }).toEqual({
+        branch: branch.code,
+        groups: true,
+      });
+      for (const group of branch.unionGroups) expect(group.leader?.group?.id).toBe(group.id);
+      expect(branch.unionGroups.reduce((sum, g) => sum + g.memberCount, 0)).toBe(branch.activeMembers);
+      const seats = branch.committee.filter((a) => a.role !== 'GROUP_LEADER');
+      expect(seats.map((a) => a.role)).toEqual(['CHAIR', 'WOMEN_COMMITTEE', 'AUDIT_COMMITTEE']);
+      expect(seats[1].member?.gender).toBe('FEMALE');
+      expect(new Set(seats.map((a) => a.member?.id)).size).toBe(3);
+      expect(branch.committee.filter((a) => a.role === 'GROUP_LEADER')).toHaveLength(
+        branch.unionGroups.length,
+      );
+    }
+    const groupIds = structure.flatMap((b) => b.unionGroups.map((g) => g.id));
+    const appointmentIds = (
+      await queryDatabase<{ id: string }>(t.databaseUrl('membership'), 'SELECT id FROM committee_appointment')
+    ).map((r) => r.id);
+    expect(appointmentIds).toHaveLength(groupIds.length + 3 * structure.length);
+    // every other service follows the groups and committees too (teams, approvals)
+    await eventually(
+      async () => {
+        for (const service of ['finance', 'congress', 'activities', 'welfare'] as const) {
+          const [row] = await queryDatabase<{ grouped: string; groups: string; seats: string }>(
+            t.databaseUrl(service),
+            `SELECT (SELECT count(*) FROM member_directory WHERE member_id = ANY($1::uuid[]) AND group_id IS NOT NULL) AS grouped,
+                    (SELECT count(*) FROM union_group_directory WHERE group_id = ANY($2::uuid[]) AND leader_member_id IS NOT NULL) AS groups,
+                    (SELECT count(*) FROM committee_directory WHERE appointment_id = ANY($3::uuid[])) AS seats`,
+            [ids, groupIds, appointmentIds],
+          );
+          expect({ service, ...row }).toEqual({
+            service,
+            grouped: String(total),
+            groups: String(groupIds.length),
+            seats: String(appointmentIds.length),
+          });
         }
       },
       { timeoutMs: 60_000, intervalMs: 500 },

@@ -9,7 +9,7 @@ import {
   encodeEvent,
 } from '@unionfed/contracts';
 import { createDataSource, uuidv7, SYSTEM_ACTING, UnitOfWork } from '@unionfed/persistence';
-import { newTraceparent, Outbox, toKafkaHeaders } from '@unionfed/messaging';
+import { Outbox, toKafkaHeaders } from '@unionfed/messaging';
 import { infraProfile, startKafka, stopKafka } from '@unionfed/infra';
 import {
   graphqlData,
@@ -244,7 +244,6 @@ describe('the event backbone under faults', () => {
         type: e.type,
         source: '/unionfed/membership',
         time: new Date().toISOString(),
-        traceparent: newTraceparent(),
       });
       return { key, value: Buffer.from(e.payload), headers };
     };
@@ -257,7 +256,6 @@ describe('the event backbone under faults', () => {
         type: MembershipEvents.MemberJoined.type,
         source: '/unionfed/membership',
         time: new Date().toISOString(),
-        traceparent: newTraceparent(),
       }),
     };
     // one key: the three messages land on one partition, in this order

@@ -15,7 +15,6 @@ import {
   createKafka,
   ensureTopics,
   eventBatchOf,
-  newTraceparent,
   RELIABLE_PRODUCER,
   toKafkaHeaders,
 } from '@unionfed/messaging';
@@ -64,7 +63,6 @@ describe('member accounts (real PostgreSQL + Kafka)', () => {
               type: event.type,
               source: '/unionfed/membership',
               time: new Date().toISOString(),
-              traceparent: newTraceparent(),
               branchId: event.branchId,
             }),
           },

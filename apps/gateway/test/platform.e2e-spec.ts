@@ -8,7 +8,7 @@ import {
   startTestPlatform,
   type TestPlatform,
 } from '@unionfed/platform';
-import { eventually, testInfrastructure } from '@unionfed/testing';
+import { eventually, startOtlpCollector, testInfrastructure, type OtlpCollector } from '@unionfed/testing';
 
 const CONSUMERS = ['finance', 'congress', 'activities', 'welfare'] as const;
 
@@ -18,6 +18,8 @@ const DIRECTORIES = `query($id: ID!) {
 
 describe('the platform end to end, through the gateway (separate processes, real PostgreSQL + Kafka)', () => {
   let t: TestPlatform;
+  /** every service exports its spans here (OTLP/HTTP), as to a collector */
+  let collector: OtlpCollector;
   let branchId: string;
   let campusId: string;
   const staff = () => `E2E${randomBytes(3).toString('hex').toUpperCase()}`;
@@ -53,7 +55,11 @@ describe('the platform end to end, through the gateway (separate processes, real
     );
 
   beforeAll(async () => {
-    t = await startTestPlatform(testInfrastructure());
+    collector = await startOtlpCollector();
+    t = await startTestPlatform(testInfrastructure(), {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.endpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    });
     ({ campusId, branchId } = await openBranchThroughGateway(
       t.gatewayUrl,
       {
@@ -68,6 +74,7 @@ describe('the platform end to end, through the gateway (separate processes, real
 
   afterAll(async () => {
     await t?.stop();
+    await collector?.close();
   });
 
   it('puts a member admitted through the gateway into every other service’s directory', async () => {
@@ -172,13 +179,14 @@ describe('the platform end to end, through the gateway (separate processes, real
     }
   });
 
-  it('carries the trace context of a request through the outbox and Kafka into every consumer’s log', async () => {
+  it('carries the trace context of a request through the gateway, the outbox and Kafka into every consumer: one trace, exported, in their logs', async () => {
     const traceId = randomBytes(16).toString('hex');
+    const callerSpan = randomBytes(8).toString('hex');
     const result = await graphqlRequest<{ admitMember: { id: string } }>(
       t.gatewayUrl,
-      'mutation($input: AdmitMemberInput!) { admitMember(input: $input) { id } }',
+      'mutation Admit($input: AdmitMemberInput!) { admitMember(input: $input) { id } }',
       { input: { branchId, staffNumber: staff(), name: '钱进', gender: 'MALE', category: 'SUPPORT' } },
-      { ...t.admin.headers, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      { ...t.admin.headers, traceparent: `00-${traceId}-${callerSpan}-01` },
     );
     expect(result.errors).toBeUndefined();
     const [row] = await queryDatabase<{ traceparent: string }>(
@@ -193,6 +201,56 @@ describe('the platform end to end, through the gateway (separate processes, real
         expect({ service, logged: log.includes(traceId) }).toEqual({ service, logged: true });
       }
     });
+    // the spans every process exported (OTLP/HTTP), as one tree: caller → the gateway's request → its call to
+    // membership → membership's request → the resolver → the unit of work (its SQL under it) → each consumer's span
+    const consumed = `process ${'unionfed.membership.MemberJoined.v1'}`;
+    const spans = await eventually(
+      () => {
+        const trace = collector.trace(traceId);
+        expect(
+          trace
+            .filter((s) => s.name === consumed)
+            .map((s) => s.service)
+            .sort(),
+        ).toEqual([...CONSUMERS].sort());
+        // each process exports on its own schedule: wait for the producer's and the gateway's spans too
+        expect(trace.some((s) => s.service === 'membership' && s.name === 'unit-of-work')).toBe(true);
+        expect(trace.some((s) => s.service === 'gateway' && s.parentSpanId === callerSpan)).toBe(true);
+        return trace;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const parentOf = (span: { parentSpanId?: string }) => byId.get(span.parentSpanId ?? '');
+    const gateway = spans.find((s) => s.service === 'gateway' && s.parentSpanId === callerSpan);
+    expect(gateway?.name).toBe('mutation Admit');
+    const uow = spans.find((s) => s.service === 'membership' && s.name === 'unit-of-work')!;
+    const chain: string[] = [];
+    for (let span = parentOf(uow); span; span = parentOf(span)) chain.push(`${span.service}: ${span.name}`);
+    // (Apollo Gateway's own spans — request, execute, fetch — are in the tree too, and the query plan names
+    // the subgraph's operation after the gateway's)
+    expect(chain).toEqual([
+      'membership: resolve Mutation.admitMember',
+      'membership: mutation Admit__membership__0',
+      'gateway: POST membership',
+      'gateway: gateway.fetch',
+      'gateway: gateway.execute',
+      'gateway: gateway.request',
+      'gateway: mutation Admit',
+    ]);
+    // SQL is traced under the span that ran it (pg instrumentation)
+    const sql = spans.filter(
+      (s) =>
+        s.parentSpanId === uow.spanId &&
+        (s.attributes['db.system.name'] ?? s.attributes['db.system']) === 'postgresql',
+    );
+    expect(sql.length).toBeGreaterThan(0);
+    for (const span of spans.filter((s) => s.name === consumed)) {
+      expect({ service: span.service, parent: span.parentSpanId }).toEqual({
+        service: span.service,
+        parent: uow.spanId,
+      });
+    }
   });
 
   it('exposes Prometheus metrics of the event backbone and the process on every service', async () => {

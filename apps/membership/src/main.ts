@@ -1,3 +1,4 @@
+import './tracing'; // first: see tracing.ts
 import { main } from '@unionfed/service-kit';
 import { MembershipModule } from './membership.module';
 

@@ -1,3 +1,5 @@
+import { auditLogResolver } from '@unionfed/audit';
+import { httpRoutesOf } from '@unionfed/service-kit';
 import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 import type { Member } from './domain/member';
 import { MembershipRepository } from './infrastructure/membership.repository';
@@ -25,6 +27,15 @@ import { RosterImportResolver } from './graphql/roster-import.resolver';
 import { TransferRepository } from './infrastructure/transfer.repository';
 import { TransferCommands } from './application/transfer.commands';
 import { TransferResolver } from './graphql/transfer.resolver';
+import { HeadcountRepository } from './infrastructure/headcount.repository';
+import { HeadcountCommands } from './application/headcount.commands';
+import {
+  BranchHeadcountResolver,
+  HeadcountRootResolver,
+  StatisticsJoinRateResolver,
+} from './graphql/headcount.resolver';
+import { MemberRecordCommands } from './application/member-record.commands';
+import { MemberRecordResolver } from './graphql/member-record.resolver';
 import { SelfServiceResolver } from './graphql/self-service.resolver';
 
 // The service's parts, for MembershipModule and for the tests that serve a part of it (no configuration read here).
@@ -32,12 +43,15 @@ import { SelfServiceResolver } from './graphql/self-service.resolver';
 /** The subgraph as the service serves it: its SDL, and each Member entity scoped to its branch and itself. */
 export const MEMBERSHIP_SUBGRAPH = {
   typePaths: SUBGRAPH_TYPE_PATHS,
-  // the roster files (http/roster-files.controller.ts), which the gateway forwards like GraphQL
-  httpRoutes: ['/roster'],
+  // the roster files (http/roster-files.controller.ts): membership's entries of the gateway's route table
+  httpRoutes: httpRoutesOf('membership'),
   entityScopes: { Member: (member: Member) => ({ branchId: member.branchId, memberId: member.id }) },
 };
 
-/** Campuses, branches and members: the roster, the lifecycle commands (会籍转移's requests too), their resolvers. */
+/**
+ * Campuses, branches and members: the roster, the lifecycle commands (会籍转移's requests, corrections and
+ * reinstatements too), the staff headcounts, their resolvers.
+ */
 export const MEMBER_PROVIDERS = [
   MembershipUnitOfWork,
   MembershipRepository,
@@ -45,17 +59,27 @@ export const MEMBER_PROVIDERS = [
   TransferRepository,
   TransferCommands,
   TransferResolver,
+  MemberRecordCommands,
+  MemberRecordResolver,
+  // setBranchStaffHeadcount locks the branch as merges do (StructureRepository)
+  StructureRepository,
+  HeadcountRepository,
+  HeadcountCommands,
+  HeadcountRootResolver,
+  BranchHeadcountResolver,
+  StatisticsJoinRateResolver,
   MembershipRootResolver,
   CampusResolver,
   BranchResolver,
   MemberResolver,
+  // membershipAuditLog (libs/audit): the audit trail's field, as every service has it
+  auditLogResolver('membership'),
   // a member's own record (myMembership)
   SelfServiceResolver,
 ];
 
-/** Union groups, committees, merges and dissolutions. */
+/** Union groups, committees, merges and dissolutions (with MEMBER_PROVIDERS: StructureRepository is there). */
 export const STRUCTURE_PROVIDERS = [
-  StructureRepository,
   StructureCommands,
   StructureRootResolver,
   CommitteeAppointmentResolver,

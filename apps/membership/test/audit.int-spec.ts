@@ -1,13 +1,14 @@
-import type { INestApplication } from '@nestjs/common';
-import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
+import {
+  createTestIssuer,
+  hq,
+  inBranch,
+  recordSpans,
+  type ServedSubgraph,
+  type SpanRecorder,
+} from '@unionfed/testing';
 import type { Grant, Principal } from '@unionfed/auth';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { startMembershipSubgraph } from './membership-subgraph';
-
-interface GraphqlResponse {
-  data?: Record<string, any> | null; // eslint-disable-line @typescript-eslint/no-explicit-any
-  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
-}
+import { serveMembership } from './membership-subgraph';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
@@ -19,30 +20,19 @@ const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
  */
 describe('membership audit trail (real PostgreSQL, HTTP)', () => {
   let database: MembershipDatabase;
-  let app: INestApplication;
-  let issuer: TestIssuer;
-  let url: string;
+  let subgraph: ServedSubgraph;
   let a: string;
   let b: string;
   let staffNo = 0;
+  let recorder: SpanRecorder;
 
-  const graphql = async (
+  const graphql = (
     grants: Grant[],
     query: string,
     variables: Record<string, unknown> = {},
     principal: Partial<Principal> = {},
-  ): Promise<GraphqlResponse> => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: await issuer.bearer(grants, principal),
-        traceparent: TRACEPARENT,
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GraphqlResponse;
-  };
+  ) =>
+    subgraph.graphql({ ...principal, grants }, query, variables, { headers: { traceparent: TRACEPARENT } });
   const admit = (grants: Grant[], branchId: string, principal: Partial<Principal> = {}) =>
     graphql(
       grants,
@@ -101,10 +91,9 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
     Number((await database.dataSource.query(sql, params))[0].n);
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
+    recorder = recordSpans();
     database = await membershipDatabase('membership_audit');
-    ({ app, url } = await startMembershipSubgraph(database));
+    subgraph = await serveMembership(database, await createTestIssuer());
     const campus = await database.commands.openCampus({ code: 'main', name: '本部校区' });
     const open = async (code: string) =>
       (
@@ -121,8 +110,9 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await subgraph?.close();
     await database?.drop();
+    await recorder?.stop();
   });
 
   it('writes one row per admission with the actor, the role used, the trace id and the record after it — phone and birth date redacted', async () => {
@@ -142,12 +132,24 @@ describe('membership audit trail (real PostgreSQL, HTTP)', () => {
     expect(row.after).toMatchObject({ id: member.id, name: expect.any(String), phone: '[REDACTED]' });
     expect(row.after.birthDate).toBe('[REDACTED]');
     expect(JSON.stringify(row)).not.toContain('13800000000');
-    // the outbox event of the same change carries the same trace
+    // the outbox event of the same change carries the same trace: the unit of work's span, under the resolver's,
+    // under the request's, which continues the caller's traceparent
     const [event] = await database.dataSource.query(
       `SELECT headers FROM outbox WHERE message_key = $1 ORDER BY seq DESC LIMIT 1`,
       [member.id],
     );
-    expect(JSON.stringify(event.headers)).toContain(TRACE_ID);
+    const [, traceId, spanId] = event.headers.traceparent.split('-');
+    expect(traceId).toBe(TRACE_ID);
+    const span = (id: string) => recorder.spans().find((s) => s.spanContext().spanId === id)!;
+    const uow = span(spanId);
+    const resolver = span(uow.parentSpanContext!.spanId);
+    const request = span(resolver.parentSpanContext!.spanId);
+    expect([uow.name, resolver.name, request.name]).toEqual([
+      'unit-of-work',
+      'resolve Mutation.admitMember',
+      'mutation (anonymous)',
+    ]);
+    expect(request.parentSpanContext).toMatchObject({ spanId: '00f067aa0ba902b7', isRemote: true });
   });
 
   it('records a status change with the member before and after it', async () => {

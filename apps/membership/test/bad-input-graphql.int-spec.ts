@@ -1,13 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import { createTestIssuer, hq, type TestIssuer } from '@unionfed/testing';
+import { createTestIssuer, hq, type GraphqlResponse, type ServedSubgraph } from '@unionfed/testing';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { startMembershipSubgraph } from './membership-subgraph';
+import { serveMembership } from './membership-subgraph';
 import { STRUCTURE_PROVIDERS } from '../src/membership.providers';
-
-interface GraphqlResponse {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
 
 /**
  * Input that used to reach PostgreSQL and come back as INTERNAL_SERVER_ERROR — a NUL byte in a string, an empty
@@ -16,28 +10,20 @@ interface GraphqlResponse {
  */
 describe('bad input to the membership subgraph (real PostgreSQL, HTTP)', () => {
   let database: MembershipDatabase;
-  let app: INestApplication;
-  let issuer: TestIssuer;
-  let url: string;
+  let subgraph: ServedSubgraph;
   let branchId: string;
   let memberId: string;
 
   const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: await issuer.bearer([hq('ADMIN')]) },
-      body: JSON.stringify({ query, variables }),
-    });
+    const response = await subgraph.post([hq('ADMIN')], query, variables);
     return { status: response.status, body: (await response.json()) as GraphqlResponse };
   };
   const outboxRows = async () =>
     Number((await database.dataSource.query('SELECT count(*)::int AS n FROM outbox'))[0].n);
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('bad_input_graphql');
-    ({ app, url } = await startMembershipSubgraph(database, STRUCTURE_PROVIDERS));
+    subgraph = await serveMembership(database, await createTestIssuer(), { providers: STRUCTURE_PROVIDERS });
     const campusId = (await database.commands.openCampus({ code: 'main', name: '本部校区' })).id;
     branchId = (
       await database.commands.openBranch({
@@ -60,9 +46,8 @@ describe('bad input to the membership subgraph (real PostgreSQL, HTTP)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await subgraph?.close();
     await database?.drop();
-    delete process.env.UNIONFED_JWKS;
   });
 
   const NUL = 'a\u0000b';

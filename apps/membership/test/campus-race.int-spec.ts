@@ -1,42 +1,27 @@
-import type { INestApplication } from '@nestjs/common';
-import { createTestIssuer, hq, type TestIssuer } from '@unionfed/testing';
+import { createTestIssuer, hq, type ServedSubgraph } from '@unionfed/testing';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { startMembershipSubgraph } from './membership-subgraph';
-
-interface GraphqlResponse {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
-}
+import { serveMembership } from './membership-subgraph';
 
 describe('openCampus racing itself (real PostgreSQL, HTTP)', () => {
   let database: MembershipDatabase;
-  let app: INestApplication;
-  let issuer: TestIssuer;
-  let url: string;
+  let subgraph: ServedSubgraph;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('campus_race');
-    ({ app, url } = await startMembershipSubgraph(database));
+    subgraph = await serveMembership(database, await createTestIssuer());
   });
 
   afterAll(async () => {
-    await app?.close();
+    await subgraph?.close();
     await database?.drop();
   });
 
-  const openCampus = async (code: string): Promise<GraphqlResponse> => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: await issuer.bearer([hq('ADMIN')]) },
-      body: JSON.stringify({
-        query: `mutation ($input: OpenCampusInput!) { openCampus(input: $input) { id code } }`,
-        variables: { input: { code, name: '新校区' } },
-      }),
-    });
-    return (await response.json()) as GraphqlResponse;
-  };
+  const openCampus = (code: string) =>
+    subgraph.graphql(
+      [hq('ADMIN')],
+      `mutation ($input: OpenCampusInput!) { openCampus(input: $input) { id code } }`,
+      { input: { code, name: '新校区' } },
+    );
 
   it('answers one of two concurrent openings of one code with the campus, the other with CONFLICT — never INTERNAL_SERVER_ERROR', async () => {
     for (let round = 0; round < 8; round++) {

@@ -1,16 +1,17 @@
-import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { DataSource } from 'typeorm';
 import { parse } from 'csv-parse/sync';
-import { subgraphModule } from '@unionfed/graphql-kit';
-import { Outbox } from '@unionfed/messaging';
-import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
+import {
+  createTestIssuer,
+  hq,
+  inBranch,
+  serveSubgraph,
+  type ServedSubgraph,
+  type TestIssuer,
+} from '@unionfed/testing';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { MembershipUnitOfWork } from '../src/infrastructure/membership.unit-of-work';
-import { MembershipRepository } from '../src/infrastructure/membership.repository';
+import { serveMembership } from './membership-subgraph';
 import { RosterImports } from '../src/application/roster-import';
 import { RosterFilesController } from '../src/http/roster-files.controller';
-import { MEMBERSHIP_SUBGRAPH, ROSTER_FILE_PROVIDERS } from '../src/membership.providers';
+import { MEMBER_PROVIDERS, MEMBERSHIP_SUBGRAPH, ROSTER_FILE_PROVIDERS } from '../src/membership.providers';
 
 const HEADER = '工号,姓名,性别,出生日期,所属分工会,人员类别,入会日期';
 
@@ -21,13 +22,12 @@ const HEADER = '工号,姓名,性别,出生日期,所属分工会,人员类别,�
  */
 describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)', () => {
   let database: MembershipDatabase;
-  let app: INestApplication;
-  let base: string;
+  let subgraph: ServedSubgraph;
   let issuer: TestIssuer;
   let imports: RosterImports;
   let cs: string;
   let math: string;
-  const saved = { jwks: process.env.UNIONFED_JWKS, max: process.env.UNIONFED_ROSTER_MAX_BYTES };
+  const saved = { max: process.env.UNIONFED_ROSTER_MAX_BYTES };
 
   let hqAdmin: string;
   let csOfficer: string;
@@ -37,7 +37,6 @@ describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)'
   beforeAll(async () => {
     database = await membershipDatabase('roster_files');
     issuer = await createTestIssuer();
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     const campus = await database.commands.openCampus({ code: 'main', name: '本部校区' });
     const open = (code: string, name: string) =>
       database.commands.openBranch({ campusId: campus.id, code, name, kind: 'COLLEGE', staffHeadcount: 50 });
@@ -48,56 +47,32 @@ describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)'
     mathOfficer = await issuer.bearer([inBranch('MEMBERSHIP_OFFICER', math)], { subject: 'math-officer' });
     viewer = await issuer.bearer([hq('VIEWER')], { subject: 'viewer' });
 
-    @Module({
-      imports: [subgraphModule(MEMBERSHIP_SUBGRAPH)],
-      providers: [
-        { provide: DataSource, useValue: database.dataSource },
-        { provide: Outbox, useValue: new Outbox('/unionfed/membership') },
-        MembershipRepository,
-        MembershipUnitOfWork,
-        ...ROSTER_FILE_PROVIDERS,
-      ],
+    subgraph = await serveMembership(database, issuer, {
+      providers: ROSTER_FILE_PROVIDERS,
       controllers: [RosterFilesController],
-    })
-    class RosterFilesTestModule {}
-
-    app = await NestFactory.create(RosterFilesTestModule, { logger: false });
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    imports = app.get(RosterImports);
+    });
+    imports = subgraph.app.get(RosterImports);
   });
 
   afterAll(async () => {
-    await app?.close();
+    await subgraph?.close();
     await database?.drop();
-    process.env.UNIONFED_JWKS = saved.jwks;
     process.env.UNIONFED_ROSTER_MAX_BYTES = saved.max;
   });
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const json = async (response: Response): Promise<any> => response.json();
   const upload = (body: string | Buffer, query: string, authorization?: string, type = 'text/csv') =>
-    fetch(`${base}/roster/imports?${query}`, {
+    subgraph.fetch(authorization ? { authorization } : null, `/roster/imports?${query}`, {
       method: 'POST',
-      headers: { 'content-type': type, ...(authorization ? { authorization } : {}) },
+      headers: { 'content-type': type },
       body,
     });
-
-  const graphql = async <T>(
-    authorization: string,
-    query: string,
-    variables: Record<string, unknown> = {},
-  ) => {
-    const response = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as {
-      data?: T;
-      errors?: { message: string; extensions?: { code?: string } }[];
-    };
-  };
+  /** GET /roster/export with a query string */
+  const download = (authorization: string, query = '') =>
+    subgraph.fetch({ authorization }, `/roster/export${query}`);
+  const graphql = <T>(authorization: string, query: string, variables: Record<string, unknown> = {}) =>
+    subgraph.graphql<T>({ authorization }, query, variables);
 
   const JOB = `query($id: ID!) { rosterImport(id: $id) {
     id status phase mode onInvalid format encoding totalRows processed created updated unchanged invalid
@@ -125,8 +100,7 @@ describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)'
         messageZh: '只有管理员和组织委员可以导入或导出花名册',
       },
     });
-    const download = await fetch(`${base}/roster/export?format=csv`, { headers: { authorization: viewer } });
-    expect(download.status).toBe(403);
+    expect((await download(viewer, '?format=csv')).status).toBe(403);
   });
 
   it('queues an upload (202 {jobId}) whose progress and problems GraphQL shows', async () => {
@@ -253,7 +227,7 @@ describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)'
       gender: 'MALE',
       category: 'SUPPORT',
     });
-    const csv = await fetch(`${base}/roster/export?format=csv`, { headers: { authorization: csOfficer } });
+    const csv = await download(csOfficer, '?format=csv');
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toMatch(
@@ -261,35 +235,66 @@ describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)'
     );
     const rows = parse(Buffer.from(await csv.arrayBuffer()), { bom: true }) as string[][];
     expect(rows.slice(1).map((r) => [r[0], r[5]])).toEqual([['D001', 'CS']]);
-    const all = parse(
-      Buffer.from(
-        await (
-          await fetch(`${base}/roster/export?format=csv&gender=MALE`, { headers: { authorization: hqAdmin } })
-        ).arrayBuffer(),
-      ),
-      { bom: true },
-    ) as string[][];
+    const all = parse(Buffer.from(await (await download(hqAdmin, '?format=csv&gender=MALE')).arrayBuffer()), {
+      bom: true,
+    }) as string[][];
     expect(all.slice(1).map((r) => r[0])).toEqual(['G001']);
-    const other = await fetch(`${base}/roster/export?format=csv&branchId=${math}`, {
-      headers: { authorization: csOfficer },
-    });
+    // the roster's name search narrows the download as it narrows the page: 吴军 by its initials
+    const searched = parse(
+      Buffer.from(await (await download(hqAdmin, '?format=csv&search=wj')).arrayBuffer()),
+      {
+        bom: true,
+      },
+    ) as string[][];
+    expect(searched.slice(1).map((r) => r[0])).toEqual(['G001']);
+    const other = await download(csOfficer, `?format=csv&branchId=${math}`);
     expect(other.status).toBe(403);
     expect((await json(other)).error).toMatchObject({ code: 'FORBIDDEN', reason: 'OUT_OF_SCOPE' });
-    const badFilter = await fetch(`${base}/roster/export?ageBand=YOUNG`, {
-      headers: { authorization: hqAdmin },
-    });
+    const badFilter = await download(hqAdmin, '?ageBand=YOUNG');
     expect(badFilter.status).toBe(400);
     expect((await json(badFilter)).error).toMatchObject({
       code: 'BAD_USER_INPUT',
       reason: 'INVALID_AGEBAND',
       field: 'ageBand',
     });
-    const xlsx = await fetch(`${base}/roster/export`, { headers: { authorization: hqAdmin } });
+    const xlsx = await download(hqAdmin);
     expect(xlsx.status).toBe(200);
     expect(
       Buffer.from(await xlsx.arrayBuffer())
         .subarray(0, 2)
         .toString(),
     ).toBe('PK');
+  });
+
+  it('refuses the file routes to a caller who goes around the gateway where its signature is required', async () => {
+    const production = await serveSubgraph({
+      service: 'membership',
+      subgraph: { ...MEMBERSHIP_SUBGRAPH, requireGatewaySignature: true },
+      issuer,
+      dataSource: database.dataSource,
+      providers: [...MEMBER_PROVIDERS, ...ROSTER_FILE_PROVIDERS],
+      controllers: [RosterFilesController],
+    });
+    try {
+      const around = { authorization: hqAdmin };
+      const upload = await production.fetch(around, '/roster/imports?mode=dry-run', {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv' },
+        body: `${HEADER}\n`,
+        signed: false,
+      });
+      expect(upload.status).toBe(401);
+      expect((await json(upload)).error).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        reason: 'GATEWAY_SIGNATURE_INVALID',
+      });
+      const exported = await production.fetch(around, '/roster/export?format=csv', { signed: false });
+      expect(exported.status).toBe(401);
+      expect(await exported.text()).not.toContain('D001');
+      // what the gateway forwards (signed) is served
+      expect((await production.fetch(around, '/roster/export?format=csv')).status).toBe(200);
+    } finally {
+      await production.close();
+    }
   });
 });

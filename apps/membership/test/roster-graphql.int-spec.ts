@@ -1,8 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
+import { createTestIssuer, hq, inBranch, type GraphqlResponse, type ServedSubgraph } from '@unionfed/testing';
 import type { Grant } from '@unionfed/auth';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { startMembershipSubgraph } from './membership-subgraph';
+import { serveMembership } from './membership-subgraph';
 import { MembershipRepository } from '../src/infrastructure/membership.repository';
 import type { Member } from '../src/domain/member';
 
@@ -12,11 +11,6 @@ interface Page {
   edges: { node: { id: string; name: string; branch: { code: string; name: string } } }[];
 }
 
-interface GraphqlResponse {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
-}
-
 /**
  * The roster (`members`, `Branch.members`) served over HTTP as the app serves it — the SDL, @access enforcement,
  * token verification — against a real database: what it answers, how many SQL statements a page costs, and that
@@ -24,23 +18,17 @@ interface GraphqlResponse {
  */
 describe('the roster through the membership subgraph (real PostgreSQL, HTTP)', () => {
   let database: MembershipDatabase;
-  let app: INestApplication;
-  let issuer: TestIssuer;
-  let url: string;
+  let subgraph: ServedSubgraph;
   let cs: string;
   let math: string;
   const csMembers: Member[] = [];
   const mathMembers: Member[] = [];
   const HQ = [hq('MEMBERSHIP_OFFICER')];
 
-  const post = async (grants: Grant[], query: string, variables: Record<string, unknown> = {}) =>
-    fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: await issuer.bearer(grants) },
-      body: JSON.stringify({ query, variables }),
-    });
-  const graphql = async (grants: Grant[], query: string, variables: Record<string, unknown> = {}) =>
-    (await (await post(grants, query, variables)).json()) as GraphqlResponse;
+  const post = (grants: Grant[], query: string, variables: Record<string, unknown> = {}) =>
+    subgraph.post(grants, query, variables);
+  const graphql = (grants: Grant[], query: string, variables: Record<string, unknown> = {}) =>
+    subgraph.graphql(grants, query, variables);
   /** the SQL statements a request sends to the member table */
   const statements = async <T>(work: () => Promise<T>): Promise<{ result: T; sql: string[] }> => {
     const query = jest.spyOn(database.dataSource, 'query');
@@ -66,10 +54,8 @@ describe('the roster through the membership subgraph (real PostgreSQL, HTTP)', (
   };
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('roster_graphql');
-    ({ app, url } = await startMembershipSubgraph(database));
+    subgraph = await serveMembership(database, await createTestIssuer());
     const { commands } = database;
     const campusId = (await commands.openCampus({ code: 'main', name: '本部校区' })).id;
     const open = async (code: string, name: string) =>
@@ -100,9 +86,8 @@ describe('the roster through the membership subgraph (real PostgreSQL, HTTP)', (
   });
 
   afterAll(async () => {
-    await app?.close();
+    await subgraph?.close();
     await database?.drop();
-    delete process.env.UNIONFED_JWKS;
   });
 
   it('answers a page — rows, their branches and the count — with one SQL statement and no branch lookup', async () => {

@@ -11,12 +11,14 @@ import { membershipDatabase, type MembershipDatabase } from './membership-databa
 import { RosterImports, MAX_STORED_PROBLEMS, type ImportRequest } from '../src/application/roster-import';
 import { RosterExport, type ExportFormat } from '../src/application/roster-export';
 import { RosterImportRepository } from '../src/infrastructure/roster-import.repository';
-import { MEMBERS_PER_ANNOUNCEMENT } from '../src/infrastructure/events';
+import { MEMBERS_PER_ANNOUNCEMENT } from '../src/application/integration-events';
 import { rosterCriteria } from '../src/domain/roster';
 import { StructureCommands } from '../src/application/structure.commands';
 import { StructureRepository } from '../src/infrastructure/structure.repository';
 import { dayBefore } from '../src/domain/committee';
 import { todayInShanghai } from '@unionfed/domain-kit';
+import { extractTraceContext, inSpan } from '@unionfed/telemetry';
+import { recordSpans, type SpanRecorder } from '@unionfed/testing';
 
 const HEADER = '工号,姓名,性别,出生日期,所属分工会,人员类别,入会日期,手机,邮箱,职称';
 
@@ -30,6 +32,7 @@ describe('roster import and export (real PostgreSQL)', () => {
   let cs: string;
   let math: string;
   let files = 0;
+  let recorder: SpanRecorder;
 
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await dataSource.query(sql, params))[0].n);
@@ -39,25 +42,31 @@ describe('roster import and export (real PostgreSQL)', () => {
     outbox: await count(`SELECT count(*) AS n FROM outbox`),
   });
 
-  /** Imports a file the way the upload endpoint does, and waits for the job to end. */
+  /**
+   * Imports a file the way the upload endpoint does — in the upload request's span when `upload` (a caller's
+   * traceparent) is given — and waits for the job to end.
+   */
   async function importFile(
     content: string | Buffer,
-    options: Partial<Omit<ImportRequest, 'filePath' | 'fileBytes'>> = {},
+    { upload, ...options }: Partial<Omit<ImportRequest, 'filePath' | 'fileBytes'>> & { upload?: string } = {},
     via: RosterImports = imports,
   ) {
     const filePath = join(dir, `upload-${++files}`);
     writeFileSync(filePath, content);
-    const submitted = await via.submit({
-      filePath,
-      fileName: 'roster.csv',
-      fileBytes: Buffer.byteLength(content),
-      mode: 'APPLY',
-      onInvalid: 'SKIP',
-      mapping: {},
-      startedBy: { subject: 'officer-1', name: '组织委员' },
-      reach: Reach.EVERYTHING,
-      ...options,
-    });
+    const parent = upload ? extractTraceContext({ traceparent: upload }) : undefined;
+    const submitted = await inSpan('POST /roster/imports', { parent }, () =>
+      via.submit({
+        filePath,
+        fileName: 'roster.csv',
+        fileBytes: Buffer.byteLength(content),
+        mode: 'APPLY',
+        onInvalid: 'SKIP',
+        mapping: {},
+        startedBy: { subject: 'officer-1', name: '组织委员' },
+        reach: Reach.EVERYTHING,
+        ...options,
+      }),
+    );
     expect(submitted.status).toBe('QUEUED');
     await via.whenSettled(submitted.id);
     const job = (await jobs.findJob(submitted.id))!;
@@ -76,6 +85,7 @@ describe('roster import and export (real PostgreSQL)', () => {
   }
 
   beforeAll(async () => {
+    recorder = recordSpans();
     database = await membershipDatabase('roster_import');
     dataSource = database.dataSource;
     jobs = new RosterImportRepository(dataSource);
@@ -92,6 +102,7 @@ describe('roster import and export (real PostgreSQL)', () => {
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
     await database?.drop();
+    await recorder?.stop();
   });
 
   const VALID = [
@@ -151,8 +162,9 @@ describe('roster import and export (real PostgreSQL)', () => {
 
   it('applying with skip stores the valid rows — member, JOINED history, one MembersImported per branch — and reports the invalid', async () => {
     const before = await totals();
+    recorder.clear();
     const { job, problems } = await importFile(MIXED, {
-      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      upload: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     });
     expect(job).toMatchObject({
       status: 'SUCCEEDED',
@@ -240,8 +252,20 @@ describe('roster import and export (real PostgreSQL)', () => {
       cs,
       math,
     ]);
-    // the upload's trace goes with every event of the import
-    expect(events[0].headers.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    // the job ran in a span under the upload request's, and its events carry that trace (their unit of work's span)
+    const [upload] = recorder.named('POST /roster/imports');
+    const [run] = recorder.named('roster import');
+    expect(upload.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(run.parentSpanContext?.spanId).toBe(upload.spanContext().spanId);
+    const units = recorder
+      .spans()
+      .filter((span) => span.parentSpanContext?.spanId === run.spanContext().spanId);
+    const unitSpans = new Set(units.map((span) => span.spanContext().spanId));
+    for (const event of events as { headers: Record<string, string> }[]) {
+      const [, traceId, spanId] = event.headers.traceparent.split('-');
+      expect(traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      expect(unitSpans.has(spanId)).toBe(true);
+    }
     expect(
       await dataSource.query(`SELECT 1 FROM outbox WHERE event_type = $1`, [
         MembershipEvents.MemberJoined.type,

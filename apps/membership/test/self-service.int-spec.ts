@@ -1,14 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
-import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
+import { createTestIssuer, hq, inBranch, type GraphqlResponse, type ServedSubgraph } from '@unionfed/testing';
 import type { Grant, Principal } from '@unionfed/auth';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { startMembershipSubgraph } from './membership-subgraph';
+import { serveMembership } from './membership-subgraph';
 import type { Member } from '../src/domain/member';
-
-interface GraphqlResponse {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
-}
 
 /**
  * Self-service (会员自助) through the membership subgraph as the app serves it: a member signed in with their
@@ -17,41 +11,27 @@ interface GraphqlResponse {
  */
 describe('a member’s own record through the membership subgraph (real PostgreSQL, HTTP)', () => {
   let database: MembershipDatabase;
-  let app: INestApplication;
-  let issuer: TestIssuer;
-  let url: string;
+  let served: ServedSubgraph;
   let cs: string;
   let self: Member;
   let colleague: Member;
   let elsewhere: Member;
   const MEMBER: Grant = { role: 'MEMBER', branchId: null };
 
-  const ask = async (
+  const ask = (
     grants: Grant[],
     query: string,
     variables: Record<string, unknown> = {},
-    principal: Partial<Principal> = {},
-  ) =>
-    (await (
-      await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: await issuer.bearer(grants, principal),
-        },
-        body: JSON.stringify({ query, variables }),
-      })
-    ).json()) as GraphqlResponse;
+    principal: Partial<Omit<Principal, 'grants'>> = {},
+  ): Promise<GraphqlResponse> => served.graphql({ ...principal, grants }, query, variables);
   /** as the member signed in: the session the gateway gives their account */
   const asMember = (query: string, variables: Record<string, unknown> = {}, memberId = self.id) =>
     ask([MEMBER], query, variables, { memberId });
   const codes = (response: GraphqlResponse) => response.errors?.map((e) => e.extensions?.code);
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('self_service');
-    ({ app, url } = await startMembershipSubgraph(database));
+    served = await serveMembership(database, await createTestIssuer());
     const { commands } = database;
     const campusId = (await commands.openCampus({ code: 'main', name: '本部校区' })).id;
     const open = async (code: string, name: string) =>
@@ -75,9 +55,8 @@ describe('a member’s own record through the membership subgraph (real PostgreS
   });
 
   afterAll(async () => {
-    await app?.close();
+    await served?.close();
     await database?.drop();
-    delete process.env.UNIONFED_JWKS;
   });
 
   it('answers a member their own profile, branch and history', async () => {

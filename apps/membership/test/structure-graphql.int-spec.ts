@@ -1,15 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
-import { createTestIssuer, hq, inBranch, type TestIssuer } from '@unionfed/testing';
-import type { Grant, Principal } from '@unionfed/auth';
+import { createTestIssuer, hq, inBranch, type GraphqlResponse, type ServedSubgraph } from '@unionfed/testing';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { startMembershipSubgraph } from './membership-subgraph';
+import { serveMembership } from './membership-subgraph';
 import { STRUCTURE_PROVIDERS } from '../src/membership.providers';
 import type { Member } from '../src/domain/member';
-
-interface GraphqlResponse {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
-}
 
 /**
  * The membership subgraph's structure fields served over HTTP as the app serves them — the SDL files, @access
@@ -17,27 +10,13 @@ interface GraphqlResponse {
  */
 describe('federation structure through the membership subgraph (real PostgreSQL, HTTP)', () => {
   let database: MembershipDatabase;
-  let app: INestApplication;
-  let issuer: TestIssuer;
-  let url: string;
+  let subgraph: ServedSubgraph;
   let campusId: string;
   let cs: string;
   let math: string;
   let staffNo = 0;
 
-  const graphql = async (
-    grants: Grant[],
-    query: string,
-    variables: Record<string, unknown> = {},
-    principal: Partial<Principal> = {},
-  ) => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: await issuer.bearer(grants, principal) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GraphqlResponse;
-  };
+  const graphql: ServedSubgraph['graphql'] = (...request) => subgraph.graphql(...request);
   const admit = (branchId: string): Promise<Member> =>
     database.commands.admitMember({
       branchId,
@@ -52,11 +31,8 @@ describe('federation structure through the membership subgraph (real PostgreSQL,
   const HQ = [hq('MEMBERSHIP_OFFICER')];
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
-    // the subgraph module reads the key set when it is created
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('structure_graphql');
-    ({ app, url } = await startMembershipSubgraph(database, STRUCTURE_PROVIDERS));
+    subgraph = await serveMembership(database, await createTestIssuer(), { providers: STRUCTURE_PROVIDERS });
     campusId = (await database.commands.openCampus({ code: 'main', name: '本部校区' })).id;
     const open = async (code: string, staffHeadcount: number) =>
       (
@@ -73,9 +49,8 @@ describe('federation structure through the membership subgraph (real PostgreSQL,
   });
 
   afterAll(async () => {
-    await app?.close();
+    await subgraph?.close();
     await database?.drop();
-    delete process.env.UNIONFED_JWKS;
   });
 
   it('lets a branch officer form a group in their branch and read it with its leader, count and roster', async () => {
@@ -151,7 +126,7 @@ describe('federation structure through the membership subgraph (real PostgreSQL,
 
     // a member (self-service) sees their group, not the leader's record
     const own = await graphql(
-      [{ role: 'MEMBER', branchId: null }],
+      { grants: [{ role: 'MEMBER', branchId: null }], memberId: member.id },
       `
         query ($id: ID!) {
           member(id: $id) {
@@ -166,7 +141,6 @@ describe('federation structure through the membership subgraph (real PostgreSQL,
         }
       `,
       { id: member.id },
-      { memberId: member.id },
     );
     expect(own.errors).toBeUndefined();
     expect(own.data).toEqual({ member: { group: { name: '算法教研室小组', leader: null } } });

@@ -1,22 +1,8 @@
-import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { DataSource } from 'typeorm';
-import { Outbox } from '@unionfed/messaging';
-import { subgraphModule } from '@unionfed/graphql-kit';
 import { HealthController } from '@unionfed/service-kit';
-import { createTestIssuer, hq, type TestIssuer } from '@unionfed/testing';
+import { createTestIssuer, hq, type GraphqlResponse, type ServedSubgraph } from '@unionfed/testing';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { MEMBER_PROVIDERS, MEMBERSHIP_SUBGRAPH } from '../src/membership.providers';
-
-interface GraphqlResponse {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
-
-@Module({})
-class MembershipUnderAttackModule {}
+import { serveMembership } from './membership-subgraph';
 
 /** Every request of this file gets an answer in this time, or the test fails (instead of hanging). */
 const ANSWER_WITHIN_MS = 5_000;
@@ -35,16 +21,15 @@ function campusBranchChain(levels: number): string {
  */
 describe('the membership subgraph refuses abusive queries sent straight to its port (real PostgreSQL, HTTP)', () => {
   let database: MembershipDatabase;
-  let app: INestApplication;
-  let issuer: TestIssuer;
-  let baseUrl: string;
+  let subgraph: ServedSubgraph;
 
+  /** a raw body, unsigned: an attacker does not go through the gateway */
   const post = async (body: string, timeoutMs = ANSWER_WITHIN_MS) => {
-    const response = await fetch(`${baseUrl}/graphql`, {
+    const response = await fetch(subgraph.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        authorization: await issuer.bearer([hq('MEMBERSHIP_OFFICER')]),
+        ...(await subgraph.authorization([hq('MEMBERSHIP_OFFICER')])),
       },
       body,
       signal: AbortSignal.timeout(timeoutMs),
@@ -55,24 +40,8 @@ describe('the membership subgraph refuses abusive queries sent straight to its p
   const codesOf = (body: GraphqlResponse) => (body.errors ?? []).map((error) => error.extensions?.code);
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('subgraph_limits');
-    app = await NestFactory.create(
-      {
-        module: MembershipUnderAttackModule,
-        imports: [subgraphModule(MEMBERSHIP_SUBGRAPH)],
-        controllers: [HealthController],
-        providers: [
-          { provide: DataSource, useValue: database.dataSource },
-          { provide: Outbox, useValue: new Outbox('/unionfed/membership') },
-          ...MEMBER_PROVIDERS,
-        ],
-      },
-      { logger: false },
-    );
-    await app.listen(0, '127.0.0.1');
-    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    subgraph = await serveMembership(database, await createTestIssuer(), { controllers: [HealthController] });
     // two branches per campus: every `branches` level of the chain doubles the work
     for (const code of ['east', 'west']) {
       const campusId = (await database.commands.openCampus({ code, name: `${code}校区` })).id;
@@ -88,9 +57,8 @@ describe('the membership subgraph refuses abusive queries sent straight to its p
   });
 
   afterAll(async () => {
-    await app?.close();
+    await subgraph?.close();
     await database?.drop();
-    delete process.env.UNIONFED_JWKS;
   });
 
   /** After each attack: a normal query is answered fast and the service says it is ready. */
@@ -100,7 +68,7 @@ describe('the membership subgraph refuses abusive queries sent straight to its p
     expect(normal.body.errors).toBeUndefined();
     expect(normal.body.data?.campuses).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(2_000);
-    const ready = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+    const ready = await fetch(`${subgraph.baseUrl}/health/ready`, { signal: AbortSignal.timeout(2_000) });
     expect(ready.status).toBe(200);
   };
 

@@ -1,5 +1,4 @@
 import { SYSTEM } from '@unionfed/audit';
-import type { INestApplication } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import {
   createTestIssuer,
@@ -9,21 +8,17 @@ import {
   readTopic,
   testInfrastructure,
   uniqueTopic,
-  type TestIssuer,
+  type GraphqlResponse,
+  type ServedSubgraph,
 } from '@unionfed/testing';
 import { Reach, type Grant } from '@unionfed/auth';
 import { createKafka, OutboxRelay, RELIABLE_PRODUCER } from '@unionfed/messaging';
 import { EVENT_REGISTRY, MembershipEvents, type MemberTransferred } from '@unionfed/contracts';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
-import { startMembershipSubgraph } from './membership-subgraph';
+import { serveMembership } from './membership-subgraph';
 import { StructureCommands } from '../src/application/structure.commands';
 import { StructureRepository } from '../src/infrastructure/structure.repository';
 import type { Member } from '../src/domain/member';
-
-interface GraphqlResponse {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; path?: unknown; extensions?: Record<string, unknown> }[];
-}
 
 const REQUEST = `mutation ($input: RequestMemberTransferInput!) {
   requestMemberTransfer(input: $input) { id status memberId fromBranch { id } toBranch { id } effectiveOn }
@@ -48,20 +43,12 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
   let database: MembershipDatabase;
   let dataSource: DataSource;
   let structure: StructureCommands;
-  let app: INestApplication;
-  let issuer: TestIssuer;
-  let url: string;
+  let subgraph: ServedSubgraph;
   let [x, y, z] = ['', '', ''];
   let staffNo = 0;
 
-  const graphql = async (grants: Grant[], query: string, variables: Record<string, unknown> = {}) => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: await issuer.bearer(grants) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GraphqlResponse;
-  };
+  const graphql = (grants: Grant[], query: string, variables: Record<string, unknown> = {}) =>
+    subgraph.graphql(grants, query, variables);
   const officerOf = (branchId: string) => [inBranch('MEMBERSHIP_OFFICER', branchId)];
   const HQ = [hq('MEMBERSHIP_OFFICER')];
   const codeOf = (response: GraphqlResponse) => response.errors?.[0]?.extensions?.code;
@@ -138,8 +125,6 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
   };
 
   beforeAll(async () => {
-    issuer = await createTestIssuer();
-    process.env.UNIONFED_JWKS = issuer.env.UNIONFED_JWKS;
     database = await membershipDatabase('transfer_graphql');
     dataSource = database.dataSource;
     structure = new StructureCommands(
@@ -147,7 +132,7 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
       database.repository,
       new StructureRepository(dataSource),
     );
-    ({ app, url } = await startMembershipSubgraph(database));
+    subgraph = await serveMembership(database, await createTestIssuer());
     const campusId = (await database.commands.openCampus({ code: 'main', name: '本部校区' })).id;
     const open = async (code: string) =>
       (
@@ -163,9 +148,8 @@ describe('会籍转移 in two steps through the membership subgraph (real Postgr
   });
 
   afterAll(async () => {
-    await app?.close();
+    await subgraph?.close();
     await database?.drop();
-    delete process.env.UNIONFED_JWKS;
   });
 
   it("leaves the member in X when X's officer requests a transfer to Y, emitting only MemberTransferRequested", async () => {

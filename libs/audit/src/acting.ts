@@ -13,8 +13,8 @@ import {
 import { SYSTEM_ACTING, type Acting } from '@unionfed/persistence';
 
 /**
- * Who acts in a request, as a subgraph's commands take it: the audit trail's actor, role and trace, and the
- * reach its access checks use inside the unit of work (after the locked read).
+ * Who acts in a request, as a subgraph's commands take it: the audit trail's actor and role, and the reach its
+ * access checks use inside the unit of work (after the locked read). (The trace is the active span's.)
  */
 export interface RequestActing extends Acting {
   principal: Principal;
@@ -36,7 +36,6 @@ export function actingOf(
   principal: Principal,
   reach: Reach,
   policy: AccessPolicy | undefined,
-  traceparent?: string,
 ): RequestActing {
   const grants = policy ? principal.grants.filter((g) => policy.roles.includes(g.role)) : [];
   const grant = grants.find((g) => g.branchId === null && g.role !== 'MEMBER') ?? grants[0];
@@ -45,31 +44,20 @@ export function actingOf(
     actorName: principal.name,
     role: grant?.role ?? (principal.kind === 'integration' ? 'INTEGRATION' : null),
     roleBranchId: grant?.branchId ?? null,
-    traceparent,
     principal,
     reach,
   };
 }
 
-interface HttpContext {
-  req?: { headers?: Record<string, string | string[] | undefined> };
-}
-
-/** The request's W3C traceparent header, if it sent one. */
-export function traceparentOf(context: HttpContext | undefined): string | undefined {
-  const header = context?.req?.headers?.traceparent;
-  return Array.isArray(header) ? header[0] : header;
-}
-
 /**
- * `@CurrentActing()` in a resolver: the principal, the reach and role of this field, and the trace — read from
- * the request once, and handed to the command, whose unit of work carries them to the outbox and audit trail.
+ * `@CurrentActing()` in a resolver: the principal, and the reach and role of this field — read from the request
+ * once, and handed to the command, whose unit of work carries them to the audit trail.
  */
 export const CurrentActing = createParamDecorator((_data: unknown, ctx: ExecutionContext): RequestActing => {
   const gql = GqlExecutionContext.create(ctx);
-  const context = gql.getContext<AccessContext & HttpContext>();
+  const context = gql.getContext<AccessContext>();
   const info = gql.getInfo<GraphQLResolveInfo>();
   const field = info.parentType.getFields()[info.fieldName];
   const policy = field ? fieldPolicy(info.schema, info.parentType, field) : undefined;
-  return actingOf(context?.principal ?? ANONYMOUS, reachOf(context, info), policy, traceparentOf(context));
+  return actingOf(context?.principal ?? ANONYMOUS, reachOf(context, info), policy);
 });

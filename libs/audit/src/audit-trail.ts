@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { copyRows, uuidv7, type Acting, type AuditSink, type CopyValue } from '@unionfed/persistence';
+import { activeTraceId } from '@unionfed/telemetry';
 import { redact, type RedactionRules } from './redact';
 
 /** One audited act: what was done to which record of which branch, and the record before and after it. */
@@ -54,12 +55,6 @@ const COLUMNS = [
 /** From this many entries on, they go in with COPY. */
 const COPY_FROM_ROWS = 50;
 
-/** The trace id of a W3C traceparent (`00-<trace id>-<span id>-<flags>`), or null. */
-export function traceIdOf(traceparent: string | undefined): string | null {
-  const match = traceparent ? /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent) : null;
-  return match ? match[1] : null;
-}
-
 /**
  * Writes audit entries into `audit_log` in the caller's transaction (the unit of work hands it its entries just
  * before commit): a change and its audit row commit or roll back together. Sensitive fields are redacted by
@@ -76,7 +71,10 @@ export class AuditTrail implements AuditSink<AuditEntry> {
     this.enabled = options.enabled ?? true;
   }
 
-  /** The row values of an entry as it is stored (redacted), for tests and for the gateway's own writes. */
+  /**
+   * The row values of an entry as it is stored (redacted), for tests and for the gateway's own writes. Its trace
+   * id is the active span's (the unit of work's, inside one): null outside any trace.
+   */
   row(acting: Acting, entry: AuditEntry): CopyValue[] {
     const sensitive = (entry.entityType && this.rules.get(entry.entityType)) || new Set<string>();
     const json = (value: unknown) => (value == null ? null : JSON.stringify(redact(value, sensitive)));
@@ -95,7 +93,7 @@ export class AuditTrail implements AuditSink<AuditEntry> {
       json(entry.after),
       JSON.stringify(redact(entry.details ?? {}, sensitive)),
       entry.address ?? null,
-      traceIdOf(acting.traceparent),
+      activeTraceId() ?? null,
     ];
   }
 

@@ -5,3 +5,4 @@ export * from './audit-connection';
 export * from './audit-switch';
 export * from './acting';
 export * from './redact';
+export * from './audit-log.resolver';

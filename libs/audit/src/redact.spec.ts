@@ -1,6 +1,9 @@
 import { redact, REDACTED } from './redact';
 import { auditSwitchedOff } from './audit-switch';
-import { traceIdOf } from './audit-trail';
+import { SYSTEM_ACTING } from '@unionfed/persistence';
+import { activeTraceId, inSpan } from '@unionfed/telemetry';
+import { recordSpans } from '@unionfed/testing';
+import { AuditTrail } from './audit-trail';
 
 describe('redact', () => {
   it('keeps that a declared sensitive field was there, never its value, at any depth', () => {
@@ -36,10 +39,23 @@ describe('UNIONFED_AUDIT switch', () => {
   });
 });
 
-describe('traceIdOf', () => {
-  it('takes the trace id of a W3C traceparent, and nothing of anything else', () => {
-    expect(traceIdOf(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`)).toBe('a'.repeat(32));
-    expect(traceIdOf('garbage')).toBeNull();
-    expect(traceIdOf(undefined)).toBeNull();
+describe('the trace id of an audit row', () => {
+  const entry = { action: 'MEMBER_ADMITTED', entityType: 'Member', entityId: 'm-1', branchId: 'b-1' };
+  const traceIdOfRow = (row: unknown[]) => row[row.length - 1];
+
+  it('is the active span’s (the unit of work’s), and null outside any trace', async () => {
+    const recorder = recordSpans();
+    try {
+      const trail = new AuditTrail();
+      const inTrace = await inSpan('unit-of-work', {}, async () => ({
+        row: trail.row(SYSTEM_ACTING, entry),
+        traceId: activeTraceId(),
+      }));
+      expect(inTrace.traceId).toMatch(/^[\da-f]{32}$/);
+      expect(traceIdOfRow(inTrace.row)).toBe(inTrace.traceId);
+      expect(traceIdOfRow(trail.row(SYSTEM_ACTING, entry))).toBeNull();
+    } finally {
+      await recorder.stop();
+    }
   });
 });

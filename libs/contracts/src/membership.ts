@@ -2,6 +2,7 @@ import {
   BranchDissolvedSchema,
   BranchMergedSchema,
   BranchOpenedSchema,
+  BranchStaffHeadcountSetSchema,
   BranchUpdatedSchema,
   CommitteeRoleAssignedSchema,
   CommitteeRoleEndedSchema,
@@ -13,6 +14,7 @@ import {
   MemberJoinedSchema,
   MembersImportedSchema,
   MemberProfileUpdatedSchema,
+  MemberReinstatedSchema,
   MemberRetiredSchema,
   MemberTransferredSchema,
   MemberTransferRequestedSchema,
@@ -60,6 +62,13 @@ export const MembershipEvents = {
   BranchDissolved: defineEvent(
     branch,
     BranchDissolvedSchema,
+    (e) => e.branchId,
+    (e) => e.branchId,
+  ),
+  // 教职工总数 of a year; a BranchUpdated follows when the count in effect today changed
+  BranchStaffHeadcountSet: defineEvent(
+    branch,
+    BranchStaffHeadcountSetSchema,
     (e) => e.branchId,
     (e) => e.branchId,
   ),
@@ -123,6 +132,13 @@ export const MembershipEvents = {
   MemberDeceased: defineEvent(
     member,
     MemberDeceasedSchema,
+    (e) => e.memberId,
+    (e) => e.branchId,
+  ),
+  // 重新入会: the branch the member rejoined
+  MemberReinstated: defineEvent(
+    member,
+    MemberReinstatedSchema,
     (e) => e.memberId,
     (e) => e.branchId,
   ),

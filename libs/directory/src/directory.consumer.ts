@@ -4,6 +4,7 @@ import {
   CommitteeRole,
   Gender,
   MemberCategory,
+  MemberStatus,
   MembershipEvents,
   type BranchDissolved,
   type BranchMerged,
@@ -16,6 +17,7 @@ import {
   type MemberJoined,
   type MemberProfile,
   type MemberProfileUpdated,
+  type MemberReinstated,
   type MembersImported,
   type MemberRetired,
   type MemberTransferred,
@@ -258,6 +260,22 @@ export class DirectoryConsumer {
   @OnEvent(MembershipEvents.MemberDeceased)
   async memberDeceased(e: MemberDeceased, context: HandlerContext): Promise<void> {
     this.status(context, e, 'DECEASED');
+  }
+
+  /** 重新入会: the member counts again, in the branch they rejoined, in no union group. */
+  @OnEvent(MembershipEvents.MemberReinstated)
+  async memberReinstated(e: MemberReinstated, context: HandlerContext): Promise<void> {
+    context.writes.upsert(
+      MEMBER_DIRECTORY,
+      {
+        member_id: e.memberId,
+        branch_id: e.branchId,
+        group_id: null,
+        status: enumName(MemberStatus, e.status, 'ACTIVE'),
+      },
+      e.version,
+    );
+    progress(context);
   }
 
   @OnEvent(MembershipEvents.MemberGroupChanged)

@@ -5,6 +5,7 @@ import type { KafkaMessage } from 'kafkajs';
 import {
   Gender,
   MemberCategory,
+  MemberStatus,
   MembershipEvents,
   BranchKind,
   BranchStatus,
@@ -13,7 +14,7 @@ import {
   type EncodedEvent,
 } from '@unionfed/contracts';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
-import { MESSAGING_MIGRATIONS, newTraceparent, toKafkaHeaders, type EventBatch } from '@unionfed/messaging';
+import { MESSAGING_MIGRATIONS, toKafkaHeaders, type EventBatch } from '@unionfed/messaging';
 import { createTestDatabase } from '@unionfed/testing';
 import { DIRECTORY_ENTITIES, DirectoryReader, DIRECTORY_MIGRATIONS } from '../src';
 import { directoryDispatcher } from './directory-dispatcher';
@@ -40,7 +41,6 @@ function delivered(event: EncodedEvent, id = uuidv7()): KafkaMessage {
       type: event.type,
       source: '/unionfed/membership',
       time: new Date().toISOString(),
-      traceparent: newTraceparent(),
       branchId: event.branchId,
     }),
     offset: '0',
@@ -165,6 +165,50 @@ describe('membership directory projection (real PostgreSQL)', () => {
     });
     const sync = await reader.sync();
     expect(sync).toMatchObject({ service: 'test', branches: 1, members: 3, activeMembers: 1 });
+  });
+
+  it('counts a member who rejoined (MemberReinstated) again, in the branch they rejoined and no group, whatever the order', async () => {
+    const id = uuidv7();
+    const elsewhere = uuidv7();
+    const [joinedV, withdrewV, reinstatedV] = [uuidv7(), uuidv7(), uuidv7()];
+    await apply(joined(id, joinedV));
+    await apply(
+      encodeEvent(MembershipEvents.MemberGroupChanged, {
+        memberId: id,
+        branchId,
+        groupId: uuidv7(),
+        version: joinedV,
+      }),
+    );
+    await apply(
+      encodeEvent(MembershipEvents.MemberReinstated, {
+        memberId: id,
+        branchId: elsewhere,
+        fromBranchId: branchId,
+        status: MemberStatus.ACTIVE,
+        version: reinstatedV,
+      }),
+    );
+    // the withdrawal arrives late: older than the return, it changes nothing
+    await apply(encodeEvent(MembershipEvents.MemberWithdrew, { memberId: id, branchId, version: withdrewV }));
+    expect(await member(id)).toMatchObject({ branchId: elsewhere, status: 'ACTIVE' });
+    const [{ group_id }] = await dataSource.query(
+      `SELECT group_id FROM member_directory WHERE member_id = $1`,
+      [id],
+    );
+    expect(group_id).toBeNull();
+    // a retiree who had left rejoins as a retiree
+    const retiree = uuidv7();
+    await apply(joined(retiree, uuidv7()));
+    await apply(
+      encodeEvent(MembershipEvents.MemberReinstated, {
+        memberId: retiree,
+        branchId,
+        status: MemberStatus.RETIRED,
+        version: uuidv7(),
+      }),
+    );
+    expect(await member(retiree)).toMatchObject({ status: 'RETIRED' });
   });
 
   const imported = (

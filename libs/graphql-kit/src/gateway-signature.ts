@@ -25,8 +25,9 @@ const SIGNATURE_ISSUER = 'unionfed-gateway';
 const SIGNATURE_AUDIENCE = 'unionfed-subgraph';
 
 /**
- * The body of a request that streams through the gateway (a roster upload): it cannot be digested before it is
- * sent, so its signature covers method, path and time only — the caller's own token still has to be valid.
+ * The body of a request that streams through the gateway (a roster upload, a route of the table whose
+ * `streamed` is set): it cannot be digested before it is sent, so its signature covers method, path and time
+ * only — the caller's own token still has to be valid.
  */
 export const STREAMED_BODY = Symbol('streamed body');
 
@@ -95,17 +96,13 @@ export class GatewaySignatureVerifier {
 }
 
 /**
- * Express middleware for a subgraph's GraphQL path (after the body parser, which keeps the raw body). A signature
+ * Express middleware for a subgraph's GraphQL path (after the body parser, which keeps the raw body); its HTTP
+ * routes get the same check from their guard (http/http-access.ts). A signature
  * that is sent must be valid; without one, a request is refused where `required` (production) and served as
  * any other elsewhere (tests and developers call subgraphs directly) — limits and access checks apply either way.
  * Refusals are 401 UNAUTHENTICATED with a plain message.
  */
-export function gatewaySignatureCheck(options: {
-  verifier: GatewaySignatureVerifier;
-  required: boolean;
-  /** for routes whose body streams (not read before the handler): signed as STREAMED_BODY */
-  streamedBody?: boolean;
-}) {
+export function gatewaySignatureCheck(options: { verifier: GatewaySignatureVerifier; required: boolean }) {
   return function gatewaySignatureHandler(
     req: IncomingMessage & RequestWithRawBody & { originalUrl?: string },
     res: ServerResponse,
@@ -122,7 +119,7 @@ export function gatewaySignatureCheck(options: {
     const request: SignedRequest = {
       method: req.method ?? 'GET',
       path: req.originalUrl ?? req.url ?? '',
-      body: options.streamedBody && req.method !== 'GET' ? STREAMED_BODY : (req.rawBody ?? ''),
+      body: req.rawBody ?? '',
     };
     options.verifier
       .verifies(signature, request)

@@ -7,3 +7,7 @@ export * from './money';
 export * from './mutation-outcome';
 export * from './limits';
 export * from './gateway-signature';
+export * from './http';
+export * from './refused-access';
+export * from './request-loader';
+export * from './tracing';

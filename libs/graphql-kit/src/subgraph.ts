@@ -1,5 +1,5 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -15,6 +15,7 @@ import {
   type Authentication,
   type EnforceOptions,
   type ForbiddenAttempt,
+  type TokenVerifier,
 } from '@unionfed/auth';
 import { createErrorFormatter } from './errors';
 import { answerPreloadedFields } from './preloaded';
@@ -22,7 +23,17 @@ import { checkInputs, DateScalar } from './inputs';
 import { mutationOutcomePlugin } from './mutation-outcome';
 import { MoneyScalar } from './money';
 import { join } from 'node:path';
+import { traceRequests } from '@unionfed/telemetry';
+import { operationSpanPlugin, withResolverSpans } from './tracing';
 import { GatewaySignatureVerifier, gatewaySignatureCheck } from './gateway-signature';
+import {
+  SUBGRAPH_HTTP_ACCESS,
+  SubgraphHttpGuard,
+  type SubgraphHttpAccess,
+  type SubgraphHttpRoute,
+} from './http/http-access';
+import { SubgraphHttpRoutesCheck } from './http/http-routes-check';
+import { refusedAccessLine } from './refused-access';
 import { requestBudgetMs, requestDeadline, withDeadlines } from './limits/deadline';
 import {
   installSubgraphBodyLimit,
@@ -45,10 +56,12 @@ export interface SubgraphOptions {
   /** whether only requests the gateway signed are served (default: when NODE_ENV is production) */
   requireGatewaySignature?: boolean;
   /**
-   * Path prefixes of the service's own HTTP routes that the gateway forwards (e.g. membership's `/roster` file
-   * endpoints): guarded by the same gateway signature (their bodies stream: method, path and time are signed).
+   * The service's own HTTP routes that the gateway forwards (e.g. membership's roster files): take them from the
+   * gateway's route table (libs/service-kit `httpRoutesOf(service)`). Each is served by a controller route
+   * declared with `@HttpAccess`, whose guard checks the gateway's signature, the token and the policy as the
+   * GraphQL endpoint does; routes and declarations must agree or the service does not start.
    */
-  httpRoutes?: string[];
+  httpRoutes?: readonly SubgraphHttpRoute[];
 }
 
 export interface SubgraphContext extends Authentication {
@@ -95,15 +108,33 @@ class SubgraphModule {}
  * The port is guarded as the gateway's is: the gateway's signature (required in production), a body limit,
  * the operation limits (depth, aliases, cost, tokens, entity representations) before anything runs, and an
  * execution budget after which no resolver runs and the request's SQL is cancelled.
+ *
+ * Tracing: every request on /graphql and the `httpRoutes` runs in a span continuing the caller's W3C trace
+ * context, named after its operation; each root field's resolver has a span under it (tracing.ts).
  */
 export function subgraphModule(options: SubgraphOptions): DynamicModule {
   const limits: SubgraphLimits = { ...SUBGRAPH_LIMIT_DEFAULTS, ...options.limits };
   const budgetMs = options.requestBudgetMs ?? requestBudgetMs();
   const signatureRequired = options.requireGatewaySignature ?? process.env.NODE_ENV === 'production';
   const signatures = GatewaySignatureVerifier.fromEnvironment();
+  // one token verifier (and its cache) for the GraphQL endpoint and the HTTP routes
+  const tokens = verifierFromEnvironment();
+  // UNIONFED_AUTH=off (benchmarks; refused in production): every request is an HQ admin, nothing is verified
+  const authOff = authenticationSwitchedOff('this subgraph', (message) =>
+    new Logger('GraphQL').warn(message),
+  );
+  const httpAccess: SubgraphHttpAccess = {
+    signatures,
+    signatureRequired,
+    tokens,
+    authOff,
+    routes: options.httpRoutes ?? [],
+  };
   return {
     module: SubgraphModule,
-    imports: [graphqlModule(options, limits)],
+    // any module's controllers may declare @HttpAccess routes
+    global: true,
+    imports: [graphqlModule(options, limits, tokens, authOff), DiscoveryModule],
     providers: [
       {
         // runs while the application is created, before Nest installs its own body parser (see
@@ -113,44 +144,35 @@ export function subgraphModule(options: SubgraphOptions): DynamicModule {
         useFactory: (host: HttpAdapterHost) => {
           installSubgraphBodyLimit(host, GRAPHQL_PATH, limits.maxBodyBytes);
           const adapter = host.httpAdapter as unknown as { use(path: string, handler: unknown): void };
+          // the request's span, continuing the gateway's trace context (`traceparent`): before the signature
+          // check and the deadline, so that what they refuse is traced too
+          for (const path of [GRAPHQL_PATH, ...httpAccess.routes.map((route) => route.path)])
+            adapter.use(path, traceRequests());
           adapter.use(
             GRAPHQL_PATH,
             gatewaySignatureCheck({ verifier: signatures, required: signatureRequired }),
           );
           adapter.use(GRAPHQL_PATH, requestDeadline(budgetMs));
-          for (const route of options.httpRoutes ?? [])
-            adapter.use(
-              route,
-              gatewaySignatureCheck({
-                verifier: signatures,
-                required: signatureRequired,
-                streamedBody: true,
-              }),
-            );
           return true;
         },
       },
+      { provide: SUBGRAPH_HTTP_ACCESS, useValue: httpAccess },
+      SubgraphHttpGuard,
+      SubgraphHttpRoutesCheck,
     ],
+    exports: [SUBGRAPH_HTTP_ACCESS, SubgraphHttpGuard],
   };
 }
 
-function graphqlModule(options: SubgraphOptions, limits: SubgraphLimits): DynamicModule {
+function graphqlModule(
+  options: SubgraphOptions,
+  limits: SubgraphLimits,
+  verifier: TokenVerifier,
+  authOff: boolean,
+): DynamicModule {
   const logger = new Logger('GraphQL');
   const audit = new Logger('Audit');
-  const verifier = verifierFromEnvironment();
-  // UNIONFED_AUTH=off (benchmarks; refused in production): every request is an HQ admin, nothing is verified
-  const authOff = authenticationSwitchedOff('this subgraph', (message) => logger.warn(message));
-  const onRefused = (attempt: ForbiddenAttempt): void =>
-    audit.warn(
-      `access refused ${JSON.stringify({
-        action: 'ACCESS_REFUSED',
-        code: attempt.code,
-        field: attempt.field,
-        reason: attempt.reason,
-        actor: attempt.principal.subject || 'anonymous',
-        actorName: attempt.principal.name,
-      })}`,
-    );
+  const onRefused = (attempt: ForbiddenAttempt): void => audit.warn(refusedAccessLine(attempt));
   return GraphQLModule.forRoot<ApolloFederationDriverConfig>({
     driver: ApolloFederationDriver,
     typePaths: subgraphTypePaths(options.typePaths),
@@ -166,6 +188,7 @@ function graphqlModule(options: SubgraphOptions, limits: SubgraphLimits): Dynami
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       NO_STORE,
+      operationSpanPlugin(),
       subgraphLimitsPlugin(limits),
       mutationOutcomePlugin(),
     ],
@@ -175,11 +198,13 @@ function graphqlModule(options: SubgraphOptions, limits: SubgraphLimits): Dynami
     // the deadline is checked first, then access, then the arguments (inputs.ts), then the resolver; preloaded
     // values replace a resolver's call, never the checks around it
     transformSchema: (schema: GraphQLSchema) =>
-      withDeadlines(
-        enforceAccess(checkInputs(answerPreloadedFields(schema)), {
-          onRefused,
-          entityScopes: options.entityScopes,
-        }),
+      withResolverSpans(
+        withDeadlines(
+          enforceAccess(checkInputs(answerPreloadedFields(schema)), {
+            onRefused,
+            entityScopes: options.entityScopes,
+          }),
+        ),
       ),
     context: async ({ req }: Pick<SubgraphContext, 'req'>): Promise<SubgraphContext> => ({
       req,

@@ -25,8 +25,21 @@ export interface VersionedTable {
 }
 
 interface PendingRow {
+  /** the row as it goes into the statement: key, the table's defaults, the columns set (and, once flushed, `versions`) */
   values: Record<string, unknown>;
   versions: Record<string, string>;
+}
+
+/** a table's defaults for the columns that take the newest value (a counter's default applies at the flush) */
+const newestDefaults = new WeakMap<VersionedTable, [string, unknown][]>();
+
+function defaultsOf(table: VersionedTable): [string, unknown][] {
+  let defaults = newestDefaults.get(table);
+  if (!defaults) {
+    defaults = Object.entries(table.defaults ?? {}).filter(([c]) => table.merge?.[c] !== 'add');
+    newestDefaults.set(table, defaults);
+  }
+  return defaults;
 }
 
 const ident = (name: string) => {
@@ -56,16 +69,22 @@ export class BatchWrites {
   upsert(table: VersionedTable, row: Record<string, unknown>, version: string = UNVERSIONED): void {
     let rows = this.pending.get(table);
     if (!rows) this.pending.set(table, (rows = new Map()));
-    const key = table.key.map((k) => String(row[k])).join('\u0000');
+    const key =
+      table.key.length === 1
+        ? String(row[table.key[0]])
+        : table.key.map((k) => String(row[k])).join('\u0000');
     let merged = rows.get(key);
     if (!merged) {
       merged = { values: {}, versions: {} };
+      for (const [column, value] of defaultsOf(table)) merged.values[column] = value;
       for (const k of table.key) merged.values[k] = row[k];
       rows.set(key, merged);
     }
-    for (const [column, value] of Object.entries(row)) {
-      if (table.key.includes(column)) continue;
+    const keys = table.key;
+    for (const column in row) {
+      if (keys.includes(column)) continue;
       if (!(column in table.columns)) throw new Error(`${table.table} has no column ${column}`);
+      const value = row[column];
       const known = merged.versions[column];
       if (table.merge?.[column] === 'add') {
         merged.values[column] = Number(merged.values[column] ?? 0) + Number(value);
@@ -88,13 +107,23 @@ export class BatchWrites {
 /** a row's versions when one fact wrote every column: `{ "*": version }` (most rows; a smaller WAL) */
 const EVERY_COLUMN = '*';
 
+/**
+ * The rows as the statement's JSON array. Hot (every event of every consumer passes here): the pending rows
+ * already hold the key and the newest-value defaults, so each only gets its `versions` and missing counters.
+ */
 function jsonRows(table: VersionedTable, rows: Map<string, PendingRow>): Record<string, unknown>[] {
   const others = Object.keys(table.columns).filter((c) => !table.key.includes(c));
-  return [...rows.values()].map(({ values, versions }) => {
+  const counters = Object.entries(table.defaults ?? {}).filter(([c]) => table.merge?.[c] === 'add');
+  const out: Record<string, unknown>[] = [];
+  for (const { values, versions } of rows.values()) {
     const first = versions[others[0]];
-    const one = first !== undefined && others.every((c) => versions[c] === first);
-    return { ...table.defaults, ...values, versions: one ? { [EVERY_COLUMN]: first } : versions };
-  });
+    let one = first !== undefined;
+    for (let i = 1; one && i < others.length; i++) one = versions[others[i]] === first;
+    for (const [column, value] of counters) if (values[column] === undefined) values[column] = value;
+    values.versions = one ? { [EVERY_COLUMN]: first } : versions;
+    out.push(values);
+  }
+  return out;
 }
 
 const statements = new WeakMap<VersionedTable, string>();

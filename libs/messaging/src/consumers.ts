@@ -48,6 +48,11 @@ export function handledTopicsOf(consumerClass: abstract new (...args: never[]) =
   return [...new Set(handlers.map((h) => h.contract.topic.name))];
 }
 
+/** The event contracts an `@EventConsumer` class handles, in the order its handlers are declared. */
+export function handledEventsOf(consumerClass: abstract new (...args: never[]) => object): EventContract[] {
+  return (DEFINITIONS.get(consumerClass.prototype)?.handlers ?? []).map((h) => h.contract);
+}
+
 /** The consumer name of an `@EventConsumer` class in a service: `<service>.<name>`. */
 export function consumerNameOf(
   service: string,

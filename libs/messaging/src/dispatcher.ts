@@ -3,12 +3,15 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { EncodedEvent, EventContract, EventRegistry } from '@unionfed/contracts';
 import {
-  childTraceparent,
-  fromKafkaHeaders,
-  MalformedEnvelopeError,
-  traceIdOf,
-  type EventEnvelope,
-} from './envelope';
+  extractTraceContext,
+  inSpan,
+  linkTo,
+  ROOT_CONTEXT,
+  SpanKind,
+  traceIdIn,
+  type Link,
+} from '@unionfed/telemetry';
+import { fromKafkaHeaders, MalformedEnvelopeError, type EventEnvelope } from './envelope';
 import type { EventBatch } from './event-batch';
 import { Inbox, type Delivery } from './inbox';
 import type { Outbox } from './outbox';
@@ -18,25 +21,25 @@ import type { DeadLetterReason, DeadLetters } from './dead-letters';
 
 /** The outbox of a handler's transaction: what it adds commits with its effect and its inbox row. */
 export interface HandlerOutbox {
-  /** writes the events in the handler's transaction, their `traceparent` a child of the incoming event's */
+  /** writes the events in the handler's transaction; they carry the handler's span (which continues the incoming event's trace) */
   add(events: EncodedEvent | EncodedEvent[]): Promise<string[]>;
 }
 
 /**
  * What a handler works with: the unit of work of the inbox transaction it runs in. Everything it writes —
- * through `manager`, `writes` or `outbox` — commits together with the event's inbox row, or not at all.
+ * through `manager`, `writes` or `outbox` — commits together with the event's inbox row, or not at all. It runs
+ * in a span of its own (`process <event type>`) whose parent is the producer's span, read from the message's
+ * `traceparent`: its SQL, log lines and emitted events continue the producer's trace.
  */
 export interface HandlerContext {
   /** the consumer's name in the inbox, e.g. `finance.directory` */
   consumer: string;
   /** the transaction's EntityManager */
   manager: EntityManager;
-  /** the event's CloudEvents attributes: id, type, source, time, the incoming traceparent, branch */
+  /** the event's CloudEvents attributes: id, type, source, time, the producer's trace context, branch */
   envelope: EventEnvelope;
   /** where it came from: topic, partition, offset, key (the aggregate id, the event's subject) */
   delivery: Delivery;
-  /** this handler's span: same trace as the incoming event, a new span id */
-  traceparent: string;
   /** emits the next events in the same transaction (sagas); needs the dispatcher's `outbox` */
   outbox: HandlerOutbox;
   /** projection rows written in bulk before the commit, newest version winning (see BatchWrites) */
@@ -93,6 +96,8 @@ export function consumerBatchSizeFromEnv(env: NodeJS.ProcessEnv = process.env): 
 }
 
 const MAJOR_VERSION = /^(.*)\.v(\d+)$/;
+/** A consumer's spans: `process <event type>` per event (under the producer's span), `process <topic>` per batch. */
+export const CONSUMER_SPAN = 'process';
 /** how often a long batch transaction heartbeats the group session (kafkajs sends at most one per interval) */
 const HEARTBEAT_EVERY_MS = 500;
 
@@ -266,23 +271,44 @@ export class EventDispatcher {
       const handlerMs = new Map<ApplyStep, number>();
       let running: ApplyStep | undefined;
       try {
-        const fresh = await this.inbox.processMany(
-          this.options.consumer,
-          steps.map((step) => step.delivery),
-          async (manager, fresh) => {
-            handlerMs.clear(); // a retried attempt starts over
-            const writes = new BatchWrites();
-            for (const step of steps) {
-              if (!fresh.has(step.delivery)) continue;
-              running = step;
-              const started = performance.now();
-              await step.handler(step.event, this.contextOf(step, manager, writes));
-              handlerMs.set(step, performance.now() - started);
-              await keepAlive();
-            }
-            running = undefined;
-            await writes.flush(manager);
+        // the batch's own span (inbox insert, bulk writes, commit), linked to the traces of its events; each
+        // handler runs in its event's span, under the producer's
+        const fresh = await inSpan(
+          `${CONSUMER_SPAN} ${batch.topic}`,
+          {
+            parent: ROOT_CONTEXT,
+            links: () => steps.map((step) => linkTo(step.delivery.envelope)).filter((l): l is Link => !!l),
+            attributes: () => ({
+              'messaging.system': 'kafka',
+              'messaging.operation.type': 'process',
+              'messaging.destination.name': batch.topic,
+              'messaging.destination.partition.id': String(batch.partition),
+              'messaging.batch.message_count': steps.length,
+              'messaging.consumer.group.name': this.options.consumer,
+            }),
           },
+          () =>
+            this.inbox.processMany(
+              this.options.consumer,
+              steps.map((step) => step.delivery),
+              async (manager, fresh) => {
+                handlerMs.clear(); // a retried attempt starts over
+                const writes = new BatchWrites();
+                for (const step of steps) {
+                  if (!fresh.has(step.delivery)) continue;
+                  running = step;
+                  const started = performance.now();
+                  await this.inEventSpan(step, () =>
+                    step.handler(step.event, this.contextOf(step, manager, writes)),
+                  );
+                  handlerMs.set(step, performance.now() - started);
+                  const beat = keepAlive();
+                  if (beat) await beat;
+                }
+                running = undefined;
+                await writes.flush(manager);
+              },
+            ),
         );
         this.options.observer?.batch?.('committed', steps.length);
         const outcomes = new Map<ApplyStep, { outcome: DispatchOutcome; ms: number }>();
@@ -347,11 +373,13 @@ export class EventDispatcher {
     }
     for (let attempt = (earlier?.attempts ?? 0) + 1; ; attempt++) {
       try {
-        const outcome = await this.inbox.process(this.options.consumer, step.delivery, async (manager) => {
-          const writes = new BatchWrites();
-          await step.handler(step.event, this.contextOf(step, manager, writes));
-          await writes.flush(manager);
-        });
+        const outcome = await this.inEventSpan(step, () =>
+          this.inbox.process(this.options.consumer, step.delivery, async (manager) => {
+            const writes = new BatchWrites();
+            await step.handler(step.event, this.contextOf(step, manager, writes));
+            await writes.flush(manager);
+          }),
+        );
         this.logSettled(step, outcome);
         return outcome;
       } catch (error) {
@@ -372,7 +400,7 @@ export class EventDispatcher {
     const { envelope } = step.delivery;
     const transient = isTransient(error);
     const fields = {
-      trace_id: traceIdOf(envelope.traceparent),
+      trace_id: traceIdIn(envelope),
       event_id: envelope.id,
       attempt,
       error: (error as Error).message,
@@ -402,21 +430,45 @@ export class EventDispatcher {
 
   private contextOf(step: ApplyStep, manager: EntityManager, writes: BatchWrites): HandlerContext {
     const { consumer, outbox } = this.options;
-    const traceparent = childTraceparent(step.delivery.envelope.traceparent);
     return {
       consumer,
       manager,
       envelope: step.delivery.envelope,
       delivery: step.delivery,
-      traceparent,
       writes,
       outbox: {
         add: (events) => {
           if (!outbox) throw new Error(`consumer ${consumer} has no outbox to emit events with`);
-          return outbox.add(manager, events, { traceparent });
+          return outbox.add(manager, events);
         },
       },
     };
+  }
+
+  /**
+   * Runs `work` in the event's consumer span: `process <event type>`, its parent the producer's span (the
+   * message's `traceparent`), so that the work continues the producer's trace.
+   */
+  private inEventSpan<T>(step: ApplyStep, work: () => Promise<T>): Promise<T> {
+    const { envelope, topic, partition, offset } = step.delivery;
+    return inSpan(
+      `${CONSUMER_SPAN} ${envelope.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: extractTraceContext(envelope),
+        attributes: () => ({
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(offset),
+          'messaging.message.id': envelope.id,
+          'messaging.consumer.group.name': this.options.consumer,
+          'cloudevents.event_type': envelope.type,
+        }),
+      },
+      work,
+    );
   }
 
   /** Reads a message's envelope and payload and finds its handler: what is to be done with it. */
@@ -480,7 +532,7 @@ export class EventDispatcher {
   private logSettled(step: ApplyStep, outcome: DispatchOutcome): void {
     const { envelope, topic, partition, offset } = step.delivery;
     this.options.log?.('info', `${outcome} ${envelope.type}`, {
-      trace_id: traceIdOf(envelope.traceparent),
+      trace_id: traceIdIn(envelope),
       event_id: envelope.id,
       topic,
       partition,
@@ -546,13 +598,14 @@ export async function dispatchBatchTo(
 }
 
 /** A heartbeat that is sent at most every `ms` and never fails the work it keeps alive. */
-function heartbeatEvery(ms: number, heartbeat: () => Promise<void>): () => Promise<void> {
+/** A heartbeat at most every `ms`: the call answers a promise only when one is due (no await per event). */
+function heartbeatEvery(ms: number, heartbeat: () => Promise<void>): () => Promise<void> | undefined {
   let last = performance.now();
-  return async () => {
+  return () => {
     const now = performance.now();
-    if (now - last < ms) return;
+    if (now - last < ms) return undefined;
     last = now;
-    await heartbeat().catch(() => undefined);
+    return heartbeat().catch(() => undefined);
   };
 }
 

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
 
 /**
  * CloudEvents Kafka protocol binding, binary mode: the event's attributes travel as `ce_*` headers, the value is
- * the protobuf bytes. `traceparent` carries the W3C trace context; `unionfed_branch_id` lets consumers and tools
- * route or filter by branch without decoding the payload.
+ * the protobuf bytes. `traceparent` (and `tracestate`) carry the W3C trace context of the span that wrote the event
+ * (the CloudEvents distributed-tracing extension); `unionfed_branch_id` lets consumers and tools route or filter by
+ * branch without decoding the payload.
  */
 export const CE_SPEC_VERSION = '1.0';
 export const PROTOBUF_CONTENT_TYPE = 'application/protobuf';
@@ -14,7 +14,9 @@ export interface EventEnvelope {
   type: string;
   source: string;
   time: string;
-  traceparent: string;
+  /** the W3C trace context of the span that wrote the event (absent when tracing is disabled) */
+  traceparent?: string;
+  tracestate?: string;
   branchId?: string;
 }
 
@@ -26,8 +28,9 @@ export function toKafkaHeaders(envelope: EventEnvelope): Record<string, string> 
     ce_time: envelope.time,
     ce_specversion: CE_SPEC_VERSION,
     'content-type': PROTOBUF_CONTENT_TYPE,
-    traceparent: envelope.traceparent,
   };
+  if (envelope.traceparent) headers.traceparent = envelope.traceparent;
+  if (envelope.tracestate) headers.tracestate = envelope.tracestate;
   if (envelope.branchId) headers.unionfed_branch_id = envelope.branchId;
   return headers;
 }
@@ -55,32 +58,12 @@ export function fromKafkaHeaders(headers: IHeaders | undefined): EventEnvelope {
   const specVersion = header(headers, 'ce_specversion');
   if (specVersion !== CE_SPEC_VERSION)
     throw new MalformedEnvelopeError(`unsupported ce_specversion ${specVersion}`);
-  return {
-    id,
-    type,
-    source,
-    time,
-    traceparent: header(headers, 'traceparent') ?? newTraceparent(),
-    branchId: header(headers, 'unionfed_branch_id'),
-  };
-}
-
-/** A fresh W3C traceparent (version 00, sampled). */
-export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
-}
-
-const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-export function isTraceparent(value: string | undefined): value is string {
-  return !!value && TRACEPARENT.test(value) && !/^00-0{32}-/.test(value);
-}
-
-/** The trace context for a call made on behalf of `traceparent`: same trace, a new span. */
-export function childTraceparent(traceparent: string): string {
-  const [version, traceId, , flags] = traceparent.split('-');
-  return `${version}-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
-}
-
-export function traceIdOf(traceparent: string): string {
-  return traceparent.split('-')[1];
+  const envelope: EventEnvelope = { id, type, source, time };
+  const traceparent = header(headers, 'traceparent');
+  const tracestate = header(headers, 'tracestate');
+  const branchId = header(headers, 'unionfed_branch_id');
+  if (traceparent) envelope.traceparent = traceparent;
+  if (tracestate) envelope.tracestate = tracestate;
+  if (branchId) envelope.branchId = branchId;
+  return envelope;
 }

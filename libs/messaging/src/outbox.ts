@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import type { EncodedEvent } from '@unionfed/contracts';
 import { copyRows, uuidv7 } from '@unionfed/persistence';
-import { isTraceparent, newTraceparent, toKafkaHeaders } from './envelope';
+import { injectTraceContext } from '@unionfed/telemetry';
+import { toKafkaHeaders } from './envelope';
 
 export const OUTBOX_CHANNEL = 'unionfed_outbox';
 
@@ -9,23 +10,16 @@ const OUTBOX_COLUMNS = ['id', 'topic', 'message_key', 'event_type', 'payload', '
 /** From this many events on, a transaction's events go in with COPY (bulk writes such as a roster import). */
 const COPY_FROM_ROWS = 50;
 
-export interface OutboxContext {
-  /** W3C traceparent of the request that caused the event; a new trace is started when absent */
-  traceparent?: string;
-}
-
 /**
  * Writes integration events to the outbox inside the caller's transaction. The relay publishes them after the
- * transaction commits; if it rolls back, they never existed.
+ * transaction commits; if it rolls back, they never existed. Each row's headers keep the trace context of the
+ * active span (the unit of work's, or a consumer handler's), which the relay sends as the message's
+ * `traceparent`: the consumer's span continues it.
  */
 export class Outbox {
   constructor(private readonly source: string) {}
 
-  async add(
-    manager: EntityManager,
-    events: EncodedEvent | EncodedEvent[],
-    context: OutboxContext = {},
-  ): Promise<string[]> {
+  async add(manager: EntityManager, events: EncodedEvent | EncodedEvent[]): Promise<string[]> {
     const list = Array.isArray(events) ? events : [events];
     if (list.length === 0) return [];
     if (!manager.queryRunner?.isTransactionActive) {
@@ -33,7 +27,7 @@ export class Outbox {
         'Outbox.add must run inside the transaction that changes the state (run it in a UnitOfWork)',
       );
     }
-    const traceparent = isTraceparent(context.traceparent) ? context.traceparent : newTraceparent();
+    const trace = injectTraceContext<{ traceparent?: string; tracestate?: string }>({});
     const time = new Date().toISOString();
     const rows = list.map((event) => {
       const id = uuidv7();
@@ -42,7 +36,7 @@ export class Outbox {
         type: event.type,
         source: this.source,
         time,
-        traceparent,
+        ...trace,
         branchId: event.branchId,
       });
       return [id, event.topic, event.key, event.type, event.payload, headers] as const;

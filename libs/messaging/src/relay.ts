@@ -1,7 +1,11 @@
 import { Client } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Producer } from 'kafkajs';
+import { inSpan, linkTo, ROOT_CONTEXT, SpanKind, type Link } from '@unionfed/telemetry';
 import { OUTBOX_CHANNEL } from './outbox';
+
+/** The relay's span per published batch (a root, linked to the spans that wrote its rows). */
+export const RELAY_SPAN = 'outbox publish';
 
 export interface RelayObserver {
   published(rows: number): void;
@@ -290,8 +294,30 @@ export class OutboxRelay {
     await runner.release();
   }
 
-  /** Sends a claimed batch, marks its rows published and commits; -1 when Kafka refused it (attempts recorded). */
-  private async publish(claim: Claim): Promise<number> {
+  /**
+   * Sends a claimed batch, marks its rows published and commits; -1 when Kafka refused it (attempts recorded).
+   * Each message goes out with the trace context its row was written with (the producing span's), so that the
+   * consumer continues the producer's trace; the batch has a span of its own, linked to those.
+   */
+  private publish(claim: Claim): Promise<number> {
+    if (claim.rows.length === 0) return this.send(claim);
+    return inSpan(
+      RELAY_SPAN,
+      {
+        kind: SpanKind.PRODUCER,
+        parent: ROOT_CONTEXT,
+        links: () => claim.rows.map((row) => linkTo(row.headers)).filter((link): link is Link => !!link),
+        attributes: () => ({
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'send',
+          'messaging.batch.message_count': claim.rows.length,
+        }),
+      },
+      () => this.send(claim),
+    );
+  }
+
+  private async send(claim: Claim): Promise<number> {
     const { runner, rows } = claim;
     try {
       if (rows.length === 0) {

@@ -22,7 +22,6 @@ import {
   eventBatchOf,
   eventConsumerTransport,
   MESSAGING_MIGRATIONS,
-  newTraceparent,
   RELIABLE_PRODUCER,
   toKafkaHeaders,
   type BatchOutcome,
@@ -43,7 +42,6 @@ function event(memberId: string, eventId = uuidv7()) {
       type: RETIRED,
       source: '/unionfed/membership',
       time: new Date().toISOString(),
-      traceparent: newTraceparent(),
     }),
   };
 }

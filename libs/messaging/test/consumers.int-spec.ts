@@ -12,20 +12,25 @@ import {
   type MemberDeceased,
 } from '@unionfed/contracts';
 import { createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
-import { createTestDatabase, eventually, testInfrastructure } from '@unionfed/testing';
+import { activeTraceparent, inSpan } from '@unionfed/telemetry';
+import {
+  createTestDatabase,
+  eventually,
+  recordSpans,
+  testInfrastructure,
+  type SpanRecorder,
+} from '@unionfed/testing';
 import {
   createKafka,
   DeadLetters,
   eventBatchOf,
   EventConsumer,
   MESSAGING_MIGRATIONS,
-  newTraceparent,
   OnEvent,
   Outbox,
   RELIABLE_PRODUCER,
   ServiceConsumers,
   toKafkaHeaders,
-  traceIdOf,
   type HandlerContext,
 } from '../src';
 
@@ -73,6 +78,9 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
   const attempts = new Map<string, number>();
   /** what the other tables held when the handler began an attempt, seen from outside its transaction */
   const seenAtStart: Record<string, number[]> = {};
+  /** the trace context the handler ran in, per request id */
+  const handledIn = new Map<string, string | undefined>();
+  let recorder: SpanRecorder;
 
   const counts = async (requestId: string): Promise<number[]> => {
     const [row] = await dataSource.query(
@@ -92,6 +100,7 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
       const n = (attempts.get(e.memberId) ?? 0) + 1;
       attempts.set(e.memberId, n);
       seenAtStart[`${e.memberId}#${n}`] = await counts(e.memberId);
+      handledIn.set(e.memberId, activeTraceparent());
       await context.manager.query(`INSERT INTO disbursement (request_id, amount_fen) VALUES ($1, 50000)`, [
         e.memberId,
       ]);
@@ -113,9 +122,9 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
 
   let consumers: ServiceConsumers;
 
-  /** Sends a relief request (event id `eventId`) with a fresh trace; resolves to its traceparent. */
+  /** Sends a relief request (event id `eventId`) from a span of a new trace; resolves to that span's traceparent. */
   async function request(requestId: string, eventId = uuidv7()): Promise<string> {
-    const traceparent = newTraceparent();
+    const traceparent = await inSpan('welfare approves', {}, async () => activeTraceparent()!);
     await dataSource.query(`INSERT INTO requested (request, id) VALUES ($1, $2)`, [requestId, eventId]);
     await producer.send({
       topic,
@@ -159,6 +168,7 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
   }
 
   beforeAll(async () => {
+    recorder = recordSpans();
     database = await createTestDatabase('consumers');
     dataSource = createDataSource({
       url: database.url,
@@ -199,6 +209,7 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
     await admin?.disconnect();
     await dataSource?.destroy();
     await database?.drop();
+    await recorder?.stop();
   });
 
   const applied = (consumer: string) => consumers.dispatcher(consumer).counts.applied;
@@ -206,7 +217,7 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
   it('commits the state change, the inbox row and the next event together, the event on the same trace', async () => {
     const requestId = `r-${uuidv7()}`;
     const before = applied('finance.disbursement');
-    const traceparent = await request(requestId);
+    const producer = await request(requestId);
     await eventually(async () => expect(applied('finance.disbursement')).toBe(before + 1));
     expect(await counts(requestId)).toEqual([1, 1, 1]);
     const [row] = await dataSource.query(
@@ -215,9 +226,20 @@ describe('consumers that act: a saga step in one transaction (real PostgreSQL + 
     );
     expect(row.event_type).toBe(DisbursementPaid.type);
     expect(row.headers.ce_source).toBe('/unionfed/finance');
-    // a child span of the request's trace: same trace id, another span id
-    expect(traceIdOf(row.headers.traceparent)).toBe(traceIdOf(traceparent));
-    expect(row.headers.traceparent).not.toBe(traceparent);
+    // the handler ran in the consumer's span — the producer's trace, the producer's span its parent — and the
+    // event it emitted carries that span
+    const [, traceId, producerSpanId] = producer.split('-');
+    const handler = recorder
+      .named(`process ${ReliefApproved.type}`)
+      .find(
+        (span) =>
+          span.spanContext().traceId === traceId &&
+          span.attributes['messaging.consumer.group.name'] === 'finance.disbursement',
+      );
+    expect(handler?.parentSpanContext).toMatchObject({ traceId, spanId: producerSpanId, isRemote: true });
+    const own = `00-${traceId}-${handler!.spanContext().spanId}-01`;
+    expect(handledIn.get(requestId)).toBe(own);
+    expect(row.headers.traceparent).toBe(own);
   });
 
   it('commits none of the three when the handler throws after writing, and exactly one of each on the retry', async () => {

@@ -18,7 +18,6 @@ import {
   DeadLetters,
   EventDispatcher,
   MESSAGING_MIGRATIONS,
-  newTraceparent,
   RELIABLE_PRODUCER,
   toKafkaHeaders,
 } from '../src';
@@ -41,7 +40,6 @@ function event(
         type: overrides.type ?? RETIRED,
         source: '/unionfed/membership',
         time: new Date().toISOString(),
-        traceparent: newTraceparent(),
       }),
   };
 }

@@ -12,7 +12,6 @@ import {
   MESSAGING_MIGRATIONS,
   RELIABLE_PRODUCER,
   toKafkaHeaders,
-  newTraceparent,
 } from '../src';
 
 function memberRetired(memberId: string, eventId = uuidv7()) {
@@ -27,7 +26,6 @@ function memberRetired(memberId: string, eventId = uuidv7()) {
       type,
       source: '/unionfed/membership',
       time: new Date().toISOString(),
-      traceparent: newTraceparent(),
     }),
   };
 }

@@ -3,13 +3,16 @@ import type { DataSource } from 'typeorm';
 import type { Producer } from 'kafkajs';
 import { createDataSource, migrate, SYSTEM_ACTING, UnitOfWork } from '@unionfed/persistence';
 import { infraProfile, startKafka, stopKafka } from '@unionfed/infra';
+import { activeTraceparent } from '@unionfed/telemetry';
 import {
   createTestDatabase,
   eventually,
   header,
   readTopic,
+  recordSpans,
   testInfrastructure,
   uniqueTopic,
+  type SpanRecorder,
 } from '@unionfed/testing';
 import { createKafka, MESSAGING_MIGRATIONS, Outbox, OutboxRelay, RELIABLE_PRODUCER } from '../src';
 
@@ -29,11 +32,13 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
   let producer: Producer;
   const outbox = new Outbox('/unionfed/test');
   let topic: string;
+  let recorder: SpanRecorder;
 
   const unpublished = async () =>
     Number((await dataSource.query(`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`))[0].n);
 
   beforeAll(async () => {
+    recorder = recordSpans();
     database = await createTestDatabase('outbox');
     dataSource = createDataSource({
       url: database.url,
@@ -60,14 +65,16 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
     await producer?.disconnect();
     await dataSource?.destroy();
     await database?.drop();
+    await recorder?.stop();
   });
 
-  it('publishes a committed event with CloudEvents headers and marks it published', async () => {
-    const [id] = await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) =>
-      outbox.add(m, event(topic, 'k1', 1), {
-        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-      }),
-    );
+  it('publishes a committed event with CloudEvents headers and the writing span’s trace context, and marks it published', async () => {
+    let writer: string | undefined;
+    const [id] = await new UnitOfWork(dataSource).run(SYSTEM_ACTING, ({ manager: m }) => {
+      writer = activeTraceparent(); // the unit of work's span
+      return outbox.add(m, event(topic, 'k1', 1));
+    });
+    expect(writer).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
     const relay = new OutboxRelay(dataSource, producer, { databaseUrl: database.url });
     expect(await relay.publishBatch()).toBe(1);
 
@@ -76,9 +83,7 @@ describe('transactional outbox and relay (real PostgreSQL + Kafka)', () => {
     expect(header(received.message, 'ce_type')).toBe('unionfed.test.Happened.v1');
     expect(header(received.message, 'ce_specversion')).toBe('1.0');
     expect(header(received.message, 'content-type')).toBe('application/protobuf');
-    expect(header(received.message, 'traceparent')).toBe(
-      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-    );
+    expect(header(received.message, 'traceparent')).toBe(writer);
     expect(header(received.message, 'unionfed_branch_id')).toBe('b-1');
     expect(received.message.key?.toString()).toBe('k1');
     expect(await unpublished()).toBe(0);

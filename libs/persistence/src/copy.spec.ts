@@ -1,4 +1,4 @@
-import { copyField, copyText } from './copy';
+import { copyField, copyText, textArrayLiteral } from './copy';
 
 describe('COPY text format', () => {
   it('writes NULL as \\N and escapes backslash, tab, newline and carriage return', () => {
@@ -17,6 +17,12 @@ describe('COPY text format', () => {
     expect(copyField(new Date('2026-01-02T03:04:05.006Z'))).toBe('2026-01-02T03:04:05.006Z');
     expect(copyField(Uint8Array.of(0, 9, 10, 92, 255))).toBe('\\\\x00090a5cff');
     expect(copyField({ note: 'tab\there', n: 1 })).toBe('{"note":"tab\\\\there","n":1}');
+  });
+
+  it('writes a text[] literal with every element quoted, quotes and backslashes escaped', () => {
+    expect(textArrayLiteral([])).toBe('{}');
+    expect(textArrayLiteral(['张', 'z,s', '{x}', 'a"b', 'c\\d'])).toBe('{"张","z,s","{x}","a\\"b","c\\\\d"}');
+    expect(copyField(textArrayLiteral(['c\\d']))).toBe('{"c\\\\\\\\d"}');
   });
 
   it('joins a row with tabs, ends it with a newline, and refuses a row of the wrong width', () => {

@@ -64,6 +64,14 @@ export function copyField(value: CopyValue): string {
   return escape(JSON.stringify(value));
 }
 
+/**
+ * A PostgreSQL text[] literal ({"a","b"}) for a COPY value: every element quoted, its `"` and `\` escaped (COPY's
+ * own escaping then applies as to any text). Objects and arrays given to `copyField` are JSON (json/jsonb columns).
+ */
+export function textArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
+
 const SPECIAL = /[\\\t\n\r]/;
 
 function escape(text: string): string {

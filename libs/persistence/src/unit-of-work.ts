@@ -1,21 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { ConflictError } from '@unionfed/domain-kit';
+import { inSpan } from '@unionfed/telemetry';
 import { isRetryableTransactionFailure, pgError, PG_ERROR } from './pg-errors';
-
-const TRACEPARENT = /^[\da-f]{2}-(?!0{32})[\da-f]{32}-(?!0{16})[\da-f]{16}-[\da-f]{2}$/;
-
-/** A new W3C traceparent (version 00, sampled). */
-function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
-}
 
 /**
  * Who a unit of work acts for, taken from the request once (at the resolver boundary) and carried by the unit to
- * everything that records the act: the outbox (trace), the audit trail (actor, role, trace). Services extend it
- * with what their commands check inside the transaction (membership: the caller's `Reach`).
+ * what records the act: the audit trail (actor, role). Services extend it with what their commands check inside
+ * the transaction (membership: the caller's `Reach`). The trace is not part of it: it is the active span's
+ * (OpenTelemetry context), which the unit's own span continues.
  */
 export interface Acting {
   /** account or API key id; '' for the platform itself */
@@ -26,8 +20,6 @@ export interface Acting {
   role: string | null;
   /** the branch that grant is scoped to (null: the federation, HQ) */
   roleBranchId: string | null;
-  /** W3C traceparent of the request; the outbox starts a new trace when absent */
-  traceparent?: string;
 }
 
 /** Acts of the platform itself: seeds, start-up, jobs without a caller. */
@@ -38,9 +30,12 @@ export const SYSTEM_ACTING: Acting = Object.freeze({
   roleBranchId: null,
 });
 
-/** What the unit writes integration events to (libs/messaging's Outbox has this shape). */
+/**
+ * What the unit writes integration events to (libs/messaging's Outbox has this shape); each event keeps the trace
+ * context of the span that wrote it (the unit's).
+ */
 export interface EventSink<Event> {
-  add(manager: EntityManager, events: Event | Event[], context: { traceparent?: string }): Promise<string[]>;
+  add(manager: EntityManager, events: Event | Event[]): Promise<string[]>;
 }
 
 /** What the unit writes audit entries to (libs/audit's AuditTrail has this shape). */
@@ -83,7 +78,12 @@ export interface RunOptions {
   attempts?: number;
   /** default READ COMMITTED (PostgreSQL's); serialization failures of stricter levels are retried as deadlocks are */
   isolation?: IsolationLevel;
+  /** what the unit does, for its span (`unit-of-work <name>`), e.g. `admitMember` */
+  name?: string;
 }
+
+/** The name of a unit of work's span (with `RunOptions.name` after it). */
+export const UNIT_OF_WORK_SPAN = 'unit-of-work';
 
 /**
  * One try of a unit of work: its transaction's entity manager, who acts, and the two things every change
@@ -101,11 +101,11 @@ export class Work<Event = unknown, Entry = unknown, Act extends Acting = Acting>
     private readonly outbox: EventSink<Event> | undefined,
   ) {}
 
-  /** Writes integration events to the outbox in this transaction, with the request's trace. */
+  /** Writes integration events to the outbox in this transaction; they carry the unit's trace context. */
   async publish(events: Event | Event[]): Promise<void> {
     if (Array.isArray(events) && events.length === 0) return;
     if (!this.outbox) throw new Error('this unit of work has no outbox');
-    await this.outbox.add(this.manager, events, { traceparent: this.acting.traceparent });
+    await this.outbox.add(this.manager, events);
   }
 
   /** Records an audit entry; entries are written together just before the transaction commits. */
@@ -121,7 +121,9 @@ export class Work<Event = unknown, Entry = unknown, Act extends Acting = Acting>
 
 /**
  * The one way a command changes a service's database. `run` opens a transaction and hands the work a `Work`
- * (entity manager, outbox, acting principal, trace); the work's audit entries are written in the same
+ * (entity manager, outbox, acting principal) in a span of its own, under the active one (the resolver's, the
+ * consumed event's, the job's): its SQL, its events' trace context and its audit rows' trace id are that span's.
+ * The work's audit entries are written in the same
  * transaction before it commits. A try PostgreSQL aborts for a serialization failure or a deadlock is tried
  * again after a jittered back-off, a bounded number of times; a unique violation of a declared constraint
  * becomes `ConflictError` with the constraint's reason. Every other error passes through unchanged.
@@ -143,22 +145,30 @@ export class UnitOfWork<Event = unknown, Entry = unknown> {
     work: (work: Work<Event, Entry, Act>) => Promise<T>,
     runOptions: RunOptions = {},
   ): Promise<T> {
-    // one trace for everything the unit records: its events' traceparent and its audit rows' trace id
-    const traced = TRACEPARENT.test(acting.traceparent ?? '')
-      ? acting
-      : { ...acting, traceparent: newTraceparent() };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once(traced, attempt, work, runOptions);
-      } catch (error) {
-        if (attempt < (runOptions.attempts ?? this.retry.attempts) && isRetryableTransactionFailure(error)) {
-          const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-          await sleep(Math.random() * ceiling);
-          continue;
+    const name = runOptions.name ? `${UNIT_OF_WORK_SPAN} ${runOptions.name}` : UNIT_OF_WORK_SPAN;
+    const attributes = () => ({
+      'unionfed.actor': acting.actorName,
+      ...(acting.role ? { 'unionfed.role': acting.role } : {}),
+    });
+    return inSpan(name, { attributes }, async (span) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.once(acting, attempt, work, runOptions);
+        } catch (error) {
+          if (
+            attempt < (runOptions.attempts ?? this.retry.attempts) &&
+            isRetryableTransactionFailure(error)
+          ) {
+            const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+            if (span.isRecording())
+              span.addEvent('retry', { attempt, 'db.response.status_code': pgError(error)?.code ?? '' });
+            await sleep(Math.random() * ceiling);
+            continue;
+          }
+          throw this.conflictFor(error) ?? error;
         }
-        throw this.conflictFor(error) ?? error;
       }
-    }
+    });
   }
 
   private once<T, Act extends Acting>(

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ConflictError } from '@unionfed/domain-kit';
-import { createTestDatabase } from '@unionfed/testing';
+import { activeTraceparent, inSpan } from '@unionfed/telemetry';
+import { createTestDatabase, recordSpans, type SpanRecorder } from '@unionfed/testing';
 import {
   createDataSource,
   PG_ERROR,
@@ -14,8 +15,10 @@ import {
 describe('UnitOfWork (real PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let dataSource: DataSource;
+  let recorder: SpanRecorder;
 
   beforeAll(async () => {
+    recorder = recordSpans();
     database = await createTestDatabase('unit_of_work');
     dataSource = createDataSource({
       url: database.url,
@@ -37,6 +40,7 @@ describe('UnitOfWork (real PostgreSQL)', () => {
   afterAll(async () => {
     await dataSource?.destroy();
     await database?.drop();
+    await recorder?.stop();
   });
 
   /** resolves when `n` parties have called it: makes two transactions meet at one point */
@@ -136,20 +140,16 @@ describe('UnitOfWork (real PostgreSQL)', () => {
     ).rejects.toMatchObject({ driverError: { code: PG_ERROR.UNIQUE_VIOLATION } });
   });
 
-  it('writes the audit entries of a try in its transaction, with the acting principal and trace, and none of a rolled-back one', async () => {
-    const written: { actorName: string; traceparent?: string; entries: readonly string[] }[] = [];
+  it('writes the audit entries of a try in its transaction, with the acting principal, and none of a rolled-back one', async () => {
+    const written: { actorName: string; entries: readonly string[] }[] = [];
     const audit: AuditSink<string> = {
       async write(manager, acting, entries) {
         expect(manager.queryRunner?.isTransactionActive).toBe(true);
-        written.push({ actorName: acting.actorName, traceparent: acting.traceparent, entries });
+        written.push({ actorName: acting.actorName, entries });
       },
     };
     const unit = new UnitOfWork<never, string>(dataSource, { audit });
-    const acting = {
-      ...SYSTEM_ACTING,
-      actorName: 'admin',
-      traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
-    };
+    const acting = { ...SYSTEM_ACTING, actorName: 'admin' };
     await unit.run(acting, async (work) => work.audit('CHANGED'));
     await expect(
       unit.run(acting, async (work) => {
@@ -157,6 +157,46 @@ describe('UnitOfWork (real PostgreSQL)', () => {
         throw new Error('refused');
       }),
     ).rejects.toThrow('refused');
-    expect(written).toEqual([{ actorName: 'admin', traceparent: acting.traceparent, entries: ['CHANGED'] }]);
+    expect(written).toEqual([{ actorName: 'admin', entries: ['CHANGED'] }]);
+  });
+
+  it('runs in a span of its own under the caller’s (the resolver’s): its events and audit rows are of that span', async () => {
+    recorder.clear();
+    const seen: { published?: string; audited?: string } = {};
+    const unit = new UnitOfWork<string, string>(dataSource, {
+      outbox: {
+        async add() {
+          seen.published = activeTraceparent();
+          return [];
+        },
+      },
+      audit: {
+        async write() {
+          seen.audited = activeTraceparent();
+        },
+      },
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    let tries = 0;
+    await inSpan('resolve Mutation.openCampus', {}, () =>
+      unit.run(
+        { ...SYSTEM_ACTING, actorName: 'admin' },
+        async (work) => {
+          if (++tries === 1)
+            await work.manager.query(`DO $$ BEGIN RAISE EXCEPTION 'raced' USING ERRCODE = '40001'; END $$`);
+          await work.publish('CampusOpened');
+          work.audit('CAMPUS_OPENED');
+        },
+        { name: 'openCampus' },
+      ),
+    );
+    const [resolver] = recorder.named('resolve Mutation.openCampus');
+    const [uow] = recorder.named('unit-of-work openCampus');
+    expect(uow.spanContext().traceId).toBe(resolver.spanContext().traceId);
+    expect(uow.parentSpanContext?.spanId).toBe(resolver.spanContext().spanId);
+    expect(uow.attributes['unionfed.actor']).toBe('admin');
+    expect(uow.events.map((e) => [e.name, e.attributes?.attempt])).toEqual([['retry', 1]]);
+    const own = `00-${uow.spanContext().traceId}-${uow.spanContext().spanId}-01`;
+    expect(seen).toEqual({ published: own, audited: own });
   });
 });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, Type } from '@nestjs/common';
 import { eventConsumerTransport } from '@unionfed/messaging';
+import { shutdownTracing } from '@unionfed/telemetry/sdk';
 import { createLogger, PinoNestLogger } from './logger';
 import { serviceConfig } from './config';
 import type { ServiceName } from './topology';
@@ -16,7 +17,9 @@ export interface ServiceDefinition {
 }
 
 /**
- * Starts a service: JSON logging, graceful shutdown on SIGTERM/SIGINT, the Kafka consumer transport, then HTTP.
+ * Starts a service: JSON logging, graceful shutdown on SIGTERM/SIGINT (the spans still buffered are exported
+ * after Nest has closed), the Kafka consumer transport, then HTTP. Tracing was started before (the service's
+ * `main.ts` imports its `tracing.ts` first: `startTracing` from '@unionfed/telemetry/sdk').
  */
 export async function runService(definition: ServiceDefinition): Promise<INestApplication> {
   const config = serviceConfig(definition.name);
@@ -24,6 +27,11 @@ export async function runService(definition: ServiceDefinition): Promise<INestAp
   const logger = createLogger(definition.name);
   const app = await NestFactory.create(definition.module, { logger: new PinoNestLogger(logger) });
   app.enableShutdownHooks();
+  const close = app.close.bind(app);
+  app.close = async () => {
+    await close();
+    await shutdownTracing().catch(() => undefined);
+  };
   definition.configureHttp?.(app);
   if (definition.consumesEvents) {
     app.connectMicroservice(eventConsumerTransport(definition.name), { inheritAppConfig: true });

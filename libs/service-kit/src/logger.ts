@@ -1,13 +1,18 @@
 import pino, { type Logger as Pino } from 'pino';
 import type { LoggerService } from '@nestjs/common';
+import { activeTraceFields } from '@unionfed/telemetry';
 
-/** Structured JSON logs (pino), one line per record, tagged with the service name. */
+/**
+ * Structured JSON logs (pino), one line per record, tagged with the service name and — written in a trace — the
+ * active span's `trace_id` and `span_id` (a request's, a command's, a consumed event's).
+ */
 export function createLogger(service: string): Pino {
   return pino({
     name: service,
     level: process.env.LOG_LEVEL ?? 'info',
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: activeTraceFields,
   });
 }
 

@@ -17,6 +17,15 @@ export interface ServiceCoreOptions {
 }
 
 /**
+ * The migrations of a service's database in the order they run: the outbox and inbox tables first, then the
+ * service's own (tests migrate their databases with the same list: libs/testing serviceDatabase).
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function serviceMigrations(own: readonly Function[]): Function[] {
+  return [...MESSAGING_MIGRATIONS, ...own];
+}
+
+/**
  * What every domain service has: its database (migrated on start-up), the outbox relay and Kafka producer,
  * health and readiness endpoints.
  */
@@ -34,7 +43,7 @@ export class ServiceCoreModule {
             const dataSource = createDataSource({
               url: config.databaseUrl,
               entities: options.entities,
-              migrations: [...MESSAGING_MIGRATIONS, ...options.migrations],
+              migrations: serviceMigrations(options.migrations),
               applicationName: options.service,
             });
             await migrate(dataSource);

@@ -3,7 +3,7 @@ import { parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { enforceAccess, reachOf, type ForbiddenAttempt, type Grant, type Principal } from '@unionfed/auth';
 import { InvalidInputError } from '@unionfed/domain-kit';
-import { checkInputs, SCALAR_RESOLVERS, subgraphTypePaths } from '@unionfed/graphql-kit';
+import { checkInputs, SCALAR_RESOLVERS, subgraphTypePaths, withResolverSpans } from '@unionfed/graphql-kit';
 import type { DirectoryAdministration } from '@unionfed/directory';
 import type { AccountService } from '../application/accounts.service';
 import type { ApiKeyService } from '../application/api-keys.service';
@@ -250,10 +250,13 @@ export function identitySchema(dependencies: IdentityDependencies): GraphQLSchem
   };
 
   const typeDefs = parse(IDENTITY_TYPE_PATHS.map((path) => readFileSync(path, 'utf8')).join('\n'));
-  return enforceAccess(
-    checkInputs(
-      buildSubgraphSchema([{ typeDefs, resolvers: { ...SCALAR_RESOLVERS, ...resolvers } as never }]),
+  // each root field in a span of its own, under the gateway's request span (as a subgraph's are)
+  return withResolverSpans(
+    enforceAccess(
+      checkInputs(
+        buildSubgraphSchema([{ typeDefs, resolvers: { ...SCALAR_RESOLVERS, ...resolvers } as never }]),
+      ),
+      { onRefused },
     ),
-    { onRefused },
   );
 }

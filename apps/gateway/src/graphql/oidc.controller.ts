@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Logger, Req, Res } from '@nestjs/common';
-import { DomainError, type ErrorKind } from '@unionfed/domain-kit';
+import { DomainError } from '@unionfed/domain-kit';
+import { HTTP_STATUS_OF_KIND } from '@unionfed/graphql-kit';
 import { clientAddress } from '../application/gateway-auth';
 import { CampusSsoUnavailableError, OidcLogin } from '../application/oidc-login';
 import type { Session } from '../application/sessions.service';
@@ -10,14 +11,6 @@ import { OIDC_LOGIN_TTL_SECONDS } from '../domain/campus-sso';
 const STATE_COOKIE = 'unionfed_oidc_state';
 const COOKIE_PATH = '/auth/oidc';
 
-const STATUS_OF_KIND: Record<ErrorKind, number> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  RATE_LIMITED: 429,
-};
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -134,7 +127,7 @@ export class OidcController {
         error instanceof CampusSsoUnavailableError
           ? error.status
           : error instanceof DomainError
-            ? STATUS_OF_KIND[error.kind]
+            ? HTTP_STATUS_OF_KIND[error.kind]
             : 500;
       if (status === 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : error);
       if (error instanceof CampusSsoUnavailableError && error.retryAfterSeconds)

@@ -24,13 +24,9 @@ const SYSTEM_ACTING_GATEWAY: Acting = { actorId: '', actorName: '', role: null, 
  */
 export function actingFor(
   principal: Principal | undefined,
-  {
-    roles = ['ADMIN'],
-    branchId,
-    traceparent,
-  }: { roles?: readonly string[]; branchId?: string; traceparent?: string } = {},
+  { roles = ['ADMIN'], branchId }: { roles?: readonly string[]; branchId?: string } = {},
 ): Acting {
-  if (!principal || principal.kind === 'anonymous') return { ...SYSTEM_ACTING_GATEWAY, traceparent };
+  if (!principal || principal.kind === 'anonymous') return SYSTEM_ACTING_GATEWAY;
   const usable = principal.grants.filter((g) => roles.includes(g.role));
   const grant =
     usable.find((g) => g.branchId === null) ??
@@ -41,7 +37,6 @@ export function actingFor(
     actorName: principal.name,
     role: grant?.role ?? null,
     roleBranchId: grant?.branchId ?? null,
-    traceparent,
   };
 }
 

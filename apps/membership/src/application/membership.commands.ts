@@ -13,7 +13,7 @@ import {
 import { openBranch, openCampus, type Branch, type Campus } from '../domain/structure';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { MembershipUnitOfWork, type MembershipWork } from '../infrastructure/membership.unit-of-work';
-import { branchOpened, memberJoined, memberStatusChanged, memberTransferred } from '../infrastructure/events';
+import { branchOpened, memberJoined, memberStatusChanged, memberTransferred } from './integration-events';
 import { closeAppointmentsOnLeaving } from './structure.commands';
 
 /**

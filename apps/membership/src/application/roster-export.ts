@@ -4,7 +4,7 @@ import type { Reach } from '@unionfed/auth';
 import { sheetWriter, type SheetFormat } from '@unionfed/service-kit';
 import type { Member } from '../domain/member';
 import type { RosterCriteria } from '../domain/roster';
-import { CATEGORY_WORDS, FIELD_LABELS, GENDER_WORDS_ZH, type RosterField } from '../domain/roster-import';
+import { FIELD_LABELS, rosterCells, type RosterField } from '../domain/roster-import';
 import type { Branch } from '../domain/structure';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { RosterImportRepository } from '../infrastructure/roster-import.repository';
@@ -79,19 +79,6 @@ export function exportRow(
   branch: Branch | undefined,
   groupName: string | undefined,
 ): string[] {
-  const value: Record<RosterField, string> = {
-    staffNumber: member.staffNumber,
-    name: member.name,
-    gender: GENDER_WORDS_ZH[member.gender] ?? member.gender,
-    birthDate: member.birthDate ?? '',
-    branch: branch?.name ?? '',
-    branchCode: branch?.code ?? '',
-    group: groupName ?? '',
-    category: CATEGORY_WORDS[member.category] ?? member.category,
-    joinedOn: member.joinedOn,
-    phone: member.phone ?? '',
-    email: member.email ?? '',
-    title: member.title ?? '',
-  };
-  return [...FIELDS.map((f) => value[f]), member.memberNumber, STATUS_WORDS[member.status] ?? member.status];
+  const cells = rosterCells(member, branch, groupName);
+  return [...FIELDS.map((f) => cells[f]), member.memberNumber, STATUS_WORDS[member.status] ?? member.status];
 }

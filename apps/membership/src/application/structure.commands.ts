@@ -27,6 +27,8 @@ import {
   type Leaving,
 } from '../domain/committee';
 import { dissolveBranch, mergeBranches } from '../domain/reorganisation';
+import { mergeHeadcounts } from '../domain/headcount';
+import { headcountsOf, saveHeadcounts } from '../infrastructure/headcount.repository';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { MembershipUnitOfWork, type MembershipWork } from '../infrastructure/membership.unit-of-work';
 import { StructureRepository } from '../infrastructure/structure.repository';
@@ -41,7 +43,7 @@ import {
   unionGroupDissolved,
   unionGroupFormed,
   unionGroupRenamed,
-} from '../infrastructure/structure-events';
+} from './integration-events';
 
 /** PostgreSQL takes at most 65535 parameters per statement; an outbox row takes 6. */
 const EVENTS_PER_INSERT = 5000;
@@ -288,14 +290,17 @@ export class StructureCommands {
       );
       await this.structure.saveBranch(manager, merge.source);
       await this.structure.saveBranch(manager, merge.target);
+      // the source's staff are counted in the target from the merge's year on (earlier years stay as counted)
+      const headcounts = mergeHeadcounts(
+        await headcountsOf(manager, source.id),
+        await headcountsOf(manager, target.id),
+        source.id,
+        target.id,
+        merge.effectiveOn,
+      );
+      await saveHeadcounts(manager, [...headcounts.source, ...headcounts.target]);
       events.push(
-        branchMerged(
-          merge.source,
-          merge.target,
-          merge.effectiveOn,
-          merge.moves.length,
-          source.staffHeadcount,
-        ),
+        branchMerged(merge.source, merge.target, merge.effectiveOn, merge.moves.length, headcounts.moved),
         branchUpdated(merge.target),
       );
       await addEvents(work, events);

@@ -16,7 +16,7 @@ import {
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { MembershipUnitOfWork, type MembershipWork } from '../infrastructure/membership.unit-of-work';
 import { TransferRepository } from '../infrastructure/transfer.repository';
-import { memberTransferClosed, memberTransferRequested } from '../infrastructure/events';
+import { memberTransferClosed, memberTransferRequested } from './integration-events';
 import { recordTransfer } from './membership.commands';
 
 /** Who acts, and how far they reach (checked inside the unit of work, after the locked reads). */

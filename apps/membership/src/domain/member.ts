@@ -1,4 +1,10 @@
-import { InvalidInputError, ConflictError, parseIsoDate, todayInShanghai } from '@unionfed/domain-kit';
+import {
+  ConflictError,
+  DomainError,
+  InvalidInputError,
+  parseIsoDate,
+  todayInShanghai,
+} from '@unionfed/domain-kit';
 import { requireName, type Branch } from './structure';
 
 export const GENDERS = ['MALE', 'FEMALE'] as const;
@@ -27,7 +33,9 @@ export interface Member {
   status: MemberStatus;
 }
 
-export type HistoryDetails = Record<string, string | number | boolean | null>;
+export type HistoryValue = string | number | boolean | null;
+/** What a history entry records beside its change: flat values, or one level of them (a correction's before/after). */
+export type HistoryDetails = Record<string, HistoryValue | Record<string, HistoryValue>>;
 
 /** One entry of the 会员档案: what happened, effective when. */
 export interface MemberHistoryEntry {
@@ -43,6 +51,7 @@ export interface MemberHistoryEntry {
     | 'RETIRED'
     | 'WITHDRAWN'
     | 'DECEASED'
+    | 'REINSTATED'
     | 'GROUP_CHANGED';
   branchId: string;
   effectiveOn: string;
@@ -87,73 +96,117 @@ function oneOf<T extends string>(values: readonly T[], value: string, field: str
   return value as T;
 }
 
+/** What `checkAdmission` finds: the member the input makes, or every rule it breaks. */
+export type AdmissionCheck =
+  | { ok: true; member: Member; history: Omit<MemberHistoryEntry, 'id'> }
+  | { ok: false; problems: DomainError[] };
+
 /**
- * 入会: admits a person to a branch. The branch must be active; the person must be of working age on the day
- * they join; contact details, when given, must be well-formed.
+ * 入会's rules, every one of them: the branch must be active; the person must be of working age on the day they
+ * join; contact details, when given, must be well-formed. Each rule is checked on its own, so the answer lists
+ * every problem of the input at once (a roster import reports them per row), in the order `admitMember` meets
+ * them. The age is judged on the joining day — or, when that day is not a valid one, on today, the latest it
+ * could be.
  */
+export function checkAdmission(
+  ids: { id: string; memberNumber: string },
+  branch: Branch,
+  input: AdmitMemberInput,
+  today: string = todayInShanghai(),
+): AdmissionCheck {
+  const problems: DomainError[] = [];
+  /** one rule: its value, or undefined with its problem recorded */
+  const rule = <T>(check: () => T): T | undefined => {
+    try {
+      return check();
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      problems.push(error);
+      return undefined;
+    }
+  };
+  if (branch.status !== 'ACTIVE') {
+    problems.push(
+      new ConflictError(
+        `branch ${branch.code} is ${branch.status.toLowerCase()} and admits no members`,
+        'BRANCH_NOT_ACTIVE',
+        { branchId: branch.id },
+      ),
+    );
+  }
+  const joinedOn = input.joinedOn ? rule(() => parseIsoDate(input.joinedOn!, 'joinedOn')) : today;
+  const inFuture = joinedOn !== undefined && joinedOn > today;
+  if (inFuture) {
+    problems.push(
+      new InvalidInputError('joinedOn lies in the future', 'JOINED_IN_FUTURE', { field: 'joinedOn' }),
+    );
+  }
+  const birthDate = input.birthDate ? rule(() => parseIsoDate(input.birthDate!, 'birthDate')) : undefined;
+  if (birthDate) {
+    const judgedOn = joinedOn === undefined || inFuture ? today : joinedOn;
+    const ageOnJoining = Number(judgedOn.slice(0, 4)) - Number(birthDate.slice(0, 4));
+    if (ageOnJoining < 16 || ageOnJoining > 100) {
+      problems.push(
+        new InvalidInputError(
+          'birthDate makes the member younger than 16 or older than 100 on joining',
+          'IMPLAUSIBLE_BIRTH_DATE',
+          { field: 'birthDate' },
+        ),
+      );
+    }
+  }
+  const phone = optional(input.phone);
+  if (phone && !PHONE.test(phone))
+    problems.push(new InvalidInputError('phone is not a phone number', 'INVALID_PHONE', { field: 'phone' }));
+  const email = optional(input.email);
+  if (email && !EMAIL.test(email))
+    problems.push(
+      new InvalidInputError('email is not an e-mail address', 'INVALID_EMAIL', { field: 'email' }),
+    );
+  const staffNumber = rule(() => normaliseStaffNumber(input.staffNumber));
+  const name = rule(() => requireName(input.name, 'name', 50));
+  const gender = rule(() => oneOf(GENDERS, input.gender, 'gender', 'INVALID_GENDER'));
+  const category = rule(() => oneOf(MEMBER_CATEGORIES, input.category, 'category', 'INVALID_CATEGORY'));
+  if (problems.length > 0) return { ok: false, problems };
+
+  const member: Member = {
+    id: ids.id,
+    memberNumber: ids.memberNumber,
+    staffNumber: staffNumber!,
+    name: name!,
+    gender: gender!,
+    birthDate,
+    phone,
+    email,
+    category: category!,
+    title: optional(input.title),
+    branchId: branch.id,
+    joinedOn: joinedOn!,
+    status: 'ACTIVE',
+  };
+  return {
+    ok: true,
+    member,
+    history: {
+      memberId: member.id,
+      change: 'JOINED',
+      branchId: branch.id,
+      effectiveOn: member.joinedOn,
+      details: { memberNumber: member.memberNumber },
+    },
+  };
+}
+
+/** 入会: admits a person to a branch by `checkAdmission`'s rules; a broken rule is thrown (the first one met). */
 export function admitMember(
   ids: { id: string; memberNumber: string },
   branch: Branch,
   input: AdmitMemberInput,
   today: string = todayInShanghai(),
 ): { member: Member; history: Omit<MemberHistoryEntry, 'id'> } {
-  if (branch.status !== 'ACTIVE') {
-    throw new ConflictError(
-      `branch ${branch.code} is ${branch.status.toLowerCase()} and admits no members`,
-      'BRANCH_NOT_ACTIVE',
-      {
-        branchId: branch.id,
-      },
-    );
-  }
-  const joinedOn = input.joinedOn ? parseIsoDate(input.joinedOn, 'joinedOn') : today;
-  if (joinedOn > today)
-    throw new InvalidInputError('joinedOn lies in the future', 'JOINED_IN_FUTURE', { field: 'joinedOn' });
-  const birthDate = input.birthDate ? parseIsoDate(input.birthDate, 'birthDate') : undefined;
-  if (birthDate) {
-    const ageOnJoining = Number(joinedOn.slice(0, 4)) - Number(birthDate.slice(0, 4));
-    if (ageOnJoining < 16 || ageOnJoining > 100) {
-      throw new InvalidInputError(
-        'birthDate makes the member younger than 16 or older than 100 on joining',
-        'IMPLAUSIBLE_BIRTH_DATE',
-        {
-          field: 'birthDate',
-        },
-      );
-    }
-  }
-  const phone = optional(input.phone);
-  if (phone && !PHONE.test(phone))
-    throw new InvalidInputError('phone is not a phone number', 'INVALID_PHONE', { field: 'phone' });
-  const email = optional(input.email);
-  if (email && !EMAIL.test(email))
-    throw new InvalidInputError('email is not an e-mail address', 'INVALID_EMAIL', { field: 'email' });
-
-  const member: Member = {
-    id: ids.id,
-    memberNumber: ids.memberNumber,
-    staffNumber: normaliseStaffNumber(input.staffNumber),
-    name: requireName(input.name, 'name', 50),
-    gender: oneOf(GENDERS, input.gender, 'gender', 'INVALID_GENDER'),
-    birthDate,
-    phone,
-    email,
-    category: oneOf(MEMBER_CATEGORIES, input.category, 'category', 'INVALID_CATEGORY'),
-    title: optional(input.title),
-    branchId: branch.id,
-    joinedOn,
-    status: 'ACTIVE',
-  };
-  return {
-    member,
-    history: {
-      memberId: member.id,
-      change: 'JOINED',
-      branchId: branch.id,
-      effectiveOn: joinedOn,
-      details: { memberNumber: member.memberNumber },
-    },
-  };
+  const checked = checkAdmission(ids, branch, input, today);
+  if (!checked.ok) throw checked.problems[0];
+  return { member: checked.member, history: checked.history };
 }
 
 export type LifecycleChange = 'TRANSFERRED' | 'RETIRED' | 'WITHDRAWN' | 'DECEASED';

@@ -23,7 +23,14 @@ describe('roster filters', () => {
     expect(rosterCriteria({ ageBand: 'UNDER_35' }, '2024-02-29').bornAfter).toBe('1989-02-28');
   });
 
+  it('takes a search term trimmed, and a blank one as no search', () => {
+    expect(rosterCriteria({ search: ' 张三 ' }, today).search).toBe('张三');
+    expect(rosterCriteria({ search: '   ' }, today).search).toBeUndefined();
+    expect(rosterCriteria({ search: '张'.repeat(50) }, today).search).toHaveLength(50);
+  });
+
   it.each([
+    [{ search: '张'.repeat(51) }, 'search'],
     [{ gender: 'X' }, 'gender'],
     [{ category: 'PROFESSOR' }, 'category'],
     [{ status: 'GONE' }, 'status'],

@@ -23,7 +23,12 @@ export interface RosterInput {
   joinedFrom?: string | null;
   joinedTo?: string | null;
   birthMonth?: number | null;
+  /** part of the name (张 finds 张三) or the pinyin initials of its start (zs finds 张三) */
+  search?: string | null;
 }
+
+/** The longest search term (a name is at most 50 characters). */
+export const MAX_SEARCH_LENGTH = 50;
 
 /** What the roster query filters on, checked and normalised; ages become a range of birth dates. */
 export interface RosterCriteria {
@@ -39,6 +44,8 @@ export interface RosterCriteria {
   joinedFrom?: string;
   joinedTo?: string;
   birthMonth?: number;
+  /** a search term, trimmed; never blank */
+  search?: string;
 }
 
 function yearsBefore(date: string, years: number): string {
@@ -64,7 +71,10 @@ function oneOf(
   return value;
 }
 
-/** Checks a roster filter: enum values, dates, months; an age band is turned into birth dates as of `today`. */
+/**
+ * Checks a roster filter: enum values, dates, months, the search term (a blank one searches nothing); an age band
+ * is turned into birth dates as of `today`.
+ */
 export function rosterCriteria(input: RosterInput, today: string): RosterCriteria {
   const criteria: RosterCriteria = {
     branchId: input.branchId ?? undefined,
@@ -83,6 +93,15 @@ export function rosterCriteria(input: RosterInput, today: string): RosterCriteri
       throw new InvalidInputError('birthMonth must be 1–12', 'INVALID_MONTH', { field: 'birthMonth' });
     }
     criteria.birthMonth = input.birthMonth;
+  }
+  const search = input.search?.trim();
+  if (search) {
+    if ([...search].length > MAX_SEARCH_LENGTH) {
+      throw new InvalidInputError(`search is longer than ${MAX_SEARCH_LENGTH} characters`, 'INVALID_SEARCH', {
+        field: 'search',
+      });
+    }
+    criteria.search = search;
   }
   const band = oneOf(AGE_BANDS, input.ageBand, 'ageBand') as AgeBand | undefined;
   if (band) {

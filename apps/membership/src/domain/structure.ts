@@ -1,4 +1,5 @@
 import { InvalidInputError } from '@unionfed/domain-kit';
+import { requireHeadcount } from './headcount';
 
 export const BRANCH_KINDS = ['COLLEGE', 'ADMINISTRATION', 'AFFILIATED', 'RETIREES'] as const;
 export type BranchKind = (typeof BRANCH_KINDS)[number];
@@ -19,7 +20,10 @@ export interface Branch {
   code: string;
   name: string;
   kind: BranchKind;
-  /** staff of the unit, members or not: the denominator of the join rate (入会率) */
+  /**
+   * 教职工总数 in effect today — staff of the unit, members or not, the denominator of the join rate (入会率): the
+   * latest year's count (headcount.ts; counted per year), 0 while none is known
+   */
   staffHeadcount: number;
   status: BranchStatus;
   /** MERGED: the branch it merged into */
@@ -62,15 +66,7 @@ export function openBranch(
       field: 'kind',
     });
   }
-  if (!Number.isInteger(input.staffHeadcount) || input.staffHeadcount < 0 || input.staffHeadcount > 100_000) {
-    throw new InvalidInputError(
-      'staffHeadcount must be a whole number from 0 to 100000',
-      'INVALID_HEADCOUNT',
-      {
-        field: 'staffHeadcount',
-      },
-    );
-  }
+  requireHeadcount(input.staffHeadcount);
   return {
     id,
     campusId: campus.id,
@@ -82,7 +78,10 @@ export function openBranch(
   };
 }
 
-/** 入会率 = active members ÷ staff headcount; undefined while the headcount is unknown (0). */
+/**
+ * 入会率 = active members ÷ staff headcount rounded to 4 places; undefined while the headcount is unknown (0). The
+ * deprecated `joinRate` field's figure: `joinRateOf` (headcount.ts) gives the exact parts and the percent.
+ */
 export function joinRate(activeMembers: number, staffHeadcount: number): number | undefined {
   if (staffHeadcount <= 0) return undefined;
   return Math.round((activeMembers / staffHeadcount) * 10_000) / 10_000;

@@ -1,51 +1,32 @@
+import { requestLoader } from '@unionfed/graphql-kit';
 import type { Branch } from '../domain/structure';
+import type { RecordedHeadcount } from '../infrastructure/headcount.repository';
+import type { HeadcountRepository } from '../infrastructure/headcount.repository';
 import type { MembershipRepository } from '../infrastructure/membership.repository';
 
-/**
- * Branches asked for while one request resolves (e.g. `branch` of every member on a roster page), loaded with one
- * query per tick instead of one per member, and kept for the rest of the request.
- */
-class BranchLoader {
-  private readonly loaded = new Map<string, Promise<Branch | undefined>>();
-  private pending = new Map<string, (branch: Branch | undefined) => void>();
-  private failures = new Map<string, (error: unknown) => void>();
+// Per-request loaders of what a list of branches or members asks for row by row (libs/graphql-kit's
+// RequestLoader): one query per request for all the rows asked, instead of one per row.
 
-  constructor(private readonly repository: MembershipRepository) {}
-
-  load(id: string): Promise<Branch | undefined> {
-    let branch = this.loaded.get(id);
-    if (!branch) {
-      branch = new Promise((resolve, reject) => {
-        if (this.pending.size === 0) setImmediate(() => void this.flush());
-        this.pending.set(id, resolve);
-        this.failures.set(id, reject);
-      });
-      this.loaded.set(id, branch);
-    }
-    return branch;
-  }
-
-  private async flush(): Promise<void> {
-    const pending = this.pending;
-    const failures = this.failures;
-    this.pending = new Map();
-    this.failures = new Map();
-    try {
-      const branches = new Map(
-        (await this.repository.findBranches([...pending.keys()])).map((b) => [b.id, b]),
-      );
-      for (const [id, resolve] of pending) resolve(branches.get(id));
-    } catch (error) {
-      for (const reject of failures.values()) reject(error);
-    }
-  }
+/** Branches by id (e.g. `branch` of every member on a roster page). */
+export function branchLoader(context: object, repository: MembershipRepository) {
+  return requestLoader<string, Branch>(
+    context,
+    'branch',
+    async (ids) => new Map((await repository.findBranches(ids)).map((b) => [b.id, b])),
+  );
 }
 
-const loaders = new WeakMap<object, BranchLoader>();
+/** Active members by branch id (`activeMembers` and the join rates of every branch listed); 0 for none. */
+export function activeMembersLoader(context: object, repository: MembershipRepository) {
+  return requestLoader<string, number>(context, 'activeMembers', async (ids) => {
+    const counts = await repository.activeMembersByBranch(ids);
+    return new Map(ids.map((id) => [id, counts.get(id) ?? 0]));
+  });
+}
 
-/** The branch loader of the request whose GraphQL context this is. */
-export function branchLoader(context: object, repository: MembershipRepository): BranchLoader {
-  let loader = loaders.get(context);
-  if (!loader) loaders.set(context, (loader = new BranchLoader(repository)));
-  return loader;
+/** Every year's staff headcount by branch id (`staffHeadcounts`, `staffHeadcount(year:)`). */
+export function headcountsLoader(context: object, headcounts: HeadcountRepository) {
+  return requestLoader<string, RecordedHeadcount[]>(context, 'headcounts', (ids) =>
+    headcounts.ofBranches(ids),
+  );
 }

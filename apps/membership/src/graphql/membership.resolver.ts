@@ -21,14 +21,16 @@ import {
   withPreloaded,
   type Connection,
 } from '@unionfed/graphql-kit';
-import { auditLogConnection, CurrentActing, type RequestActing } from '@unionfed/audit';
-import { DataSource } from 'typeorm';
+import { CurrentActing, type RequestActing } from '@unionfed/audit';
 import { MembershipCommands } from '../application/membership.commands';
 import { MembershipRepository } from '../infrastructure/membership.repository';
+import { memberHistoryOf } from '../infrastructure/member.mapper';
 import { joinRate, type Branch, type Campus } from '../domain/structure';
 import type { AdmitMemberInput, Member } from '../domain/member';
 import { birthdayWindow, rosterCriteria, type RosterInput } from '../domain/roster';
-import { branchLoader } from './branch-loader';
+import { HeadcountRepository } from '../infrastructure/headcount.repository';
+import { headcountInYear } from '../domain/headcount';
+import { activeMembersLoader, branchLoader, headcountsLoader } from './branch-loader';
 
 /** Ids that are not UUIDs cannot exist: answer "not there" instead of letting PostgreSQL reject the cast. */
 const existingId = (id: string) => isUuid(id);
@@ -38,19 +40,7 @@ export class MembershipRootResolver {
   constructor(
     private readonly commands: MembershipCommands,
     private readonly repository: MembershipRepository,
-    private readonly dataSource: DataSource,
   ) {}
-
-  /** 审计日志: membership's audit trail, newest first, narrowed in SQL to the caller's branches. */
-  @Query('membershipAuditLog')
-  membershipAuditLog(
-    @CurrentReach() reach: Reach,
-    @Args('filter') filter?: Parameters<typeof auditLogConnection>[2],
-    @Args('first') first?: number,
-    @Args('after') after?: string,
-  ) {
-    return auditLogConnection(this.dataSource, reach, filter, first, after);
-  }
 
   @Query('campuses')
   campuses(): Promise<Campus[]> {
@@ -230,7 +220,10 @@ export class CampusResolver {
 
 @Resolver('Branch')
 export class BranchResolver {
-  constructor(private readonly repository: MembershipRepository) {}
+  constructor(
+    private readonly repository: MembershipRepository,
+    private readonly headcounts: HeadcountRepository,
+  ) {}
 
   @ResolveReference()
   resolveReference(reference: { id: string }): Promise<Branch | undefined> {
@@ -242,14 +235,27 @@ export class BranchResolver {
     return this.repository.findCampus(branch.campusId);
   }
 
+  /** The count in effect in `year` (the branch's own, the latest, when omitted: no year ahead is counted). */
+  @ResolveField('staffHeadcount')
+  async staffHeadcount(
+    @Parent() branch: Branch,
+    @Context() ctx: object,
+    @Args('year') year?: number | null,
+  ): Promise<number> {
+    if (year === undefined || year === null) return branch.staffHeadcount;
+    const counts = (await headcountsLoader(ctx, this.headcounts).load(branch.id)) ?? [];
+    return headcountInYear(counts, year) ?? 0;
+  }
+
+  /** Counted for every branch of the request at once (one query), as the join rates are. */
   @ResolveField('activeMembers')
-  async activeMembers(@Parent() branch: Branch): Promise<number> {
-    return (await this.repository.activeMembersByBranch([branch.id])).get(branch.id) ?? 0;
+  async activeMembers(@Parent() branch: Branch, @Context() ctx: object): Promise<number> {
+    return (await activeMembersLoader(ctx, this.repository).load(branch.id)) ?? 0;
   }
 
   @ResolveField('joinRate')
-  async joinRate(@Parent() branch: Branch): Promise<number | null> {
-    const active = (await this.repository.activeMembersByBranch([branch.id])).get(branch.id) ?? 0;
+  async joinRate(@Parent() branch: Branch, @Context() ctx: object): Promise<number | null> {
+    const active = (await activeMembersLoader(ctx, this.repository).load(branch.id)) ?? 0;
     return joinRate(active, branch.staffHeadcount) ?? null;
   }
 
@@ -282,7 +288,6 @@ export class MemberResolver {
 
   @ResolveField('history')
   async history(@Parent() member: Member) {
-    const entries = await this.repository.history(member.id);
-    return entries.map((e) => ({ ...e, recordedAt: e.recordedAt.toISOString() }));
+    return (await this.repository.history(member.id)).map(memberHistoryOf);
   }
 }

@@ -8,6 +8,8 @@ export const SUBGRAPH_TYPE_PATHS = [
   join(__dirname, 'roster-import.graphql'),
   join(__dirname, 'transfer.graphql'),
   join(__dirname, 'self-service.graphql'),
+  join(__dirname, 'headcount.graphql'),
+  join(__dirname, 'member-record.graphql'),
   // AuditEntry and its connection (libs/audit), for membershipAuditLog
   AUDIT_SCHEMA_PATH,
 ];

@@ -8,7 +8,8 @@ import { TransferCommands } from '../application/transfer.commands';
 import { TRANSFER_STATUSES, type MemberTransfer, type TransferStatus } from '../domain/transfer';
 import type { Branch } from '../domain/structure';
 import { MembershipRepository } from '../infrastructure/membership.repository';
-import { TransferRepository, type TransferCandidate } from '../infrastructure/transfer.repository';
+import type { TransferCandidate } from '../infrastructure/member.mapper';
+import { TransferRepository } from '../infrastructure/transfer.repository';
 import { branchLoader } from './branch-loader';
 
 /** A request as served: with what it shows of its member (its candidate), loaded with it or afterwards. */

@@ -4,30 +4,23 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Controller, Get, Logger, Post, Req, Res } from '@nestjs/common';
-import {
-  AUTH_OFF,
-  authenticate,
-  authenticationSwitchedOff,
-  decide,
-  verifierFromEnvironment,
-  type AccessPolicy,
-  type Principal,
-  type Reach,
-  type TokenVerifier,
-} from '@unionfed/auth';
-import { DomainError, InvalidInputError, todayInShanghai } from '@unionfed/domain-kit';
-import { isTraceparent } from '@unionfed/messaging';
+import { InvalidInputError, todayInShanghai } from '@unionfed/domain-kit';
+import { HttpAccess, HttpCaller, HttpRefusal, type HttpAccessPolicy } from '@unionfed/graphql-kit';
 import { isUuid } from '@unionfed/persistence';
 import { RosterImports, UPLOAD_DIRECTORY } from '../application/roster-import';
 import { RosterExport, type ExportFormat } from '../application/roster-export';
 import { rosterCriteria } from '../domain/roster';
-import { parseMapping, RosterFileError } from '../domain/roster-import';
+import { parseMapping } from '../domain/roster-import';
 
 /** Who may upload and download rosters: the same as the GraphQL roster's writers, within their branches. */
-export const ROSTER_FILES_POLICY: AccessPolicy = {
+export const ROSTER_FILES_POLICY: HttpAccessPolicy = {
   roles: ['ADMIN', 'MEMBERSHIP_OFFICER'],
   scope: 'BRANCH',
   integration: false,
+  forbidden: {
+    message: 'Only administrators and membership officers may import or export rosters',
+    messageZh: '只有管理员和组织委员可以导入或导出花名册',
+  },
 };
 
 /** An upload larger than this is refused (413) as it streams in; 100,000 rows of CSV are about 12 MB. */
@@ -36,38 +29,6 @@ export function maxUploadBytes(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data'];
-
-/** An error in the caller's terms: a status, a code, a reason, a message in English and in Chinese. */
-class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly reason: string,
-    message: string,
-    readonly messageZh: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-const STATUS_OF_KIND: Record<DomainError['kind'], number> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  RATE_LIMITED: 429,
-};
-
-const ZH_OF_KIND: Record<DomainError['kind'], string> = {
-  BAD_USER_INPUT: '请求参数不正确',
-  UNAUTHENTICATED: '请先登录（登录已过期时请重新登录）',
-  FORBIDDEN: '您没有权限访问这些数据',
-  NOT_FOUND: '找不到请求的数据',
-  CONFLICT: '与现有数据冲突',
-  RATE_LIMITED: '请求过于频繁，请稍后再试',
-};
 
 /**
  * 花名册文件: the roster's file endpoints, beside the GraphQL subgraph (files are not GraphQL's strength).
@@ -78,18 +39,14 @@ const ZH_OF_KIND: Record<DomainError['kind'], string> = {
  *   GET  /roster/export?format=xlsx|csv[&branchId&status&category&gender&ageBand&joinedFrom&joinedTo&birthMonth]
  *        the roster with the GraphQL roster's filters, within the caller's reach, streamed (Chinese headers).
  *
- * Both authenticate the caller themselves (the bearer token, verified as the subgraph verifies it) and answer
- * 401/403/400/413 with a JSON error — never a stack trace.
+ * Both are the gateway's /uploads/roster and /downloads/roster (libs/service-kit HTTP_ROUTES). `@HttpAccess`
+ * (libs/graphql-kit) checks the gateway's signature, the bearer token and ROSTER_FILES_POLICY before a handler
+ * runs, and answers whatever it throws as a JSON error (401/403/400/413/415) — never a stack trace. Branch
+ * reach is checked where the data is: the export's SQL and its branchId, the import's rows.
  */
 @Controller('roster')
 export class RosterFilesController {
-  private readonly logger = new Logger('RosterFiles');
   private readonly audit = new Logger('Audit');
-  private verifier?: TokenVerifier;
-  /** UNIONFED_AUTH=off (benchmarks; refused in production), as in the subgraph beside it */
-  private readonly authOff = authenticationSwitchedOff('the roster file endpoints', (message) =>
-    this.logger.warn(message),
-  );
 
   constructor(
     private readonly imports: RosterImports,
@@ -97,54 +54,55 @@ export class RosterFilesController {
   ) {}
 
   @Post('imports')
-  async upload(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    await this.answer(req, res, async () => {
-      const { principal, reach } = await this.caller(req, 'POST /roster/imports');
-      const url = requestUrl(req);
-      const mode = choice(url, 'mode', { 'dry-run': 'DRY_RUN', apply: 'APPLY' } as const, 'dry-run');
-      const onInvalid = choice(url, 'onInvalid', { skip: 'SKIP', abort: 'ABORT' } as const, 'skip');
-      const mapping = parseMapping(url.searchParams.get('mapping') ?? headerOf(req, 'x-roster-mapping'));
-      // form and JSON bodies are read by the framework's body parsers before this runs; a file is sent raw
-      const type = (headerOf(req, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
-      if (FORM_TYPES.includes(type) || req.readableEnded) {
-        throw new HttpFailure(
-          415,
-          'BAD_USER_INPUT',
-          'UNSUPPORTED_MEDIA_TYPE',
-          'send the file itself as the body, as text/csv, application/octet-stream or the XLSX type (not a form)',
-          '请直接以文件内容作为请求体上传（text/csv、application/octet-stream 或 XLSX 类型），不要用表单编码',
-        );
-      }
-      const max = maxUploadBytes();
-      const declared = Number(req.headers['content-length']);
-      if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-      await mkdir(UPLOAD_DIRECTORY, { recursive: true, mode: 0o700 });
-      const filePath = join(UPLOAD_DIRECTORY, `${randomUUID()}.upload`);
-      let bytes: number;
-      try {
-        bytes = await receive(req, filePath, max);
-      } catch (error) {
-        await rm(filePath, { force: true });
-        throw error;
-      }
-      if (bytes === 0) {
-        await rm(filePath, { force: true });
-        throw new HttpFailure(400, 'BAD_USER_INPUT', 'EMPTY_FILE', 'the upload is empty', '上传的文件是空的');
-      }
-      const traceparent = headerOf(req, 'traceparent');
-      const job = await this.imports.submit({
-        filePath,
-        fileName: fileNameOf(req, url),
-        fileBytes: bytes,
-        mode,
-        onInvalid,
-        mapping,
-        startedBy: { subject: principal.subject, name: principal.name },
-        reach,
-        traceparent: isTraceparent(traceparent) ? traceparent : undefined,
-      });
-      this.audit.log({
-        msg: 'roster import queued',
+  @HttpAccess(ROSTER_FILES_POLICY)
+  async upload(
+    @HttpCaller() { principal, reach }: HttpCaller,
+    @Req() req: IncomingMessage,
+    @Res() res: ServerResponse,
+  ): Promise<void> {
+    const url = requestUrl(req);
+    const mode = choice(url, 'mode', { 'dry-run': 'DRY_RUN', apply: 'APPLY' } as const, 'dry-run');
+    const onInvalid = choice(url, 'onInvalid', { skip: 'SKIP', abort: 'ABORT' } as const, 'skip');
+    const mapping = parseMapping(url.searchParams.get('mapping') ?? headerOf(req, 'x-roster-mapping'));
+    // form and JSON bodies are read by the framework's body parsers before this runs; a file is sent raw
+    const type = (headerOf(req, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
+    if (FORM_TYPES.includes(type) || req.readableEnded) {
+      throw new HttpRefusal(
+        415,
+        'BAD_USER_INPUT',
+        'UNSUPPORTED_MEDIA_TYPE',
+        'send the file itself as the body, as text/csv, application/octet-stream or the XLSX type (not a form)',
+        '请直接以文件内容作为请求体上传（text/csv、application/octet-stream 或 XLSX 类型），不要用表单编码',
+      );
+    }
+    const max = maxUploadBytes();
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
+    await mkdir(UPLOAD_DIRECTORY, { recursive: true, mode: 0o700 });
+    const filePath = join(UPLOAD_DIRECTORY, `${randomUUID()}.upload`);
+    let bytes: number;
+    try {
+      bytes = await receive(req, filePath, max);
+    } catch (error) {
+      await rm(filePath, { force: true });
+      throw error;
+    }
+    if (bytes === 0) {
+      await rm(filePath, { force: true });
+      throw new HttpRefusal(400, 'BAD_USER_INPUT', 'EMPTY_FILE', 'the upload is empty', '上传的文件是空的');
+    }
+    const job = await this.imports.submit({
+      filePath,
+      fileName: fileNameOf(req, url),
+      fileBytes: bytes,
+      mode,
+      onInvalid,
+      mapping,
+      startedBy: { subject: principal.subject, name: principal.name },
+      reach,
+    });
+    this.audit.log(
+      `roster import queued ${JSON.stringify({
         action: 'ROSTER_IMPORT',
         actor: principal.subject,
         actorName: principal.name,
@@ -152,162 +110,72 @@ export class RosterFilesController {
         mode,
         onInvalid,
         bytes,
-      });
-      sendJson(res, 202, { jobId: job.id, status: job.status, mode, onInvalid });
-    });
+      })}`,
+    );
+    sendJson(res, 202, { jobId: job.id, status: job.status, mode, onInvalid });
   }
 
   @Get('export')
-  async export(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    await this.answer(req, res, async () => {
-      const { principal, reach } = await this.caller(req, 'GET /roster/export');
-      const url = requestUrl(req);
-      const format = choice(url, 'format', { xlsx: 'xlsx', csv: 'csv' } as const, 'xlsx') as ExportFormat;
-      const param = (name: string) => url.searchParams.get(name) || undefined;
-      const birthMonth = param('birthMonth');
-      const criteria = rosterCriteria(
-        {
-          branchId: param('branchId'),
-          status: param('status'),
-          category: param('category'),
-          gender: param('gender'),
-          ageBand: param('ageBand'),
-          joinedFrom: param('joinedFrom'),
-          joinedTo: param('joinedTo'),
-          birthMonth: birthMonth === undefined ? undefined : Number(birthMonth),
-        },
-        todayInShanghai(),
-      );
-      if (criteria.branchId) {
-        if (!isUuid(criteria.branchId)) {
-          throw new InvalidInputError('branchId is not a branch id', 'INVALID_ID', { field: 'branchId' });
-        }
-        reach.assertBranch(criteria.branchId);
+  @HttpAccess(ROSTER_FILES_POLICY)
+  async export(
+    @HttpCaller() { principal, reach }: HttpCaller,
+    @Req() req: IncomingMessage,
+    @Res() res: ServerResponse,
+  ): Promise<void> {
+    const url = requestUrl(req);
+    const format = choice(url, 'format', { xlsx: 'xlsx', csv: 'csv' } as const, 'xlsx') as ExportFormat;
+    const param = (name: string) => url.searchParams.get(name) || undefined;
+    const birthMonth = param('birthMonth');
+    const criteria = rosterCriteria(
+      {
+        branchId: param('branchId'),
+        status: param('status'),
+        category: param('category'),
+        gender: param('gender'),
+        ageBand: param('ageBand'),
+        joinedFrom: param('joinedFrom'),
+        joinedTo: param('joinedTo'),
+        search: param('search'),
+        birthMonth: birthMonth === undefined ? undefined : Number(birthMonth),
+      },
+      todayInShanghai(),
+    );
+    if (criteria.branchId) {
+      if (!isUuid(criteria.branchId)) {
+        throw new InvalidInputError('branchId is not a branch id', 'INVALID_ID', { field: 'branchId' });
       }
-      const date = todayInShanghai().replace(/-/g, '');
-      res.statusCode = 200;
-      res.setHeader(
-        'content-type',
-        format === 'csv'
-          ? 'text/csv; charset=utf-8'
-          : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-      );
-      res.setHeader(
-        'content-disposition',
-        `attachment; filename="roster-${date}.${format}"; filename*=UTF-8''${encodeURIComponent(`花名册-${date}.${format}`)}`,
-      );
-      res.setHeader('cache-control', 'no-store');
-      const rows = await this.exporter.write(criteria, reach, format, res);
-      if (!res.writableEnded) res.end();
-      this.audit.log({
-        msg: 'roster exported',
+      reach.assertBranch(criteria.branchId);
+    }
+    const date = todayInShanghai().replace(/-/g, '');
+    res.statusCode = 200;
+    res.setHeader(
+      'content-type',
+      format === 'csv'
+        ? 'text/csv; charset=utf-8'
+        : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+    res.setHeader(
+      'content-disposition',
+      `attachment; filename="roster-${date}.${format}"; filename*=UTF-8''${encodeURIComponent(`花名册-${date}.${format}`)}`,
+    );
+    res.setHeader('cache-control', 'no-store');
+    const rows = await this.exporter.write(criteria, reach, format, res);
+    if (!res.writableEnded) res.end();
+    this.audit.log(
+      `roster exported ${JSON.stringify({
         action: 'ROSTER_EXPORT',
         actor: principal.subject,
         actorName: principal.name,
         format,
         rows,
-      });
-    });
-  }
-
-  /** The caller, from the bearer token; 401 without a valid one, 403 without a role that may use the files. */
-  private async caller(
-    req: IncomingMessage,
-    action: string,
-  ): Promise<{ principal: Principal; reach: Reach }> {
-    this.verifier ??= verifierFromEnvironment();
-    const { principal, authError } = this.authOff
-      ? AUTH_OFF
-      : await authenticate(this.verifier, req.headers.authorization);
-    if (authError) throw authError;
-    const decision = decide(principal, ROSTER_FILES_POLICY);
-    if (!decision.allowed) {
-      this.audit.warn({
-        msg: 'access refused',
-        action: 'ACCESS_REFUSED',
-        code: decision.code,
-        field: action,
-        reason: decision.reason,
-        actor: principal.subject || 'anonymous',
-        actorName: principal.name,
-      });
-      if (decision.code === 'UNAUTHENTICATED') {
-        throw new HttpFailure(401, 'UNAUTHENTICATED', 'SIGN_IN', decision.reason, '请先登录', {
-          'www-authenticate': 'Bearer',
-        });
-      }
-      throw new HttpFailure(
-        403,
-        'FORBIDDEN',
-        'ROLE_MISSING',
-        'Only administrators and membership officers may import or export rosters',
-        '只有管理员和组织委员可以导入或导出花名册',
-      );
-    }
-    return { principal, reach: decision.reach };
-  }
-
-  /** Runs a handler and turns whatever it throws into a JSON error (the stack trace stays in the log). */
-  private async answer(
-    req: IncomingMessage,
-    res: ServerResponse,
-    handler: () => Promise<void>,
-  ): Promise<void> {
-    try {
-      await handler();
-    } catch (error) {
-      const failure = asFailure(error);
-      if (failure.status >= 500) {
-        this.logger.error(`${req.method} ${req.url}: ${(error as Error)?.stack ?? String(error)}`);
-      }
-      if (res.headersSent) {
-        res.destroy(); // mid-stream: the download is cut short rather than ending as if complete
-        return;
-      }
-      for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
-      sendJson(res, failure.status, {
-        error: {
-          code: failure.code,
-          reason: failure.reason,
-          message: failure.message,
-          messageZh: failure.messageZh,
-          ...(error instanceof DomainError ? safeDetails(error) : {}),
-        },
-      });
-    }
-  }
-}
-
-function asFailure(error: unknown): HttpFailure {
-  if (error instanceof HttpFailure) return error;
-  if (error instanceof RosterFileError) {
-    return new HttpFailure(400, error.kind, error.reason, error.message, error.messageZh);
-  }
-  if (error instanceof DomainError) {
-    return new HttpFailure(
-      STATUS_OF_KIND[error.kind],
-      error.kind,
-      error.reason,
-      error.message,
-      ZH_OF_KIND[error.kind],
-      error.kind === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {},
+      })}`,
     );
   }
-  return new HttpFailure(500, 'INTERNAL_SERVER_ERROR', 'INTERNAL', 'Internal server error', '服务器内部错误');
 }
 
-/** Details a domain error carries that are safe to show (field names, ids), never more. */
-function safeDetails(error: DomainError): Record<string, unknown> {
-  const { field, branchId } = error.details as { field?: unknown; branchId?: unknown };
-  return {
-    ...(typeof field === 'string' ? { field } : {}),
-    ...(typeof branchId === 'string' ? { branchId } : {}),
-  };
-}
-
-function tooLarge(max: number): HttpFailure {
+function tooLarge(max: number): HttpRefusal {
   const size = max >= 1024 * 1024 ? `${Math.round(max / 1024 / 1024)} MB` : `${Math.ceil(max / 1024)} KB`;
-  return new HttpFailure(
+  return new HttpRefusal(
     413,
     'BAD_USER_INPUT',
     'FILE_TOO_LARGE',
@@ -338,7 +206,7 @@ function choice<T extends string>(url: URL, name: string, values: Record<string,
   const value = url.searchParams.get(name) ?? fallback;
   const chosen = values[value.toLowerCase()];
   if (!chosen) {
-    throw new HttpFailure(
+    throw new HttpRefusal(
       400,
       'BAD_USER_INPUT',
       `INVALID_${name.toUpperCase()}`,
@@ -392,7 +260,7 @@ function receive(req: IncomingMessage, path: string, max: number): Promise<numbe
     });
     req.on('error', fail);
     req.on('aborted', () =>
-      fail(new HttpFailure(400, 'BAD_USER_INPUT', 'UPLOAD_ABORTED', 'the upload was cut off', '上传中断')),
+      fail(new HttpRefusal(400, 'BAD_USER_INPUT', 'UPLOAD_ABORTED', 'the upload was cut off', '上传中断')),
     );
     file.on('error', fail);
   });

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, VirtualColumn } from 'typeorm';
 import type { HistoryDetails } from '../domain/member';
 import { STRUCTURE_ENTITIES } from './structure.entities';
 
@@ -10,6 +10,11 @@ export class CampusEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 
+/** The staff headcount in effect today of the branch whose id is `branchId` (an SQL expression). */
+export const LATEST_HEADCOUNT = (branchId: string) =>
+  `SELECT coalesce((SELECT h.staff_headcount FROM branch_staff_headcount h WHERE h.branch_id = ${branchId}
+     ORDER BY h.year DESC LIMIT 1), 0)`;
+
 @Entity('branch')
 export class BranchEntity {
   @PrimaryColumn('uuid') id!: string;
@@ -17,7 +22,9 @@ export class BranchEntity {
   @Column({ type: 'text', unique: true }) code!: string;
   @Column('text') name!: string;
   @Column('text') kind!: string;
-  @Column({ name: 'staff_headcount', type: 'integer' }) staffHeadcount!: number;
+  /** 教职工总数 in effect today: the latest year's count (branch_staff_headcount; no year ahead is counted), 0 if none */
+  @VirtualColumn({ type: 'integer', query: (b) => LATEST_HEADCOUNT(`${b}.id`) })
+  staffHeadcount!: number;
   @Column('text') status!: string;
   @Column({ name: 'merged_into_id', type: 'uuid', nullable: true }) mergedIntoId!: string | null;
   @Column({ name: 'closed_on', type: 'date', nullable: true }) closedOn!: string | null;
@@ -30,6 +37,9 @@ export class MemberEntity {
   @Column({ name: 'member_number', type: 'text', unique: true }) memberNumber!: string;
   @Column({ name: 'staff_number', type: 'text', unique: true }) staffNumber!: string;
   @Column('text') name!: string;
+  /** the name search's keys (member-search.ts), written with the name */
+  @Column({ name: 'name_characters', type: 'text', array: true, select: false }) nameCharacters!: string[];
+  @Column({ name: 'name_initials', type: 'text', array: true, select: false }) nameInitials!: string[];
   @Column('text') gender!: string;
   @Column({ name: 'birth_date', type: 'date', nullable: true }) birthDate!: string | null;
   @Column({ type: 'text', nullable: true }) phone!: string | null;

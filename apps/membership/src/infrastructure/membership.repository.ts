@@ -5,24 +5,18 @@ import { isUuid } from '@unionfed/persistence';
 import type { Branch, Campus } from '../domain/structure';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import { AGE_BANDS, rosterCriteria, type RosterCriteria } from '../domain/roster';
-import { BranchEntity, CampusEntity, MemberEntity, MemberHistoryEntity } from './entities';
-
-export const toMember = (e: MemberEntity): Member => ({
-  id: e.id,
-  memberNumber: e.memberNumber,
-  staffNumber: e.staffNumber,
-  name: e.name,
-  gender: e.gender as Member['gender'],
-  birthDate: e.birthDate ?? undefined,
-  phone: e.phone ?? undefined,
-  email: e.email ?? undefined,
-  category: e.category as Member['category'],
-  title: e.title ?? undefined,
-  branchId: e.branchId,
-  groupId: e.groupId ?? undefined,
-  joinedOn: e.joinedOn,
-  status: e.status as Member['status'],
-});
+import { openingHeadcount } from '../domain/headcount';
+import { BranchEntity, CampusEntity, LATEST_HEADCOUNT, MemberEntity, MemberHistoryEntity } from './entities';
+import { saveHeadcounts } from './headcount.repository';
+import { nameSearchCondition } from './member-search';
+import {
+  MEMBER_COLUMNS,
+  memberEntityOf,
+  memberOfEntity,
+  memberOfRow,
+  memberSearchEntityOf,
+  type MemberRow,
+} from './member.mapper';
 
 export const toBranch = (e: BranchEntity): Branch => ({
   ...e,
@@ -47,30 +41,9 @@ export interface RosterPage {
   branches?: Map<string, Branch>;
 }
 
-/** A member's columns on `member m`, as `memberOfRow` reads them (dates as YYYY-MM-DD text). */
-export const MEMBER_COLUMNS = `m.id, m.member_number, m.staff_number, m.name, m.gender, m.birth_date::text AS birth_date,
-  m.phone, m.email, m.category, m.title, m.branch_id, m.group_id, m.joined_on::text AS joined_on, m.status`;
 const BRANCH_COLUMNS = `b.campus_id AS branch_campus_id, b.code AS branch_code, b.name AS branch_name,
-  b.kind AS branch_kind, b.staff_headcount AS branch_staff_headcount, b.status AS branch_status,
+  b.kind AS branch_kind, (${LATEST_HEADCOUNT('b.id')}) AS branch_staff_headcount, b.status AS branch_status,
   b.merged_into_id AS branch_merged_into_id, b.closed_on::text AS branch_closed_on`;
-
-/** A `member` row read with MEMBER_COLUMNS. */
-export interface MemberRow {
-  id: string;
-  member_number: string;
-  staff_number: string;
-  name: string;
-  gender: string;
-  birth_date: string | null;
-  phone: string | null;
-  email: string | null;
-  category: string;
-  title: string | null;
-  branch_id: string;
-  group_id: string | null;
-  joined_on: string;
-  status: string;
-}
 
 interface RosterRow extends MemberRow {
   total?: number;
@@ -83,24 +56,6 @@ interface RosterRow extends MemberRow {
   branch_merged_into_id: string | null;
   branch_closed_on: string | null;
 }
-
-/** A member row read with raw SQL, as the domain's Member (absent values undefined, not null). */
-export const memberOfRow = (r: MemberRow): Member => ({
-  id: r.id,
-  memberNumber: r.member_number,
-  staffNumber: r.staff_number,
-  name: r.name,
-  gender: r.gender as Member['gender'],
-  birthDate: r.birth_date ?? undefined,
-  phone: r.phone ?? undefined,
-  email: r.email ?? undefined,
-  category: r.category as Member['category'],
-  title: r.title ?? undefined,
-  branchId: r.branch_id,
-  groupId: r.group_id ?? undefined,
-  joinedOn: r.joined_on,
-  status: r.status as Member['status'],
-});
 
 const branchOfRow = (r: RosterRow): Branch => ({
   id: r.branch_id,
@@ -136,6 +91,7 @@ function rosterConditions(c: RosterCriteria, reach: Reach, params: unknown[]): s
   if (c.joinedFrom) where.push(`m.joined_on >= ${param(c.joinedFrom)}`);
   if (c.joinedTo) where.push(`m.joined_on <= ${param(c.joinedTo)}`);
   if (c.birthMonth) where.push(`extract(month FROM m.birth_date) = ${param(c.birthMonth)}`);
+  if (c.search) where.push(nameSearchCondition(c.search, params));
   if (where.length === 0) where.push('TRUE');
   return where;
 }
@@ -192,8 +148,12 @@ export class MembershipRepository {
     return rows.map(toBranch);
   }
 
-  async insertBranch(manager: EntityManager, branch: Branch): Promise<void> {
-    await manager.insert(BranchEntity, branch);
+  /** A new branch, with the headcount it opens with as this year's count (none when 0: not known). */
+  async insertBranch(manager: EntityManager, branch: Branch, today?: string): Promise<void> {
+    const { staffHeadcount: _counted, ...row } = branch;
+    await manager.insert(BranchEntity, row);
+    const opening = openingHeadcount(branch, today);
+    if (opening) await saveHeadcounts(manager, [opening]);
   }
 
   async nextMemberNumber(manager: EntityManager): Promise<string> {
@@ -205,7 +165,7 @@ export class MembershipRepository {
     const query = this.m(manager).createQueryBuilder(MemberEntity, 'm').where('m.id = :id', { id });
     if (lock) query.setLock('pessimistic_write');
     const entity = await query.getOne();
-    return entity ? toMember(entity) : undefined;
+    return entity ? memberOfEntity(entity) : undefined;
   }
 
   /** Stores a change of a member's record and its history entry (the caller's transaction). */
@@ -218,6 +178,26 @@ export class MembershipRepository {
     await manager.insert(MemberHistoryEntity, history);
   }
 
+  /** Stores a corrected profile (and the name search's keys) with its history entry (the caller's transaction). */
+  async recordProfile(manager: EntityManager, member: Member, history: MemberHistoryEntry): Promise<void> {
+    await manager.update(
+      MemberEntity,
+      { id: member.id },
+      {
+        staffNumber: member.staffNumber,
+        name: member.name,
+        ...memberSearchEntityOf(member),
+        gender: member.gender,
+        birthDate: member.birthDate ?? null,
+        category: member.category,
+        title: member.title ?? null,
+        phone: member.phone ?? null,
+        email: member.email ?? null,
+      },
+    );
+    await manager.insert(MemberHistoryEntity, history);
+  }
+
   /** A history entry that changes nothing of the record itself (e.g. a transfer request). */
   async addHistory(manager: EntityManager, history: MemberHistoryEntry): Promise<void> {
     await manager.insert(MemberHistoryEntity, history);
@@ -225,20 +205,16 @@ export class MembershipRepository {
 
   async findMemberByStaffNumber(staffNumber: string, manager?: EntityManager): Promise<Member | undefined> {
     const entity = await this.m(manager).findOneBy(MemberEntity, { staffNumber });
-    return entity ? toMember(entity) : undefined;
+    return entity ? memberOfEntity(entity) : undefined;
   }
 
   async insertMember(manager: EntityManager, member: Member, history: MemberHistoryEntry): Promise<void> {
-    await manager.insert(MemberEntity, {
-      ...member,
-      birthDate: member.birthDate ?? null,
-      groupId: member.groupId ?? null,
-    });
+    await manager.insert(MemberEntity, memberEntityOf(member));
     await manager.insert(MemberHistoryEntity, history);
   }
 
-  async history(memberId: string): Promise<MemberHistoryEntity[]> {
-    return this.dataSource.manager.find(MemberHistoryEntity, {
+  async history(memberId: string, manager?: EntityManager): Promise<MemberHistoryEntity[]> {
+    return this.m(manager).find(MemberHistoryEntity, {
       where: { memberId },
       // one transaction's entries share recorded_at (e.g. an HQ transfer's request and move): then by id (UUIDv7)
       order: { effectiveOn: 'ASC', recordedAt: 'ASC', id: 'ASC' },
@@ -305,7 +281,8 @@ export class MembershipRepository {
 
   /**
    * Composition of the active membership of one branch or of the federation (年度报告的会员结构): by gender,
-   * category and age band (as of `today`), plus retirees and the staff headcount behind the join rate.
+   * category and age band (as of `today`), plus retirees and the staff headcount behind the join rate (the counts
+   * in effect today of the active branches).
    */
   async statistics(branchId: string | undefined, today: string): Promise<MembershipStatisticsRow> {
     const bands = AGE_BANDS.map((band) => ({ band, ...rosterCriteria({ ageBand: band }, today) }));
@@ -328,8 +305,8 @@ export class MembershipRepository {
       params,
     );
     const [{ headcount }] = await this.dataSource.query(
-      `SELECT coalesce(sum(staff_headcount), 0)::int AS headcount FROM branch
-        WHERE status = 'ACTIVE' AND ($1::uuid IS NULL OR id = $1::uuid)`,
+      `SELECT coalesce(sum((${LATEST_HEADCOUNT('b.id')})), 0)::int AS headcount FROM branch b
+        WHERE b.status = 'ACTIVE' AND ($1::uuid IS NULL OR b.id = $1::uuid)`,
       [branchId ?? null],
     );
     const of = (dimension: string) =>
@@ -371,7 +348,7 @@ export class MembershipRepository {
     const members = new Map(
       (await this.dataSource.manager.findBy(MemberEntity, { id: In(rows.map((r) => r.id)) })).map((e) => [
         e.id,
-        toMember(e),
+        memberOfEntity(e),
       ]),
     );
     return rows.map((row) => ({ member: members.get(row.id)!, date: row.next, turning: row.turning }));

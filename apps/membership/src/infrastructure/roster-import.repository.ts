@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { copyRows, type CopyValue } from '@unionfed/persistence';
+import { copyRows, isUniqueViolation } from '@unionfed/persistence';
 import type { Member, MemberHistoryEntry } from '../domain/member';
 import type { RowProblem } from '../domain/roster-import';
 import type { UnionGroup } from '../domain/union-group';
-import { MEMBER_COLUMNS, memberOfRow, type MemberRow } from './membership.repository';
+import {
+  MEMBER_COLUMNS,
+  MEMBER_COPY_COLUMNS,
+  memberCopyRow,
+  memberOfRow,
+  memberWriteOf,
+  type MemberRow,
+} from './member.mapper';
 
 export type ImportMode = 'DRY_RUN' | 'APPLY';
 export type OnInvalid = 'SKIP' | 'ABORT';
@@ -408,7 +415,7 @@ export class RosterImportRepository {
       await copyRows(manager, 'member', MEMBER_COPY_COLUMNS, members.map(memberCopyRow));
       return true;
     } catch (error) {
-      if ((error as { code?: string; constraint?: string }).code === UNIQUE_VIOLATION) return false;
+      if (isUniqueViolation(error)) return false;
       throw error;
     }
   }
@@ -418,13 +425,14 @@ export class RosterImportRepository {
     if (members.length === 0) return;
     await manager.query(
       `UPDATE member m
-          SET name = r.name, gender = r.gender, birth_date = r.birth_date, phone = r.phone, email = r.email,
+          SET name = r.name, name_characters = r.name_characters, name_initials = r.name_initials,
+              gender = r.gender, birth_date = r.birth_date, phone = r.phone, email = r.email,
               category = r.category, title = r.title, branch_id = r.branch_id, group_id = r.group_id
          FROM json_to_recordset($1::json)
-           AS r(id uuid, name text, gender text, birth_date date, phone text, email text, category text,
-                title text, branch_id uuid, group_id uuid)
+           AS r(id uuid, name text, name_characters text[], name_initials text[], gender text, birth_date date,
+                phone text, email text, category text, title text, branch_id uuid, group_id uuid)
         WHERE m.id = r.id`,
-      [JSON.stringify(members.map(memberRow))],
+      [JSON.stringify(members.map(memberWriteOf))],
     );
   }
 
@@ -437,62 +445,4 @@ export class RosterImportRepository {
       entries.map((e) => [e.id, e.memberId, e.change, e.branchId, e.effectiveOn, e.details]),
     );
   }
-}
-
-const UNIQUE_VIOLATION = '23505';
-
-/** The member table's columns as the import's COPY writes them, in `memberCopyRow`'s order. */
-export const MEMBER_COPY_COLUMNS = [
-  'id',
-  'member_number',
-  'staff_number',
-  'name',
-  'gender',
-  'birth_date',
-  'phone',
-  'email',
-  'category',
-  'title',
-  'branch_id',
-  'group_id',
-  'joined_on',
-  'status',
-];
-
-export function memberCopyRow(m: Member): CopyValue[] {
-  return [
-    m.id,
-    m.memberNumber,
-    m.staffNumber,
-    m.name,
-    m.gender,
-    m.birthDate,
-    m.phone,
-    m.email,
-    m.category,
-    m.title,
-    m.branchId,
-    m.groupId,
-    m.joinedOn,
-    m.status,
-  ];
-}
-
-function memberRow(m: Member) {
-  return {
-    id: m.id,
-    member_number: m.memberNumber,
-    staff_number: m.staffNumber,
-    name: m.name,
-    gender: m.gender,
-    birth_date: m.birthDate ?? null,
-    phone: m.phone ?? null,
-    email: m.email ?? null,
-    category: m.category,
-    title: m.title ?? null,
-    branch_id: m.branchId,
-    group_id: m.groupId ?? null,
-    joined_on: m.joinedOn,
-    status: m.status,
-  };
 }

@@ -6,7 +6,8 @@ import type { UnionGroup } from '../domain/union-group';
 import type { CommitteeAppointment, CommitteeRole } from '../domain/committee';
 import { BranchEntity, MemberEntity } from './entities';
 import { CommitteeAppointmentEntity, UnionGroupEntity } from './structure.entities';
-import { toBranch, toMember } from './membership.repository';
+import { toBranch } from './membership.repository';
+import { memberOfEntity } from './member.mapper';
 
 const toGroup = (e: UnionGroupEntity): UnionGroup => ({
   id: e.id,
@@ -76,7 +77,6 @@ export class StructureRepository {
       { id: branch.id },
       {
         status: branch.status,
-        staffHeadcount: branch.staffHeadcount,
         mergedIntoId: branch.mergedIntoId ?? null,
         closedOn: branch.closedOn ?? null,
       },
@@ -100,7 +100,7 @@ export class StructureRepository {
       .orderBy('m.id')
       .setLock('pessimistic_write')
       .getMany();
-    return rows.map(toMember);
+    return rows.map(memberOfEntity);
   }
 
   async countActiveMembers(manager: EntityManager, branchId: string): Promise<number> {
@@ -115,7 +115,7 @@ export class StructureRepository {
       .orderBy('m.id')
       .setLock('pessimistic_write')
       .getMany();
-    return rows.map(toMember);
+    return rows.map(memberOfEntity);
   }
 
   async findGroup(

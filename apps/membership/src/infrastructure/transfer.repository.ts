@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Reach } from '@unionfed/auth';
-import type { MemberCategory } from '../domain/member';
 import type { MemberTransfer, TransferStatus } from '../domain/transfer';
+import { transferCandidateOf, type MemberRow, type TransferCandidate } from './member.mapper';
 
 interface TransferRow {
   id: string;
@@ -36,19 +36,6 @@ const toTransfer = (r: TransferRow): MemberTransfer => ({
   decidedAt: r.decided_at ?? undefined,
   decisionReason: r.decision_reason ?? undefined,
 });
-
-/**
- * What a transfer request shows of its member: what the receiving branch needs to decide (name, 工号, member
- * number, category, title) — not their contact details or birth date, which stay the sending branch's until the
- * member arrives.
- */
-export interface TransferCandidate {
-  name: string;
-  staffNumber: string;
-  memberNumber: string;
-  category: MemberCategory;
-  title?: string;
-}
 
 export type ListedTransfer = MemberTransfer & { candidate: TransferCandidate };
 
@@ -131,20 +118,16 @@ export class TransferRepository {
       where.push(`t.id > $${params.length}::uuid`);
     }
     params.push(size + 1);
-    const rows: (TransferRow & {
-      name: string;
-      staff_number: string;
-      member_number: string;
-      category: MemberCategory;
-      title: string | null;
-    })[] = await this.dataSource.query(
-      `SELECT ${COLUMNS}, m.name, m.staff_number, m.member_number, m.category, m.title
+    const rows: (TransferRow &
+      Pick<MemberRow, 'name' | 'staff_number' | 'member_number' | 'category' | 'title'>)[] =
+      await this.dataSource.query(
+        `SELECT ${COLUMNS}, m.name, m.staff_number, m.member_number, m.category, m.title
          FROM member_transfer t JOIN member m ON m.id = t.member_id
         WHERE ${where.join(' AND ')}
         ORDER BY t.id
         LIMIT $${params.length}`,
-      params,
-    );
+        params,
+      );
     const [{ n }] = await this.dataSource.query(
       `SELECT count(*)::int AS n FROM member_transfer t WHERE ${scoped.where}`,
       scoped.params,
@@ -152,13 +135,7 @@ export class TransferRepository {
     return {
       rows: rows.map((r) => ({
         ...toTransfer(r),
-        candidate: {
-          name: r.name,
-          staffNumber: r.staff_number,
-          memberNumber: r.member_number,
-          category: r.category,
-          title: r.title ?? undefined,
-        },
+        candidate: transferCandidateOf(r),
       })),
       totalCount: n,
     };
@@ -171,14 +148,6 @@ export class TransferRepository {
       [memberId],
     );
     const r = rows[0];
-    return (
-      r && {
-        name: r.name,
-        staffNumber: r.staff_number,
-        memberNumber: r.member_number,
-        category: r.category,
-        title: r.title ?? undefined,
-      }
-    );
+    return r && transferCandidateOf(r);
   }
 }

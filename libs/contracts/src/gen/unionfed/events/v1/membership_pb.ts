@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file unionfed/events/v1/membership.proto.
  */
 export const file_unionfed_events_v1_membership: GenFile = /*@__PURE__*/
-  fileDesc("CiN1bmlvbmZlZC9ldmVudHMvdjEvbWVtYmVyc2hpcC5wcm90bxISdW5pb25mZWQuZXZlbnRzLnYxIsYBCgxCcmFuY2hPcGVuZWQSEQoJYnJhbmNoX2lkGAEgASgJEhEKCWNhbXB1c19pZBgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBG5hbWUYBCABKAkSLAoEa2luZBgFIAEoDjIeLnVuaW9uZmVkLmV2ZW50cy52MS5CcmFuY2hLaW5kEhcKD3N0YWZmX2hlYWRjb3VudBgGIAEoBRItCglvcGVuZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsoBCg1CcmFuY2hVcGRhdGVkEhEKCWJyYW5jaF9pZBgBIAEoCRIRCgljYW1wdXNfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEiwKBGtpbmQYBSABKA4yHi51bmlvbmZlZC5ldmVudHMudjEuQnJhbmNoS2luZBIXCg9zdGFmZl9oZWFkY291bnQYBiABKAUSMAoGc3RhdHVzGAcgASgOMiAudW5pb25mZWQuZXZlbnRzLnYxLkJyYW5jaFN0YXR1cyKHAgoNTWVtYmVyUHJvZmlsZRIUCgxzdGFmZl9udW1iZXIYASABKAkSFQoNbWVtYmVyX251bWJlchgCIAEoCRIMCgRuYW1lGAMgASgJEioKBmdlbmRlchgEIAEoDjIaLnVuaW9uZmVkLmV2ZW50cy52MS5HZW5kZXISLAoKYmlydGhfZGF0ZRgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEjQKCGNhdGVnb3J5GAYgASgOMiIudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlckNhdGVnb3J5Eg0KBXRpdGxlGAcgASgJEg0KBXBob25lGAggASgJEg0KBWVtYWlsGAkgASgJIrgBCgxNZW1iZXJKb2luZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIyCgdwcm9maWxlGAQgASgLMiEudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlclByb2ZpbGUSKwoJam9pbmVkX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDwoHdmVyc2lvbhgGIAEoCSJnCg9NZW1iZXJzSW1wb3J0ZWQSDgoGam9iX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIxCgdtZW1iZXJzGAMgAygLMiAudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlckpvaW5lZCKxAQoUTWVtYmVyUHJvZmlsZVVwZGF0ZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIyCgdwcm9maWxlGAMgASgLMiEudW5pb25mZWQuZXZlbnRzLnYxLk1lbWJlclByb2ZpbGUSLgoMZWZmZWN0aXZlX29uGAQgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDwoHdmVyc2lvbhgFIAEoCSLVAQoRTWVtYmVyVHJhbnNmZXJyZWQSEQoJbWVtYmVyX2lkGAEgASgJEhYKDmZyb21fYnJhbmNoX2lkGAIgASgJEhQKDHRvX2JyYW5jaF9pZBgDIAEoCRITCgt0b19ncm91cF9pZBgEIAEoCRIuCgxlZmZlY3RpdmVfb24YBSABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIUCgxicmFuY2hfbWVyZ2UYBiABKAgSEwoLdHJhbnNmZXJfaWQYByABKAkSDwoHdmVyc2lvbhgIIAEoCSLRAQoXTWVtYmVyVHJhbnNmZXJSZXF1ZXN0ZWQSEwoLdHJhbnNmZXJfaWQYASABKAkSEQoJbWVtYmVyX2lkGAIgASgJEhYKDmZyb21fYnJhbmNoX2lkGAMgASgJEhQKDHRvX2JyYW5jaF9pZBgEIAEoCRIuCgxlZmZlY3RpdmVfb24YBSABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIwCgxyZXF1ZXN0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp8BChZNZW1iZXJUcmFuc2ZlckRlY2xpbmVkEhMKC3RyYW5zZmVyX2lkGAEgASgJEhEKCW1lbWJlcl9pZBgCIAEoCRIWCg5mcm9tX2JyYW5jaF9pZBgDIAEoCRIUCgx0b19icmFuY2hfaWQYBCABKAkSLwoLZGVjbGluZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqEBChdNZW1iZXJUcmFuc2ZlckNhbmNlbGxlZBITCgt0cmFuc2Zlcl9pZBgBIAEoCRIRCgltZW1iZXJfaWQYAiABKAkSFgoOZnJvbV9icmFuY2hfaWQYAyABKAkSFAoMdG9fYnJhbmNoX2lkGAQgASgJEjAKDGNhbmNlbGxlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidgoNTWVtYmVyUmV0aXJlZBIRCgltZW1iZXJfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEi4KDGVmZmVjdGl2ZV9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg8KB3ZlcnNpb24YBCABKAkihwEKDk1lbWJlcldpdGhkcmV3EhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZWZmZWN0aXZlX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDgoGcmVhc29uGAQgASgJEg8KB3ZlcnNpb24YBSABKAkidwoOTWVtYmVyRGVjZWFzZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIPCgd2ZXJzaW9uGAQgASgJIqgBCgxCcmFuY2hNZXJnZWQSGAoQc291cmNlX2JyYW5jaF9pZBgBIAEoCRIYChB0YXJnZXRfYnJhbmNoX2lkGAIgASgJEi4KDGVmZmVjdGl2ZV9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEhUKDW1vdmVkX21lbWJlcnMYBCABKAUSHQoVbW92ZWRfc3RhZmZfaGVhZGNvdW50GAUgASgFImQKD0JyYW5jaERpc3NvbHZlZBIRCglicmFuY2hfaWQYASABKAkSLgoMZWZmZWN0aXZlX29uGAIgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDgoGcmVhc29uGAMgASgJIowBChBVbmlvbkdyb3VwRm9ybWVkEhAKCGdyb3VwX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhgKEGxlYWRlcl9tZW1iZXJfaWQYBCABKAkSKwoJZm9ybWVkX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUiRgoRVW5pb25Hcm91cFJlbmFtZWQSEAoIZ3JvdXBfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEgwKBG5hbWUYAyABKAkiagoTVW5pb25Hcm91cERpc3NvbHZlZBIQCghncm91cF9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZGlzc29sdmVkX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUipAEKEk1lbWJlckdyb3VwQ2hhbmdlZBIRCgltZW1iZXJfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJEhUKDWZyb21fZ3JvdXBfaWQYBCABKAkSLgoMZWZmZWN0aXZlX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDwoHdmVyc2lvbhgGIAEoCSL6AQoVQ29tbWl0dGVlUm9sZUFzc2lnbmVkEhYKDmFwcG9pbnRtZW50X2lkGAEgASgJEhsKE2NvbW1pdHRlZV9icmFuY2hfaWQYAiABKAkSEQoJbWVtYmVyX2lkGAMgASgJEi8KBHJvbGUYBCABKA4yIS51bmlvbmZlZC5ldmVudHMudjEuQ29tbWl0dGVlUm9sZRIQCghncm91cF9pZBgFIAEoCRIrCglzdGFydHNfb24YBiABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIpCgdlbmRzX29uGAcgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUi2gEKEkNvbW1pdHRlZVJvbGVFbmRlZBIWCg5hcHBvaW50bWVudF9pZBgBIAEoCRIbChNjb21taXR0ZWVfYnJhbmNoX2lkGAIgASgJEhEKCW1lbWJlcl9pZBgDIAEoCRIvCgRyb2xlGAQgASgOMiEudW5pb25mZWQuZXZlbnRzLnYxLkNvbW1pdHRlZVJvbGUSEAoIZ3JvdXBfaWQYBSABKAkSKQoHZW5kc19vbhgGIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg4KBnJlYXNvbhgHIAEoCSqYAQoKQnJhbmNoS2luZBIbChdCUkFOQ0hfS0lORF9VTlNQRUNJRklFRBAAEhcKE0JSQU5DSF9LSU5EX0NPTExFR0UQARIeChpCUkFOQ0hfS0lORF9BRE1JTklTVFJBVElPThACEhoKFkJSQU5DSF9LSU5EX0FGRklMSUFURUQQAxIYChRCUkFOQ0hfS0lORF9SRVRJUkVFUxAEKn4KDEJyYW5jaFN0YXR1cxIdChlCUkFOQ0hfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUQlJBTkNIX1NUQVRVU19BQ1RJVkUQARIYChRCUkFOQ0hfU1RBVFVTX01FUkdFRBACEhsKF0JSQU5DSF9TVEFUVVNfRElTU09MVkVEEAMq7wEKDUNvbW1pdHRlZVJvbGUSHgoaQ09NTUlUVEVFX1JPTEVfVU5TUEVDSUZJRUQQABIYChRDT01NSVRURUVfUk9MRV9DSEFJUhABEh0KGUNPTU1JVFRFRV9ST0xFX1ZJQ0VfQ0hBSVIQAhIcChhDT01NSVRURUVfUk9MRV9DT01NSVRURUUQAxIiCh5DT01NSVRURUVfUk9MRV9XT01FTl9DT01NSVRURUUQBBIiCh5DT01NSVRURUVfUk9MRV9BVURJVF9DT01NSVRURUUQBRIfChtDT01NSVRURUVfUk9MRV9HUk9VUF9MRUFERVIQBipECgZHZW5kZXISFgoSR0VOREVSX1VOU1BFQ0lGSUVEEAASDwoLR0VOREVSX01BTEUQARIRCg1HRU5ERVJfRkVNQUxFEAIqqQEKDk1lbWJlckNhdGVnb3J5Eh8KG01FTUJFUl9DQVRFR09SWV9VTlNQRUNJRklFRBAAEhsKF01FTUJFUl9DQVRFR09SWV9URUFDSEVSEAESHgoaTUVNQkVSX0NBVEVHT1JZX01BTkFHRU1FTlQQAhIbChdNRU1CRVJfQ0FURUdPUllfU1VQUE9SVBADEhwKGE1FTUJFUl9DQVRFR09SWV9DT05UUkFDVBAEKr4BCgxNZW1iZXJTdGF0dXMSHQoZTUVNQkVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE1FTUJFUl9TVEFUVVNfQUNUSVZFEAESGQoVTUVNQkVSX1NUQVRVU19SRVRJUkVEEAISIQodTUVNQkVSX1NUQVRVU19UUkFOU0ZFUlJFRF9PVVQQAxIbChdNRU1CRVJfU1RBVFVTX1dJVEhEUkFXThAEEhoKFk1FTUJFUl9TVEFUVVNfREVDRUFTRUQQBWIGcHJvdG8z", [file_google_protobuf_timestamp, file_unionfed_events_v1_common]);
+  fileDesc("CiN1bmlvbmZlZC9ldmVudHMvdjEvbWVtYmVyc2hpcC5wcm90bxISdW5pb25mZWQuZXZlbnRzLnYxIsYBCgxCcmFuY2hPcGVuZWQSEQoJYnJhbmNoX2lkGAEgASgJEhEKCWNhbXB1c19pZBgCIAEoCRIMCgRjb2RlGAMgASgJEgwKBG5hbWUYBCABKAkSLAoEa2luZBgFIAEoDjIeLnVuaW9uZmVkLmV2ZW50cy52MS5CcmFuY2hLaW5kEhcKD3N0YWZmX2hlYWRjb3VudBgGIAEoBRItCglvcGVuZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsoBCg1CcmFuY2hVcGRhdGVkEhEKCWJyYW5jaF9pZBgBIAEoCRIRCgljYW1wdXNfaWQYAiABKAkSDAoEY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEiwKBGtpbmQYBSABKA4yHi51bmlvbmZlZC5ldmVudHMudjEuQnJhbmNoS2luZBIXCg9zdGFmZl9oZWFkY291bnQYBiABKAUSMAoGc3RhdHVzGAcgASgOMiAudW5pb25mZWQuZXZlbnRzLnYxLkJyYW5jaFN0YXR1cyLIAQoXQnJhbmNoU3RhZmZIZWFkY291bnRTZXQSEQoJYnJhbmNoX2lkGAEgASgJEgwKBHllYXIYAiABKAUSFwoPc3RhZmZfaGVhZGNvdW50GAMgASgFEiUKGHByZXZpb3VzX3N0YWZmX2hlYWRjb3VudBgEIAEoBUgAiAEBEi8KC3JlY29yZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIbChlfcHJldmlvdXNfc3RhZmZfaGVhZGNvdW50IocCCg1NZW1iZXJQcm9maWxlEhQKDHN0YWZmX251bWJlchgBIAEoCRIVCg1tZW1iZXJfbnVtYmVyGAIgASgJEgwKBG5hbWUYAyABKAkSKgoGZ2VuZGVyGAQgASgOMhoudW5pb25mZWQuZXZlbnRzLnYxLkdlbmRlchIsCgpiaXJ0aF9kYXRlGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSNAoIY2F0ZWdvcnkYBiABKA4yIi51bmlvbmZlZC5ldmVudHMudjEuTWVtYmVyQ2F0ZWdvcnkSDQoFdGl0bGUYByABKAkSDQoFcGhvbmUYCCABKAkSDQoFZW1haWwYCSABKAkiuAEKDE1lbWJlckpvaW5lZBIRCgltZW1iZXJfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJEjIKB3Byb2ZpbGUYBCABKAsyIS51bmlvbmZlZC5ldmVudHMudjEuTWVtYmVyUHJvZmlsZRIrCglqb2luZWRfb24YBSABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIPCgd2ZXJzaW9uGAYgASgJImcKD01lbWJlcnNJbXBvcnRlZBIOCgZqb2JfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEjEKB21lbWJlcnMYAyADKAsyIC51bmlvbmZlZC5ldmVudHMudjEuTWVtYmVySm9pbmVkIrEBChRNZW1iZXJQcm9maWxlVXBkYXRlZBIRCgltZW1iZXJfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEjIKB3Byb2ZpbGUYAyABKAsyIS51bmlvbmZlZC5ldmVudHMudjEuTWVtYmVyUHJvZmlsZRIuCgxlZmZlY3RpdmVfb24YBCABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIPCgd2ZXJzaW9uGAUgASgJItUBChFNZW1iZXJUcmFuc2ZlcnJlZBIRCgltZW1iZXJfaWQYASABKAkSFgoOZnJvbV9icmFuY2hfaWQYAiABKAkSFAoMdG9fYnJhbmNoX2lkGAMgASgJEhMKC3RvX2dyb3VwX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEhQKDGJyYW5jaF9tZXJnZRgGIAEoCBITCgt0cmFuc2Zlcl9pZBgHIAEoCRIPCgd2ZXJzaW9uGAggASgJItEBChdNZW1iZXJUcmFuc2ZlclJlcXVlc3RlZBITCgt0cmFuc2Zlcl9pZBgBIAEoCRIRCgltZW1iZXJfaWQYAiABKAkSFgoOZnJvbV9icmFuY2hfaWQYAyABKAkSFAoMdG9fYnJhbmNoX2lkGAQgASgJEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEjAKDHJlcXVlc3RlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinwEKFk1lbWJlclRyYW5zZmVyRGVjbGluZWQSEwoLdHJhbnNmZXJfaWQYASABKAkSEQoJbWVtYmVyX2lkGAIgASgJEhYKDmZyb21fYnJhbmNoX2lkGAMgASgJEhQKDHRvX2JyYW5jaF9pZBgEIAEoCRIvCgtkZWNsaW5lZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAioQEKF01lbWJlclRyYW5zZmVyQ2FuY2VsbGVkEhMKC3RyYW5zZmVyX2lkGAEgASgJEhEKCW1lbWJlcl9pZBgCIAEoCRIWCg5mcm9tX2JyYW5jaF9pZBgDIAEoCRIUCgx0b19icmFuY2hfaWQYBCABKAkSMAoMY2FuY2VsbGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ2Cg1NZW1iZXJSZXRpcmVkEhEKCW1lbWJlcl9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZWZmZWN0aXZlX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDwoHdmVyc2lvbhgEIAEoCSKHAQoOTWVtYmVyV2l0aGRyZXcSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIuCgxlZmZlY3RpdmVfb24YAyABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIOCgZyZWFzb24YBCABKAkSDwoHdmVyc2lvbhgFIAEoCSJ3Cg5NZW1iZXJEZWNlYXNlZBIRCgltZW1iZXJfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEi4KDGVmZmVjdGl2ZV9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg8KB3ZlcnNpb24YBCABKAki0wEKEE1lbWJlclJlaW5zdGF0ZWQSEQoJbWVtYmVyX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIWCg5mcm9tX2JyYW5jaF9pZBgDIAEoCRIwCgZzdGF0dXMYBCABKA4yIC51bmlvbmZlZC5ldmVudHMudjEuTWVtYmVyU3RhdHVzEi4KDGVmZmVjdGl2ZV9vbhgFIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg4KBnJlYXNvbhgGIAEoCRIPCgd2ZXJzaW9uGAcgASgJIqgBCgxCcmFuY2hNZXJnZWQSGAoQc291cmNlX2JyYW5jaF9pZBgBIAEoCRIYChB0YXJnZXRfYnJhbmNoX2lkGAIgASgJEi4KDGVmZmVjdGl2ZV9vbhgDIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEhUKDW1vdmVkX21lbWJlcnMYBCABKAUSHQoVbW92ZWRfc3RhZmZfaGVhZGNvdW50GAUgASgFImQKD0JyYW5jaERpc3NvbHZlZBIRCglicmFuY2hfaWQYASABKAkSLgoMZWZmZWN0aXZlX29uGAIgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDgoGcmVhc29uGAMgASgJIowBChBVbmlvbkdyb3VwRm9ybWVkEhAKCGdyb3VwX2lkGAEgASgJEhEKCWJyYW5jaF9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhgKEGxlYWRlcl9tZW1iZXJfaWQYBCABKAkSKwoJZm9ybWVkX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUiRgoRVW5pb25Hcm91cFJlbmFtZWQSEAoIZ3JvdXBfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEgwKBG5hbWUYAyABKAkiagoTVW5pb25Hcm91cERpc3NvbHZlZBIQCghncm91cF9pZBgBIAEoCRIRCglicmFuY2hfaWQYAiABKAkSLgoMZGlzc29sdmVkX29uGAMgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUipAEKEk1lbWJlckdyb3VwQ2hhbmdlZBIRCgltZW1iZXJfaWQYASABKAkSEQoJYnJhbmNoX2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJEhUKDWZyb21fZ3JvdXBfaWQYBCABKAkSLgoMZWZmZWN0aXZlX29uGAUgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUSDwoHdmVyc2lvbhgGIAEoCSL6AQoVQ29tbWl0dGVlUm9sZUFzc2lnbmVkEhYKDmFwcG9pbnRtZW50X2lkGAEgASgJEhsKE2NvbW1pdHRlZV9icmFuY2hfaWQYAiABKAkSEQoJbWVtYmVyX2lkGAMgASgJEi8KBHJvbGUYBCABKA4yIS51bmlvbmZlZC5ldmVudHMudjEuQ29tbWl0dGVlUm9sZRIQCghncm91cF9pZBgFIAEoCRIrCglzdGFydHNfb24YBiABKAsyGC51bmlvbmZlZC5ldmVudHMudjEuRGF0ZRIpCgdlbmRzX29uGAcgASgLMhgudW5pb25mZWQuZXZlbnRzLnYxLkRhdGUi2gEKEkNvbW1pdHRlZVJvbGVFbmRlZBIWCg5hcHBvaW50bWVudF9pZBgBIAEoCRIbChNjb21taXR0ZWVfYnJhbmNoX2lkGAIgASgJEhEKCW1lbWJlcl9pZBgDIAEoCRIvCgRyb2xlGAQgASgOMiEudW5pb25mZWQuZXZlbnRzLnYxLkNvbW1pdHRlZVJvbGUSEAoIZ3JvdXBfaWQYBSABKAkSKQoHZW5kc19vbhgGIAEoCzIYLnVuaW9uZmVkLmV2ZW50cy52MS5EYXRlEg4KBnJlYXNvbhgHIAEoCSqYAQoKQnJhbmNoS2luZBIbChdCUkFOQ0hfS0lORF9VTlNQRUNJRklFRBAAEhcKE0JSQU5DSF9LSU5EX0NPTExFR0UQARIeChpCUkFOQ0hfS0lORF9BRE1JTklTVFJBVElPThACEhoKFkJSQU5DSF9LSU5EX0FGRklMSUFURUQQAxIYChRCUkFOQ0hfS0lORF9SRVRJUkVFUxAEKn4KDEJyYW5jaFN0YXR1cxIdChlCUkFOQ0hfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUQlJBTkNIX1NUQVRVU19BQ1RJVkUQARIYChRCUkFOQ0hfU1RBVFVTX01FUkdFRBACEhsKF0JSQU5DSF9TVEFUVVNfRElTU09MVkVEEAMq7wEKDUNvbW1pdHRlZVJvbGUSHgoaQ09NTUlUVEVFX1JPTEVfVU5TUEVDSUZJRUQQABIYChRDT01NSVRURUVfUk9MRV9DSEFJUhABEh0KGUNPTU1JVFRFRV9ST0xFX1ZJQ0VfQ0hBSVIQAhIcChhDT01NSVRURUVfUk9MRV9DT01NSVRURUUQAxIiCh5DT01NSVRURUVfUk9MRV9XT01FTl9DT01NSVRURUUQBBIiCh5DT01NSVRURUVfUk9MRV9BVURJVF9DT01NSVRURUUQBRIfChtDT01NSVRURUVfUk9MRV9HUk9VUF9MRUFERVIQBipECgZHZW5kZXISFgoSR0VOREVSX1VOU1BFQ0lGSUVEEAASDwoLR0VOREVSX01BTEUQARIRCg1HRU5ERVJfRkVNQUxFEAIqqQEKDk1lbWJlckNhdGVnb3J5Eh8KG01FTUJFUl9DQVRFR09SWV9VTlNQRUNJRklFRBAAEhsKF01FTUJFUl9DQVRFR09SWV9URUFDSEVSEAESHgoaTUVNQkVSX0NBVEVHT1JZX01BTkFHRU1FTlQQAhIbChdNRU1CRVJfQ0FURUdPUllfU1VQUE9SVBADEhwKGE1FTUJFUl9DQVRFR09SWV9DT05UUkFDVBAEKr4BCgxNZW1iZXJTdGF0dXMSHQoZTUVNQkVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE1FTUJFUl9TVEFUVVNfQUNUSVZFEAESGQoVTUVNQkVSX1NUQVRVU19SRVRJUkVEEAISIQodTUVNQkVSX1NUQVRVU19UUkFOU0ZFUlJFRF9PVVQQAxIbChdNRU1CRVJfU1RBVFVTX1dJVEhEUkFXThAEEhoKFk1FTUJFUl9TVEFUVVNfREVDRUFTRUQQBWIGcHJvdG8z", [file_google_protobuf_timestamp, file_unionfed_events_v1_common]);
 
 /**
  * A 分工会 was opened in the federation.
@@ -115,6 +115,50 @@ export const BranchUpdatedSchema: GenMessage<BranchUpdated> = /*@__PURE__*/
   messageDesc(file_unionfed_events_v1_membership, 1);
 
 /**
+ * 教职工总数: a branch's staff headcount (staff of its unit, members or not: the join rate's denominator) was
+ * counted for a year. A count holds from its year until a later year's; no year ahead is counted, so the count in
+ * effect today is the latest year's. When this changes the count in effect today, a BranchUpdated with the
+ * branch's new state follows.
+ *
+ * @generated from message unionfed.events.v1.BranchStaffHeadcountSet
+ */
+export type BranchStaffHeadcountSet = Message<"unionfed.events.v1.BranchStaffHeadcountSet"> & {
+  /**
+   * @generated from field: string branch_id = 1;
+   */
+  branchId: string;
+
+  /**
+   * @generated from field: int32 year = 2;
+   */
+  year: number;
+
+  /**
+   * @generated from field: int32 staff_headcount = 3;
+   */
+  staffHeadcount: number;
+
+  /**
+   * the year's count before (unset: the year had none)
+   *
+   * @generated from field: optional int32 previous_staff_headcount = 4;
+   */
+  previousStaffHeadcount?: number | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp recorded_at = 5;
+   */
+  recordedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message unionfed.events.v1.BranchStaffHeadcountSet.
+ * Use `create(BranchStaffHeadcountSetSchema)` to create a new message.
+ */
+export const BranchStaffHeadcountSetSchema: GenMessage<BranchStaffHeadcountSet> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 2);
+
+/**
  * A member's profile as other services may keep it (no sensitive fields such as ID numbers or salaries).
  *
  * @generated from message unionfed.events.v1.MemberProfile
@@ -171,7 +215,7 @@ export type MemberProfile = Message<"unionfed.events.v1.MemberProfile"> & {
  * Use `create(MemberProfileSchema)` to create a new message.
  */
 export const MemberProfileSchema: GenMessage<MemberProfile> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 2);
+  messageDesc(file_unionfed_events_v1_membership, 3);
 
 /**
  * A person joined the union (入会) in a branch.
@@ -219,7 +263,7 @@ export type MemberJoined = Message<"unionfed.events.v1.MemberJoined"> & {
  * Use `create(MemberJoinedSchema)` to create a new message.
  */
 export const MemberJoinedSchema: GenMessage<MemberJoined> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 3);
+  messageDesc(file_unionfed_events_v1_membership, 4);
 
 /**
  * Members one batch of a roster import (花名册导入) admitted, announced together: each entry is the MemberJoined
@@ -253,10 +297,10 @@ export type MembersImported = Message<"unionfed.events.v1.MembersImported"> & {
  * Use `create(MembersImportedSchema)` to create a new message.
  */
 export const MembersImportedSchema: GenMessage<MembersImported> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 4);
+  messageDesc(file_unionfed_events_v1_membership, 5);
 
 /**
- * A member's profile changed; carries the whole new profile.
+ * A member's profile changed — by a roster import, or corrected (correctMemberProfile); carries the whole new profile.
  *
  * @generated from message unionfed.events.v1.MemberProfileUpdated
  */
@@ -294,7 +338,7 @@ export type MemberProfileUpdated = Message<"unionfed.events.v1.MemberProfileUpda
  * Use `create(MemberProfileUpdatedSchema)` to create a new message.
  */
 export const MemberProfileUpdatedSchema: GenMessage<MemberProfileUpdated> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 5);
+  messageDesc(file_unionfed_events_v1_membership, 6);
 
 /**
  * 会籍转移: the member moved from one branch to another inside the federation.
@@ -354,7 +398,7 @@ export type MemberTransferred = Message<"unionfed.events.v1.MemberTransferred"> 
  * Use `create(MemberTransferredSchema)` to create a new message.
  */
 export const MemberTransferredSchema: GenMessage<MemberTransferred> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 6);
+  messageDesc(file_unionfed_events_v1_membership, 7);
 
 /**
  * 会籍转移, step one: the member's branch asked another branch to take the member. The member stays where they
@@ -402,7 +446,7 @@ export type MemberTransferRequested = Message<"unionfed.events.v1.MemberTransfer
  * Use `create(MemberTransferRequestedSchema)` to create a new message.
  */
 export const MemberTransferRequestedSchema: GenMessage<MemberTransferRequested> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 7);
+  messageDesc(file_unionfed_events_v1_membership, 8);
 
 /**
  * The receiving branch declined a transfer request; the member stays in from_branch_id.
@@ -441,7 +485,7 @@ export type MemberTransferDeclined = Message<"unionfed.events.v1.MemberTransferD
  * Use `create(MemberTransferDeclinedSchema)` to create a new message.
  */
 export const MemberTransferDeclinedSchema: GenMessage<MemberTransferDeclined> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 8);
+  messageDesc(file_unionfed_events_v1_membership, 9);
 
 /**
  * The sending branch withdrew its transfer request before it was decided; the member stays in from_branch_id.
@@ -480,7 +524,7 @@ export type MemberTransferCancelled = Message<"unionfed.events.v1.MemberTransfer
  * Use `create(MemberTransferCancelledSchema)` to create a new message.
  */
 export const MemberTransferCancelledSchema: GenMessage<MemberTransferCancelled> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 9);
+  messageDesc(file_unionfed_events_v1_membership, 10);
 
 /**
  * 退休: the member retired; retirees stay members with status RETIRED.
@@ -516,7 +560,7 @@ export type MemberRetired = Message<"unionfed.events.v1.MemberRetired"> & {
  * Use `create(MemberRetiredSchema)` to create a new message.
  */
 export const MemberRetiredSchema: GenMessage<MemberRetired> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 10);
+  messageDesc(file_unionfed_events_v1_membership, 11);
 
 /**
  * 退会: the member left the union.
@@ -557,7 +601,7 @@ export type MemberWithdrew = Message<"unionfed.events.v1.MemberWithdrew"> & {
  * Use `create(MemberWithdrewSchema)` to create a new message.
  */
 export const MemberWithdrewSchema: GenMessage<MemberWithdrew> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 11);
+  messageDesc(file_unionfed_events_v1_membership, 12);
 
 /**
  * 去世: the member passed away (raises a bereavement care task in welfare).
@@ -593,7 +637,60 @@ export type MemberDeceased = Message<"unionfed.events.v1.MemberDeceased"> & {
  * Use `create(MemberDeceasedSchema)` to create a new message.
  */
 export const MemberDeceasedSchema: GenMessage<MemberDeceased> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 12);
+  messageDesc(file_unionfed_events_v1_membership, 13);
+
+/**
+ * 重新入会: a member who had withdrawn (MemberWithdrew) rejoined the union, keeping their record and member number.
+ * Their status is again the one they withdrew from: ACTIVE, or RETIRED for a retiree who had left. They rejoin in
+ * branch_id (from_branch_id is set when that is not the branch they had left) and in no union group.
+ *
+ * @generated from message unionfed.events.v1.MemberReinstated
+ */
+export type MemberReinstated = Message<"unionfed.events.v1.MemberReinstated"> & {
+  /**
+   * @generated from field: string member_id = 1;
+   */
+  memberId: string;
+
+  /**
+   * @generated from field: string branch_id = 2;
+   */
+  branchId: string;
+
+  /**
+   * @generated from field: string from_branch_id = 3;
+   */
+  fromBranchId: string;
+
+  /**
+   * @generated from field: unionfed.events.v1.MemberStatus status = 4;
+   */
+  status: MemberStatus;
+
+  /**
+   * @generated from field: unionfed.events.v1.Date effective_on = 5;
+   */
+  effectiveOn?: Date | undefined;
+
+  /**
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * the member's version after this change (see MemberJoined.version)
+   *
+   * @generated from field: string version = 7;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message unionfed.events.v1.MemberReinstated.
+ * Use `create(MemberReinstatedSchema)` to create a new message.
+ */
+export const MemberReinstatedSchema: GenMessage<MemberReinstated> = /*@__PURE__*/
+  messageDesc(file_unionfed_events_v1_membership, 14);
 
 /**
  * 分工会合并: the source branch merged into the target. Its active members moved (one MemberTransferred each, with
@@ -634,7 +731,7 @@ export type BranchMerged = Message<"unionfed.events.v1.BranchMerged"> & {
  * Use `create(BranchMergedSchema)` to create a new message.
  */
 export const BranchMergedSchema: GenMessage<BranchMerged> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 13);
+  messageDesc(file_unionfed_events_v1_membership, 15);
 
 /**
  * 撤销: a branch without active members was dissolved; status DISSOLVED.
@@ -663,7 +760,7 @@ export type BranchDissolved = Message<"unionfed.events.v1.BranchDissolved"> & {
  * Use `create(BranchDissolvedSchema)` to create a new message.
  */
 export const BranchDissolvedSchema: GenMessage<BranchDissolved> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 14);
+  messageDesc(file_unionfed_events_v1_membership, 16);
 
 /**
  * 工会小组: a union group was formed inside a branch, with its leader (组长).
@@ -702,7 +799,7 @@ export type UnionGroupFormed = Message<"unionfed.events.v1.UnionGroupFormed"> & 
  * Use `create(UnionGroupFormedSchema)` to create a new message.
  */
 export const UnionGroupFormedSchema: GenMessage<UnionGroupFormed> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 15);
+  messageDesc(file_unionfed_events_v1_membership, 17);
 
 /**
  * @generated from message unionfed.events.v1.UnionGroupRenamed
@@ -729,7 +826,7 @@ export type UnionGroupRenamed = Message<"unionfed.events.v1.UnionGroupRenamed"> 
  * Use `create(UnionGroupRenamedSchema)` to create a new message.
  */
 export const UnionGroupRenamedSchema: GenMessage<UnionGroupRenamed> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 16);
+  messageDesc(file_unionfed_events_v1_membership, 18);
 
 /**
  * The group was dissolved; its members were taken out of it (one MemberGroupChanged each).
@@ -758,7 +855,7 @@ export type UnionGroupDissolved = Message<"unionfed.events.v1.UnionGroupDissolve
  * Use `create(UnionGroupDissolvedSchema)` to create a new message.
  */
 export const UnionGroupDissolvedSchema: GenMessage<UnionGroupDissolved> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 17);
+  messageDesc(file_unionfed_events_v1_membership, 19);
 
 /**
  * A member was put into a union group of their branch, moved to another, or taken out (group_id empty).
@@ -804,7 +901,7 @@ export type MemberGroupChanged = Message<"unionfed.events.v1.MemberGroupChanged"
  * Use `create(MemberGroupChangedSchema)` to create a new message.
  */
 export const MemberGroupChangedSchema: GenMessage<MemberGroupChanged> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 18);
+  messageDesc(file_unionfed_events_v1_membership, 20);
 
 /**
  * A member was appointed to a committee role for a term (ends_on absent: open-ended).
@@ -857,7 +954,7 @@ export type CommitteeRoleAssigned = Message<"unionfed.events.v1.CommitteeRoleAss
  * Use `create(CommitteeRoleAssignedSchema)` to create a new message.
  */
 export const CommitteeRoleAssignedSchema: GenMessage<CommitteeRoleAssigned> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 19);
+  messageDesc(file_unionfed_events_v1_membership, 21);
 
 /**
  * A committee appointment ended (ends_on: the last day in office).
@@ -906,7 +1003,7 @@ export type CommitteeRoleEnded = Message<"unionfed.events.v1.CommitteeRoleEnded"
  * Use `create(CommitteeRoleEndedSchema)` to create a new message.
  */
 export const CommitteeRoleEndedSchema: GenMessage<CommitteeRoleEnded> = /*@__PURE__*/
-  messageDesc(file_unionfed_events_v1_membership, 20);
+  messageDesc(file_unionfed_events_v1_membership, 22);
 
 /**
  * @generated from enum unionfed.events.v1.BranchKind

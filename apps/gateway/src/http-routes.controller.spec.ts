@@ -4,7 +4,10 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { generateSigningKey, type SigningKey } from '@unionfed/auth';
 import { GATEWAY_SIGNATURE_HEADER, GatewaySignatureVerifier, STREAMED_BODY } from '@unionfed/graphql-kit';
-import { membershipBaseUrl, RosterFilesController } from './roster-files.controller';
+import { traceRequests } from '@unionfed/telemetry';
+import { HTTP_ROUTES, type HttpRoute } from '@unionfed/service-kit';
+import { recordSpans, type SpanRecorder } from '@unionfed/testing';
+import { httpRoutesController } from './http-routes.controller';
 import { SigningKeys } from './application/signing-keys';
 
 interface Received {
@@ -14,28 +17,54 @@ interface Received {
   body: Buffer;
 }
 
-describe('the gateway’s roster file pass-through', () => {
+/** The table as it is, plus what finance's payroll import would add — and an entry naming no service. */
+const TABLE: HttpRoute[] = [
+  ...HTTP_ROUTES,
+  {
+    method: 'POST',
+    gatewayPath: '/uploads/payroll',
+    service: 'finance',
+    servicePath: '/payroll/imports',
+    headers: ['x-file-name'],
+    streamed: true,
+  },
+  {
+    method: 'GET',
+    gatewayPath: '/downloads/nowhere',
+    service: 'nowhere' as never,
+    servicePath: '/nowhere',
+    headers: [],
+    streamed: false,
+  },
+];
+
+describe('the gateway’s HTTP routes (the route table’s pass-through)', () => {
   let membership: Server;
   let received: Received[] = [];
   let answer: (res: import('node:http').ServerResponse) => void;
   let app: INestApplication;
   let gateway: string;
-  const saved = process.env.SUBGRAPH_URL_MEMBERSHIP;
+  const saved = {
+    membership: process.env.SUBGRAPH_URL_MEMBERSHIP,
+    finance: process.env.SUBGRAPH_URL_FINANCE,
+  };
+  let recorder: SpanRecorder;
 
   let key: SigningKey;
   @Module({
-    controllers: [RosterFilesController],
+    controllers: [httpRoutesController(TABLE)],
     providers: [{ provide: SigningKeys, useValue: { signingKey: () => key } }],
   })
   class TestModule {}
   /** whether a request membership received carries the gateway's signature of exactly that request */
-  const signed = (request: Received) =>
+  const signed = (request: Received, body: '' | typeof STREAMED_BODY) =>
     new GatewaySignatureVerifier({ jwks: { keys: [key.publicJwk] } }).verifies(
       String(request.headers[GATEWAY_SIGNATURE_HEADER]),
-      { method: request.method, path: request.url, body: request.method === 'GET' ? '' : STREAMED_BODY },
+      { method: request.method, path: request.url, body },
     );
 
   beforeAll(async () => {
+    recorder = recordSpans();
     key = await generateSigningKey();
     membership = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -52,7 +81,10 @@ describe('the gateway’s roster file pass-through', () => {
     });
     await new Promise<void>((resolve) => membership.listen(0, '127.0.0.1', resolve));
     process.env.SUBGRAPH_URL_MEMBERSHIP = `http://127.0.0.1:${(membership.address() as AddressInfo).port}/graphql`;
+    // finance's routes reach the same stand-in: what it received says which path was asked for
+    process.env.SUBGRAPH_URL_FINANCE = process.env.SUBGRAPH_URL_MEMBERSHIP;
     app = await NestFactory.create(TestModule, { logger: false });
+    app.use(traceRequests()); // as the gateway serves every route: in the request's span
     await app.listen(0, '127.0.0.1');
     gateway = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
@@ -64,7 +96,9 @@ describe('the gateway’s roster file pass-through', () => {
   afterAll(async () => {
     await app?.close();
     await new Promise((resolve) => membership?.close(resolve));
-    process.env.SUBGRAPH_URL_MEMBERSHIP = saved;
+    process.env.SUBGRAPH_URL_MEMBERSHIP = saved.membership;
+    process.env.SUBGRAPH_URL_FINANCE = saved.finance;
+    await recorder?.stop();
   });
 
   it('streams an upload to membership’s import endpoint with the caller’s token, and passes the answer back', async () => {
@@ -82,8 +116,10 @@ describe('the gateway’s roster file pass-through', () => {
         authorization: 'Bearer t0ken',
         'content-type': 'text/csv',
         'x-file-name': encodeURIComponent('花名册.csv'),
+        'x-roster-mapping': '{"SN":"staffNumber"}',
         traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
         cookie: 'session=secret',
+        'x-other': 'not for membership',
       },
       body: file,
     });
@@ -91,7 +127,7 @@ describe('the gateway’s roster file pass-through', () => {
     expect(await response.json()).toEqual({ jobId: 'j-1' });
     expect(response.headers.get('x-internal')).toBeNull();
     expect(received).toHaveLength(1);
-    expect(await signed(received[0])).toBe(true);
+    expect(await signed(received[0], STREAMED_BODY)).toBe(true);
     const [upstream] = received;
     expect(upstream).toMatchObject({ method: 'POST', url: '/roster/imports?mode=apply&onInvalid=abort' });
     expect(upstream.body.equals(file)).toBe(true);
@@ -99,11 +135,16 @@ describe('the gateway’s roster file pass-through', () => {
       authorization: 'Bearer t0ken',
       'content-type': 'text/csv',
       'x-file-name': encodeURIComponent('花名册.csv'),
+      'x-roster-mapping': '{"SN":"staffNumber"}',
     });
     expect(upstream.headers.cookie).toBeUndefined();
-    // the same trace, a new span
-    expect(upstream.headers.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
-    expect(upstream.headers.traceparent).not.toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(upstream.headers['x-other']).toBeUndefined();
+    // the same trace: the gateway's request span, whose parent is the caller's
+    const [request] = recorder.named('POST /uploads/roster');
+    expect(request.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(upstream.headers.traceparent).toBe(
+      `00-0af7651916cd43dd8448eb211c80319c-${request.spanContext().spanId}-01`,
+    );
   });
 
   it('passes a download through with its filters, and its file headers back', async () => {
@@ -122,7 +163,48 @@ describe('the gateway’s roster file pass-through', () => {
     expect(response.headers.get('content-disposition')).toBe('attachment; filename="roster-20261122.csv"');
     expect(Buffer.from(await response.arrayBuffer()).equals(csv)).toBe(true);
     expect(received).toMatchObject([{ method: 'GET', url: '/roster/export?format=csv&gender=MALE' }]);
-    expect(await signed(received[0])).toBe(true);
+    expect(await signed(received[0], '')).toBe(true);
+  });
+
+  it('sends no body on a route that takes none, whatever the caller sent', async () => {
+    answer = (res) => res.end('ok');
+    const response = await fetch(`${gateway}/downloads/roster?format=csv`, {
+      method: 'GET',
+      headers: { authorization: 'Bearer t0ken', 'content-type': 'text/csv', 'x-file-name': 'a.csv' },
+    });
+    expect(response.status).toBe(200);
+    expect(received).toHaveLength(1);
+    expect(received[0].body.length).toBe(0);
+    expect(received[0].headers['content-type']).toBeUndefined();
+    expect(received[0].headers['x-file-name']).toBeUndefined();
+  });
+
+  it('forwards a route of another service by its table entry alone (finance’s payroll import)', async () => {
+    answer = (res) => {
+      res.writeHead(202, { 'content-type': 'application/json; charset=utf-8' });
+      res.end('{"jobId":"p-1"}');
+    };
+    const response = await fetch(`${gateway}/uploads/payroll?month=2026-11`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t0ken', 'content-type': 'text/csv', 'x-roster-mapping': '{}' },
+      body: '工号,应发\nT1,1500.00\n',
+    });
+    expect(response.status).toBe(202);
+    expect(received).toMatchObject([{ method: 'POST', url: '/payroll/imports?month=2026-11' }]);
+    expect(received[0].body.toString()).toBe('工号,应发\nT1,1500.00\n');
+    expect(received[0].headers['x-roster-mapping']).toBeUndefined(); // membership's header, not finance's
+    expect(await signed(received[0], STREAMED_BODY)).toBe(true);
+  });
+
+  it('answers 502 in JSON for a table entry whose service the topology does not know', async () => {
+    const response = await fetch(`${gateway}/downloads/nowhere`, {
+      headers: { authorization: 'Bearer t0ken' },
+    });
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({
+      error: expect.objectContaining({ code: 'BAD_GATEWAY', reason: 'SERVICE_UNKNOWN' }),
+    });
+    expect(received).toEqual([]);
   });
 
   it('passes membership’s refusals through as they are', async () => {
@@ -152,12 +234,5 @@ describe('the gateway’s roster file pass-through', () => {
     } finally {
       process.env.SUBGRAPH_URL_MEMBERSHIP = `http://127.0.0.1:${(membership.address() as AddressInfo).port}/graphql`;
     }
-  });
-
-  it('finds membership where the gateway sends its GraphQL, or at the topology’s default port', () => {
-    expect(membershipBaseUrl({ SUBGRAPH_URL_MEMBERSHIP: 'http://membership:4101/graphql' })).toBe(
-      'http://membership:4101',
-    );
-    expect(membershipBaseUrl({})).toBe('http://127.0.0.1:4101');
   });
 });

@@ -1,7 +1,7 @@
 import { ConflictError, DomainError } from '@unionfed/domain-kit';
-import type { Member } from './member';
-import type { Branch } from './structure';
-import type { UnionGroup } from './union-group';
+import type { Member } from '../member';
+import type { Branch } from '../structure';
+import type { UnionGroup } from '../union-group';
 import {
   BranchDirectory,
   changeProblem,
@@ -16,7 +16,7 @@ import {
   type RosterField,
   type RosterRow,
   type RowContext,
-} from './roster-import';
+} from '.';
 
 const branch = (code: string, name: string, status: Branch['status'] = 'ACTIVE'): Branch => ({
   id: `0192f0c0-0000-7000-8000-${code.padStart(12, '0').slice(-12)}`.toLowerCase(),
@@ -336,6 +336,32 @@ describe('a roster row, checked (每行每列的问题，中英文)', () => {
       ['入会日期', 'JOINED_IN_FUTURE'],
       ['手机', 'INVALID_PHONE'],
       ['邮箱', 'INVALID_EMAIL'],
+    ]);
+  });
+
+  it('reports a row with two problems — a joining date in the future and a bad phone number — both, each once', () => {
+    expect(
+      problemsOf(checkRow(row({ joinedOn: '2099-09-01', phone: 'call me' }), context())).map((p) => [
+        p.column,
+        p.code,
+        p.staffNumber,
+      ]),
+    ).toEqual([
+      ['入会日期', 'JOINED_IN_FUTURE', 'T1001'],
+      ['手机', 'INVALID_PHONE', 'T1001'],
+    ]);
+  });
+
+  it('names the staff number of a row’s problems as the file writes it, also when it is what is wrong, and none when empty', () => {
+    const invalid = problemsOf(checkRow(row({ staffNumber: 't 1001!', phone: 'call me' }), context()));
+    expect(invalid.map((p) => [p.code, p.staffNumber])).toEqual([
+      ['INVALID_STAFF_NUMBER', 'T 1001!'],
+      ['INVALID_PHONE', 'T 1001!'],
+    ]);
+    const empty = problemsOf(checkRow(row({ staffNumber: '', email: 'nope' }), context()));
+    expect(empty.map((p) => [p.code, p.staffNumber])).toEqual([
+      ['REQUIRED', undefined],
+      ['INVALID_EMAIL', undefined],
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { EVENT_REGISTRY, MembershipEvents, type MembersImported } from '@unionfed/contracts';
 import type { Member } from '../domain/member';
-import { MEMBERS_PER_ANNOUNCEMENT, membersImported } from './events';
+import { MEMBERS_PER_ANNOUNCEMENT, membersImported } from './integration-events';
 
 const member = (i: number, branchId: string): Member => ({
   id: `m-${i}`,

@@ -4,7 +4,7 @@ import type { Reach } from '@unionfed/auth';
 import { sheetWriter, type SheetFormat } from '@unionfed/service-kit';
 import type { Member } from '../domain/member';
 import type { RosterCriteria } from '../domain/roster';
-import { FIELD_LABELS, rosterCells, type RosterField } from '../domain/roster-import';
+import { FIELD_LABELS, ROSTER_FIELDS, rosterCells } from '../domain/roster-import';
 import type { Branch } from '../domain/structure';
 import { MembershipRepository } from '../infrastructure/membership.repository';
 import { RosterImportRepository } from '../infrastructure/roster-import.repository';
@@ -13,20 +13,7 @@ export type ExportFormat = SheetFormat;
 
 /** The columns of an export: every field an import reads (so that an export imports back unchanged), then the
  * record's own data, which an import reads past. */
-const FIELDS: RosterField[] = [
-  'staffNumber',
-  'name',
-  'gender',
-  'birthDate',
-  'branch',
-  'branchCode',
-  'group',
-  'category',
-  'joinedOn',
-  'phone',
-  'email',
-  'title',
-];
+const FIELDS = ROSTER_FIELDS;
 export const EXPORT_HEADERS = [...FIELDS.map((f) => FIELD_LABELS[f].zh), '会员编号', '状态'];
 
 const STATUS_WORDS: Record<Member['status'], string> = {

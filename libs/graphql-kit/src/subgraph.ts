@@ -3,7 +3,10 @@ import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import {
   ACCESS_SCHEMA_PATH,
@@ -187,6 +190,9 @@ function graphqlModule(
     parseOptions: { maxTokens: limits.maxTokens },
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
+      // no Apollo federated traces (ftv1): the platform traces with OpenTelemetry, and a request asking for
+      // `apollo-federation-include-trace` gets no per-field timings and error details in its response
+      ApolloServerPluginInlineTraceDisabled(),
       NO_STORE,
       operationSpanPlugin(),
       subgraphLimitsPlugin(limits),

@@ -149,6 +149,11 @@ describe('a subgraph’s deadlines and gateway signature (real PostgreSQL, HTTP)
     expect(Date.now() - started).toBeLessThan(500);
   });
 
+  it('answers a request asking for Apollo federated traces without them (no per-field timings or error details)', async () => {
+    const { body } = await post(url, '{ ping }', { 'apollo-federation-include-trace': 'ftv1' });
+    expect(body).toEqual({ data: { ping: 'pong' } });
+  });
+
   describe('in production (NODE_ENV=production)', () => {
     let production: { app: INestApplication; url: string };
     const body = JSON.stringify({ query: '{ ping }' });

@@ -1,6 +1,6 @@
-import { EntityManager, type DataSource } from 'typeorm';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
 
-const original = EntityManager.prototype.query;
 import type { KafkaMessage } from 'kafkajs';
 import {
   Gender,
@@ -421,15 +421,16 @@ describe('membership directory projection (real PostgreSQL)', () => {
     const ids = Array.from({ length: 300 }, () => uuidv7());
     const messages = ids.map((id) => delivered(joined(id, uuidv7())));
     const statements: string[] = [];
-    // counts the statements the transaction's manager runs, and runs them
-    const query = jest.spyOn(EntityManager.prototype, 'query').mockImplementation(function (
-      this: EntityManager,
-      sql: string,
-      parameters?: Parameters<EntityManager['query']>[1],
+    // counts the statements sent to PostgreSQL (as text or as a prepared statement), and sends them
+    const original = pg.Client.prototype.query;
+    const query = jest.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+      this: pg.Client,
+      ...args: unknown[]
     ) {
-      statements.push(sql);
-      return original.call(this, sql, parameters);
-    });
+      const [first] = args;
+      statements.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original);
     try {
       const d = directoryDispatcher(dataSource);
       await d.dispatchBatch(batchOf(messages));

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { queryPrepared } from '@unionfed/persistence';
 
 /**
  * The version of a fact carried by an event published before its contract had a `version` field: older than
@@ -98,7 +99,8 @@ export class BatchWrites {
 
   async flush(manager: EntityManager): Promise<void> {
     for (const [table, rows] of this.pending) {
-      if (rows.size > 0) await manager.query(upsertStatement(table), [JSON.stringify(jsonRows(table, rows))]);
+      if (rows.size > 0)
+        await queryPrepared(manager, upsertStatement(table), [JSON.stringify(jsonRows(table, rows))]);
     }
     this.pending.clear();
   }

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { queryPrepared } from '@unionfed/persistence';
 import type { EventEnvelope } from './envelope';
 
 export interface Delivery {
@@ -63,7 +64,8 @@ export class Inbox {
     return this.dataSource.transaction(async (manager) => {
       // the offset identifies a delivery within its partition; rows are inserted in the order given, so of two
       // deliveries of one event the first is the one inserted (the second meets the conflict)
-      const inserted: { kafka_offset: string }[] = await manager.query(
+      const inserted = await queryPrepared<{ kafka_offset: string }>(
+        manager,
         `INSERT INTO inbox (consumer, event_id, event_type, topic, kafka_partition, kafka_offset)
          SELECT $1, d.event_id, d.event_type, $2, $3, d.kafka_offset
            FROM unnest($4::uuid[], $5::text[], $6::bigint[]) WITH ORDINALITY AS d(event_id, event_type, kafka_offset, n)

@@ -6,6 +6,7 @@ import {
   BranchKind,
   Gender,
   MemberCategory,
+  MemberStatus,
   MembershipEvents,
   encodeEvent,
   type EncodedEvent,
@@ -498,6 +499,59 @@ describe('member accounts (real PostgreSQL + Kafka)', () => {
     expect((await claims(refreshed.accessToken)).memberId).toBeUndefined();
     // nobody gives the one who left a new password or a new account
     expect(codeOf(await ask(officer, RESET, { m: leaver }))).toEqual([['CONFLICT', 'MEMBER_HAS_LEFT']]);
+  });
+
+  it('gives a reinstated member back the account their withdrawal disabled, never one an admin disabled', async () => {
+    const [returning, barred] = await admit(
+      joined(branchA, `AD${tag}`, '杨十三'),
+      joined(branchA, `AE${tag}`, '朱十四'),
+    );
+    const officer = officerOf(branchA);
+    const created = async (m: string) =>
+      (
+        await ask<{ createMemberAccount: { username: string; oneTimePassword: string } }>(officer, CREATE, {
+          m,
+        })
+      ).data!.createMemberAccount;
+    const own = await created(returning);
+    const { password } = await firstSignIn(own.username, own.oneTimePassword);
+    await created(barred);
+    await gateway.accounts.setAccountStatus(hq, (await accountOf(barred)).id, 'DISABLED');
+
+    const withdrew = (memberId: string) =>
+      encodeEvent(MembershipEvents.MemberWithdrew, {
+        memberId,
+        branchId: branchA,
+        effectiveOn: { iso: '2026-11-30' },
+        version: uuidv7(),
+      });
+    await publish(withdrew(returning), withdrew(barred));
+    await eventually(async () => expect((await accountOf(returning)).status).toBe('DISABLED'));
+    const reinstated = (memberId: string) =>
+      encodeEvent(MembershipEvents.MemberReinstated, {
+        memberId,
+        branchId: branchA,
+        status: MemberStatus.ACTIVE,
+        effectiveOn: { iso: '2026-12-02' },
+        reason: '重新入会',
+        version: uuidv7(),
+      });
+    await publish(reinstated(returning), reinstated(barred));
+
+    await eventually(async () => expect((await accountOf(returning)).status).toBe('ACTIVE'));
+    await expect(gateway.sessions.login(own.username, password, hq)).resolves.toBeDefined();
+    expect((await accountOf(barred)).status).toBe('DISABLED');
+    const enabled = await gateway.dataSource.query(
+      `SELECT entity_id, actor_name, details FROM audit_log WHERE action = 'ACCOUNT_ENABLED' AND details->>'memberId' = ANY($1)`,
+      [[returning, barred]],
+    );
+    expect(enabled).toEqual([
+      {
+        entity_id: (await accountOf(returning)).id,
+        actor_name: 'system',
+        details: expect.objectContaining({ reason: 'MEMBER_REINSTATED', memberId: returning }),
+      },
+    ]);
   });
 
   it('disables an account made while its member’s leaving is handled: the leaving waits for it', async () => {

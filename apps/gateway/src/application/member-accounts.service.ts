@@ -16,7 +16,7 @@ import {
   type DirectoryMember,
   type SkipReason,
 } from '../domain/member-accounts';
-import { IdentityRepository } from '../infrastructure/identity.repository';
+import { IdentityRepository, type MemberLeaving } from '../infrastructure/identity.repository';
 import { MemberAccountRepository } from '../infrastructure/member-accounts.repository';
 import { actingFor, GatewayUnitOfWork } from '../infrastructure/gateway.unit-of-work';
 import { auditEntry, AuditLog, type GatewayWork } from './audit-log';
@@ -182,10 +182,10 @@ export class MemberAccountService {
    */
   async memberLeft(
     manager: EntityManager,
-    event: { memberId: string; branchId: string; reason: string },
+    event: { memberId: string; branchId: string; reason: MemberLeaving },
   ): Promise<number> {
     await this.members.member(event.memberId, manager, 'UPDATE');
-    const disabled = await this.repository.disableMemberAccounts(manager, event.memberId);
+    const disabled = await this.repository.disableMemberAccounts(manager, event.memberId, event.reason);
     const entries: AuditEntry[] = disabled.map((account) =>
       auditEntry({
         action: 'ACCOUNT_DISABLED',
@@ -199,6 +199,32 @@ export class MemberAccountService {
     );
     await this.audit.trail.write(manager, SYSTEM_ACTING, entries);
     return disabled.length;
+  }
+
+  /**
+   * A member was reinstated: the account the membership disabled when they left is enabled again (sign-in with
+   * the password it had; their officers can hand out a new one-time password), in the inbox transaction of the
+   * event, with an audit row each. An account an admin disabled stays disabled.
+   */
+  async memberReturned(
+    manager: EntityManager,
+    event: { memberId: string; branchId: string },
+  ): Promise<number> {
+    await this.members.member(event.memberId, manager, 'UPDATE');
+    const enabled = await this.repository.enableReturningMemberAccounts(manager, event.memberId);
+    const entries: AuditEntry[] = enabled.map((account) =>
+      auditEntry({
+        action: 'ACCOUNT_ENABLED',
+        outcome: 'SUCCESS',
+        actorName: 'system',
+        entity: 'Account',
+        entityId: account.id,
+        branchId: event.branchId || null,
+        details: { username: account.username, memberId: event.memberId, reason: 'MEMBER_REINSTATED' },
+      }),
+    );
+    await this.audit.trail.write(manager, SYSTEM_ACTING, entries);
+    return enabled.length;
   }
 
   /**

@@ -5,6 +5,9 @@ import type { Grant, Role } from '@unionfed/auth';
 import { SYSTEM_ACTING, UnitOfWork, uuidv7 } from '@unionfed/persistence';
 import type { SignInCounts } from '../domain/accounts';
 
+/** Why the membership disabled a member's account: they withdrew or died. */
+export type MemberLeaving = 'MEMBER_WITHDREW' | 'MEMBER_DECEASED';
+
 export interface AccountRow {
   id: string;
   username: string;
@@ -241,17 +244,35 @@ export class IdentityRepository {
   async disableMemberAccounts(
     manager: EntityManager,
     memberId: string,
+    reason: MemberLeaving,
   ): Promise<{ id: string; username: string }[]> {
     const result = await this.q(manager)(
-      `UPDATE account a SET status = 'DISABLED'
+      `UPDATE account a SET status = 'DISABLED', disabled_reason = $2
         WHERE a.member_id = $1 AND a.status = 'ACTIVE'
           AND NOT EXISTS (SELECT 1 FROM role_grant g WHERE g.account_id = a.id)
         RETURNING a.id, a.username`,
-      [memberId],
+      [memberId, reason],
     );
     const disabled = (Array.isArray(result[0]) ? result[0] : result) as { id: string; username: string }[];
     for (const account of disabled) await this.revokeAllOf(manager, account.id);
     return disabled;
+  }
+
+  /**
+   * A member was reinstated: the accounts linked to them that were disabled because they left (not those an admin
+   * disabled) are active again, with the password they had. Answers the accounts enabled.
+   */
+  async enableReturningMemberAccounts(
+    manager: EntityManager,
+    memberId: string,
+  ): Promise<{ id: string; username: string }[]> {
+    const result = await this.q(manager)(
+      `UPDATE account SET status = 'ACTIVE', disabled_reason = NULL
+        WHERE member_id = $1 AND status = 'DISABLED' AND disabled_reason IN ('MEMBER_WITHDREW','MEMBER_DECEASED')
+        RETURNING id, username`,
+      [memberId],
+    );
+    return (Array.isArray(result[0]) ? result[0] : result) as { id: string; username: string }[];
   }
 
   async setPassword(
@@ -275,8 +296,12 @@ export class IdentityRepository {
     );
   }
 
+  /** An admin's enabling or disabling (`disabled_reason` ADMIN: a member's reinstatement does not undo it). */
   async setStatus(manager: EntityManager, accountId: string, status: 'ACTIVE' | 'DISABLED'): Promise<void> {
-    await this.q(manager)(`UPDATE account SET status = $2 WHERE id = $1`, [accountId, status]);
+    await this.q(manager)(
+      `UPDATE account SET status = $2, disabled_reason = CASE WHEN $2 = 'DISABLED' THEN 'ADMIN' END WHERE id = $1`,
+      [accountId, status],
+    );
   }
 
   async setMember(manager: EntityManager, accountId: string, memberId: string | null): Promise<void> {

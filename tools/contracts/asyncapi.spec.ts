@@ -5,8 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { EVENT_REGISTRY } from '@unionfed/contracts';
-import { consumerNameOf, handledEventsOf } from '@unionfed/messaging';
-import { DOMAIN_SERVICES, EVENT_CONSUMERS } from '@unionfed/service-kit';
+import { EVENT_CONSUMERS, START_ORDER } from '@unionfed/service-kit';
 import { buildCatalogue, CATALOGUE_PATH, renderCatalogue, repositoryRoot } from './asyncapi';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -94,13 +93,11 @@ describe('the event catalogue (AsyncAPI)', () => {
     for (const topic of EVENT_REGISTRY.topics()) {
       const channel = channels.find((c) => c.address === topic.name)!;
       expect(channel['x-producer']).toBe(topic.service);
-      const expected = DOMAIN_SERVICES.flatMap((service) =>
+      const expected = START_ORDER.flatMap((service) =>
         EVENT_CONSUMERS[service]
-          .map((consumerClass) => ({
-            consumer: consumerNameOf(service, consumerClass),
-            types: handledEventsOf(consumerClass)
-              .filter((c) => c.topic.name === topic.name)
-              .map((c) => c.type),
+          .map((entry) => ({
+            consumer: `${service}.${entry.name}`,
+            types: entry.handles.filter((c) => c.topic.name === topic.name).map((c) => c.type),
           }))
           .filter((c) => c.types.length > 0),
       );

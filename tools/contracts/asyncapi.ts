@@ -19,8 +19,7 @@ import {
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { stringify } from 'yaml';
 import { dlqTopicOf, EVENT_REGISTRY, type EventContract, type TopicContract } from '@unionfed/contracts';
-import { consumerNameOf, handledEventsOf } from '@unionfed/messaging';
-import { DOMAIN_SERVICES, EVENT_CONSUMERS } from '@unionfed/service-kit';
+import { EVENT_CONSUMERS, START_ORDER } from '@unionfed/service-kit';
 
 /** The repository's root: the nearest folder above this file with a package.json (from tools/ or dist/tools/). */
 export function repositoryRoot(from: string = __dirname): string {
@@ -173,11 +172,11 @@ const messageId = (contract: EventContract) => contract.type.replace(/^unionfed\
 /** Who consumes what: per topic, the consumers (`<service>.<name>`) and the event types each handles. */
 export function consumersByTopic(): Map<string, { consumer: string; service: string; types: string[] }[]> {
   const byTopic = new Map<string, { consumer: string; service: string; types: string[] }[]>();
-  for (const service of DOMAIN_SERVICES) {
-    for (const consumerClass of EVENT_CONSUMERS[service]) {
-      const consumer = consumerNameOf(service, consumerClass);
+  for (const service of START_ORDER) {
+    for (const entry of EVENT_CONSUMERS[service]) {
+      const consumer = `${service}.${entry.name}`;
       const perTopic = new Map<string, string[]>();
-      for (const contract of handledEventsOf(consumerClass)) {
+      for (const contract of entry.handles) {
         perTopic.set(contract.topic.name, [...(perTopic.get(contract.topic.name) ?? []), contract.type]);
       }
       for (const [topic, types] of perTopic) {

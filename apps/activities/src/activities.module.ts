@@ -1,9 +1,13 @@
 import { Module } from '@nestjs/common';
-import { EVENT_CONSUMERS, ServiceCoreModule } from '@unionfed/service-kit';
+import { serviceConsumers, ServiceCoreModule } from '@unionfed/service-kit';
 import { subgraphModule } from '@unionfed/graphql-kit';
-import { ConsumersModule } from '@unionfed/messaging';
 import { AUDIT_MIGRATIONS, auditLogResolver } from '@unionfed/audit';
-import { DIRECTORY_ENTITIES, DIRECTORY_MIGRATIONS, DirectoryModule } from '@unionfed/directory';
+import {
+  DIRECTORY_ENTITIES,
+  DIRECTORY_MIGRATIONS,
+  DirectoryConsumer,
+  DirectoryModule,
+} from '@unionfed/directory';
 import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
 
 @Module({
@@ -15,7 +19,7 @@ import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
       migrations: [...DIRECTORY_MIGRATIONS, ...AUDIT_MIGRATIONS],
     }),
     // the service's event consumers: one consumer group, inbox and dead-letter policy for all of them
-    ConsumersModule.forService('activities', [...EVENT_CONSUMERS.activities]),
+    serviceConsumers('activities', [DirectoryConsumer]),
     DirectoryModule.forService('activities'),
     subgraphModule({ typePaths: SUBGRAPH_TYPE_PATHS }),
   ],

@@ -10,7 +10,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { buildSchema } from 'graphql';
 import type { Principal } from '@unionfed/auth';
 import { createErrorFormatter, mutationOutcomePlugin, operationSpanPlugin } from '@unionfed/graphql-kit';
-import { ConsumersModule, MessagingModule } from '@unionfed/messaging';
+import { MessagingModule } from '@unionfed/messaging';
 import {
   DIRECTORY_ENTITIES,
   DirectoryAdministration,
@@ -24,6 +24,7 @@ import {
   MetricsController,
   ProcessMetrics,
   serviceConfig,
+  serviceConsumers,
   subgraphUrlVariable,
   type DomainServiceName,
 } from '@unionfed/service-kit';
@@ -148,7 +149,7 @@ const DIRECTORY = DirectoryModule.forService('gateway', { resolvers: false });
     }),
     MessagingModule.forService({ service: 'gateway', publishes: false }),
     // the directory first: a member's own account follows what it then says of them
-    ConsumersModule.forService('gateway', [DirectoryConsumer, MemberAccountsConsumer], [GatewayCoreModule]),
+    serviceConsumers('gateway', [DirectoryConsumer, MemberAccountsConsumer], [GatewayCoreModule]),
     DIRECTORY,
     GraphQLModule.forRootAsync<ApolloGatewayDriverConfig>({
       driver: ApolloGatewayDriver,

@@ -1,18 +1,75 @@
-import type { Type } from '@nestjs/common';
+import type { DynamicModule, ModuleMetadata, Type } from '@nestjs/common';
+import { MembershipEvents, type EventContract } from '@unionfed/contracts';
 import { DirectoryConsumer } from '@unionfed/directory';
-import type { DomainServiceName } from './topology';
+import { ConsumersModule, consumerNameOf, handledEventsOf } from '@unionfed/messaging';
+import type { ServiceName } from './topology';
+
+/** A consumer as the event catalogue lists it: its name in its service and the event types it handles. */
+export interface ConsumerEntry {
+  /** the `@EventConsumer` name: the consumer is `<service>.<name>` in the inbox and the catalogue */
+  name: string;
+  handles: readonly EventContract[];
+}
+
+/** The catalogue entry of an `@EventConsumer` class of a lib (what its decorators say). */
+function entryOf(consumerClass: Type<object>): ConsumerEntry {
+  return {
+    name: consumerNameOf('_', consumerClass).slice(2),
+    handles: handledEventsOf(consumerClass),
+  };
+}
 
 /**
- * The event consumers each service runs — `ConsumersModule.forService(service, [...EVENT_CONSUMERS[service]])` —
- * and so the consumers the event catalogue lists (docs/events.asyncapi.yaml, `npm run contracts:asyncapi`): one
- * list, so that the catalogue says what runs. Consumer classes live in the libs for now (libs/directory); a
- * service's own `*.consumer.ts` cannot be listed by a lib, so the first one moves this list next to the apps'
- * modules, with the catalogue's generator reading it there.
+ * The event consumers each service runs: the one list the event catalogue (docs/events.asyncapi.yaml, `npm run
+ * contracts:asyncapi`) is generated from. A lib's consumer class is listed as its decorators say; an app's own
+ * `*.consumer.ts` (which a lib cannot import) by its name and event types — and `serviceConsumers`, which every
+ * service's module uses to install its consumers, refuses to start a service whose consumer classes say anything
+ * else, so the catalogue cannot drift from what runs.
  */
-export const EVENT_CONSUMERS: Record<DomainServiceName, readonly Type<object>[]> = {
+export const EVENT_CONSUMERS: Record<ServiceName, readonly ConsumerEntry[]> = {
   membership: [],
-  finance: [DirectoryConsumer],
-  congress: [DirectoryConsumer],
-  activities: [DirectoryConsumer],
-  welfare: [DirectoryConsumer],
+  finance: [entryOf(DirectoryConsumer)],
+  congress: [entryOf(DirectoryConsumer)],
+  activities: [entryOf(DirectoryConsumer)],
+  welfare: [entryOf(DirectoryConsumer)],
+  gateway: [
+    // its copy of the directory, for member accounts
+    entryOf(DirectoryConsumer),
+    // apps/gateway application/member-accounts.consumer.ts: members' own accounts follow their member
+    {
+      name: 'member-accounts',
+      handles: [
+        MembershipEvents.MemberWithdrew,
+        MembershipEvents.MemberDeceased,
+        MembershipEvents.MemberReinstated,
+      ],
+    },
+  ],
 };
+
+const described = (entries: readonly ConsumerEntry[]) =>
+  entries
+    .map((e) => `${e.name} (${e.handles.map((c) => c.type).join(', ')})`)
+    .sort()
+    .join('; ') || 'none';
+
+/**
+ * A service's consumers module (libs/messaging ConsumersModule), after checking that its consumer classes are the
+ * ones EVENT_CONSUMERS lists for it, handling the same event types: otherwise it throws and the service does not
+ * start.
+ */
+export function serviceConsumers(
+  service: ServiceName,
+  consumers: Type<object>[],
+  /** modules whose providers the consumers inject */
+  imports: NonNullable<ModuleMetadata['imports']> = [],
+): DynamicModule {
+  const running = described(consumers.map(entryOf));
+  const listed = described(EVENT_CONSUMERS[service]);
+  if (running !== listed)
+    throw new Error(
+      `${service}'s consumers are not the ones libs/service-kit EVENT_CONSUMERS lists: it runs ${running}, the ` +
+        `catalogue says ${listed}`,
+    );
+  return ConsumersModule.forService(service, consumers, imports);
+}

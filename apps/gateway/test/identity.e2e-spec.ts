@@ -648,7 +648,7 @@ describe('identity and access through the gateway (accounts, sessions, scoping, 
       // integrations run registered operations only, sent by their hash
       const statistics = PersistedOperations.fromDirectory()
         .manifest()
-        .operations.find((operation) => operation.name === 'MembershipStatistics')!;
+        .operations.find((operation) => operation.name === 'MembershipStatisticsV2')!;
       const persisted = async (headers: Headers) => {
         const response = await fetch(t.gatewayUrl, {
           method: 'POST',
@@ -659,13 +659,17 @@ describe('identity and access through the gateway (accounts, sessions, scoping, 
           }),
         });
         return (await response.json()) as {
-          data?: { membershipStatistics: { activeMembers: number } };
+          data?: {
+            membershipStatistics: { activeMembers: number; joinRateDetail: { members: number } | null };
+          };
           errors?: { extensions?: Record<string, unknown> }[];
         };
       };
       const stats = await persisted(key);
       expect(stats.errors).toBeUndefined();
       expect(stats.data!.membershipStatistics.activeMembers).toBeGreaterThanOrEqual(2);
+      // the current version asks the join rate's exact parts (null here: these branches have no headcount)
+      expect(stats.data!.membershipStatistics).toHaveProperty('joinRateDetail');
       // anything else, even a read, is refused before it runs
       expect(codeOf(await gql('{ membershipStatistics { activeMembers } }', {}, key))).toEqual([
         'PERSISTED_QUERY_REQUIRED',

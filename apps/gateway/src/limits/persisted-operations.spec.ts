@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSchema, parse, validate } from 'graphql';
+import { buildSchema, NoDeprecatedCustomRule, parse, validate } from 'graphql';
 import { PersistedOperations, sha256 } from './persisted-operations';
 
 const SUPERGRAPH_PATH = join(__dirname, '..', '..', 'supergraph.graphql');
@@ -10,7 +10,12 @@ describe('persisted operations', () => {
 
   it('registers the statistics operations checked in under apps/gateway/persisted-operations', () => {
     expect(registered.list().map((operation) => operation.name)).toEqual(
-      expect.arrayContaining(['MembershipStatistics', 'BranchJoinRates']),
+      expect.arrayContaining([
+        'MembershipStatistics',
+        'BranchJoinRates',
+        'MembershipStatisticsV2',
+        'BranchJoinRatesV2',
+      ]),
     );
     for (const operation of registered.list()) {
       expect(operation.id).toBe(sha256(operation.body));
@@ -26,6 +31,17 @@ describe('persisted operations', () => {
         name: operation.name,
         errors: validate(schema, parse(operation.body)).map((e) => e.message),
       }).toEqual({ name: operation.name, errors: [] });
+    }
+  });
+
+  it('asks no deprecated field in the current versions (the deprecated ones stay for the ids integrations call)', () => {
+    const schema = buildSchema(readFileSync(SUPERGRAPH_PATH, 'utf8'));
+    const deprecated = ['MembershipStatistics', 'BranchJoinRates'];
+    for (const operation of registered.list().filter((o) => !deprecated.includes(o.name))) {
+      expect({
+        name: operation.name,
+        uses: validate(schema, parse(operation.body), [NoDeprecatedCustomRule]).map((e) => e.message),
+      }).toEqual({ name: operation.name, uses: [] });
     }
   });
 

@@ -114,6 +114,26 @@ describe('the platform end to end, through the gateway (separate processes, real
     expect(result.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it('names no server software and hashes no ETag over GraphQL answers, at the gateway and at a subgraph', async () => {
+    for (const url of [t.gatewayUrl, `${t.platform.service('membership').baseUrl}/graphql`]) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...t.admin.headers },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect({ url, status: response.status }).toEqual({ url, status: 200 });
+      expect({
+        url,
+        poweredBy: response.headers.get('x-powered-by'),
+        etag: response.headers.get('etag'),
+      }).toEqual({
+        url,
+        poweredBy: null,
+        etag: null,
+      });
+    }
+  });
+
   it('delivers a member admitted while a consumer was killed once that consumer is back', async () => {
     await t.platform.stop('welfare', 'SIGKILL');
     const admitted = await admit({ staffNumber: staff(), name: '赵建国', gender: 'MALE' });

@@ -27,6 +27,11 @@ export async function runService(definition: ServiceDefinition): Promise<INestAp
   const logger = createLogger(definition.name);
   const app = await NestFactory.create(definition.module, { logger: new PinoNestLogger(logger) });
   app.enableShutdownHooks();
+  // no `X-Powered-By: Express` (it tells an attacker what to try), and no ETag hashed over every GraphQL answer:
+  // POSTed answers are not cached (the subgraphs and the gateway say no-store); static files keep their own
+  const express = app.getHttpAdapter().getInstance() as { set(setting: string, value: unknown): void };
+  express.set('x-powered-by', false);
+  express.set('etag', false);
   const close = app.close.bind(app);
   app.close = async () => {
     await close();

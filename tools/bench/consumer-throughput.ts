@@ -21,7 +21,7 @@
  *
  * Env: BENCH_EVENTS (20000), BENCH_REPEATS (5), BENCH_WARMUP_EVENTS (2000; 0 = none),
  * UNIONFED_CONSUMER_BATCH_SIZE (B, as in the services: 500).
- * Goal: inbox ≥ 50% of raw (ratio of the medians); service-kit issue §4 asks ≥ 30 %.
+ * Goals (ratio of the medians): inbox ≥ 30 % of raw (the service kit's); round 1 aimed at ≥ 50 %.
  */
 import { performance } from 'node:perf_hooks';
 import type { Admin, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
@@ -59,7 +59,9 @@ import {
   verdict,
 } from './lib';
 
-const GOAL_RATIO = 0.5;
+/** the service kit's goal; round 1 aimed at ROUND_ONE_RATIO */
+const GOAL_RATIO = 0.3;
+const ROUND_ONE_RATIO = 0.5;
 const PRODUCE_BATCH = 500;
 /** a measurement that has not finished by then has failed */
 const CONSUME_TIMEOUT_MS = 15 * 60_000;
@@ -196,7 +198,9 @@ runBench('Consumer throughput: inbox + handler vs raw kafkajs consumers', async 
       verdict(
         ratio >= GOAL_RATIO,
         `consumer throughput with the inbox ≥ ${GOAL_RATIO * 100} % of raw (${(ratio * 100).toFixed(1)} %)`,
-      ),
+      ) +
+      '\n' +
+      verdict(ratio >= ROUND_ONE_RATIO, `round 1's aim: ≥ ${ROUND_ONE_RATIO * 100} % of raw`),
   );
 });
 

@@ -26,12 +26,18 @@ export interface DatabaseTimeouts {
   idleInTransaction: number;
   /** one statement of a migration (rewriting a large table takes longer) — UNIONFED_PG_MIGRATION_STATEMENT_TIMEOUT_MS, default 10 min */
   migrationStatement: number;
+  /**
+   * one statement of background bulk work run with `RunOptions.statementTimeout: 'bulk'` (a roster import's batches,
+   * which may meet an index's deferred maintenance) — UNIONFED_PG_BULK_STATEMENT_TIMEOUT_MS, default 2 min
+   */
+  bulkStatement: number;
 }
 
 export const DATABASE_TIMEOUT_DEFAULTS: DatabaseTimeouts = {
   statement: 5_000,
   idleInTransaction: 30_000,
   migrationStatement: 600_000,
+  bulkStatement: 120_000,
 };
 
 /** The timeouts from the environment, each a whole number of milliseconds. */
@@ -54,6 +60,7 @@ export function databaseTimeouts(env: NodeJS.ProcessEnv = process.env): Database
       'UNIONFED_PG_MIGRATION_STATEMENT_TIMEOUT_MS',
       DATABASE_TIMEOUT_DEFAULTS.migrationStatement,
     ),
+    bulkStatement: read('UNIONFED_PG_BULK_STATEMENT_TIMEOUT_MS', DATABASE_TIMEOUT_DEFAULTS.bulkStatement),
   };
 }
 
@@ -141,7 +148,16 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     },
   });
   migrationStatementTimeouts.set(dataSource, timeouts.migrationStatement);
+  bulkStatementTimeouts.set(dataSource, timeouts.bulkStatement);
   return dataSource;
+}
+
+/** Each data source's statement timeout for bulk work (UnitOfWork `statementTimeout: 'bulk'`). */
+const bulkStatementTimeouts = new WeakMap<DataSource, number>();
+
+/** The statement timeout of bulk work on `dataSource` (its own setting, else the environment's). */
+export function bulkStatementTimeoutOf(dataSource: DataSource): number {
+  return bulkStatementTimeouts.get(dataSource) ?? databaseTimeouts().bulkStatement;
 }
 
 /** Each data source's statement timeout for migrations, read by migrate(). */

@@ -4,6 +4,7 @@ import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { ConflictError } from '@unionfed/domain-kit';
 import { inSpan } from '@unionfed/telemetry';
 import { isRetryableTransactionFailure, pgError, PG_ERROR } from './pg-errors';
+import { bulkStatementTimeoutOf } from './data-source';
 
 /**
  * Who a unit of work acts for, taken from the request once (at the resolver boundary) and carried by the unit to
@@ -80,6 +81,12 @@ export interface RunOptions {
   isolation?: IsolationLevel;
   /** what the unit does, for its span (`unit-of-work <name>`), e.g. `admitMember` */
   name?: string;
+  /**
+   * `bulk`: background bulk work (a roster import's batches) whose statements may run longer than a request's —
+   * the transaction's statements get the bulk statement timeout (UNIONFED_PG_BULK_STATEMENT_TIMEOUT_MS) instead
+   * of the pool's (SET LOCAL: the connection goes back to the pool with its own)
+   */
+  statementTimeout?: 'bulk';
 }
 
 /** The name of a unit of work's span (with `RunOptions.name` after it). */
@@ -175,9 +182,11 @@ export class UnitOfWork<Event = unknown, Entry = unknown> {
     acting: Act,
     attempt: number,
     work: (work: Work<Event, Entry, Act>) => Promise<T>,
-    { isolation }: RunOptions,
+    { isolation, statementTimeout }: RunOptions,
   ): Promise<T> {
     const body = async (manager: EntityManager) => {
+      if (statementTimeout === 'bulk')
+        await manager.query(`SET LOCAL statement_timeout = ${bulkStatementTimeoutOf(this.dataSource)}`);
       const unit = new Work<Event, Entry, Act>(manager, acting, attempt, this.options.outbox);
       const result = await work(unit);
       if (unit.audited.length > 0 && this.options.audit) {

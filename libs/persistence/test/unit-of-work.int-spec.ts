@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { ConflictError } from '@unionfed/domain-kit';
 import { activeTraceparent, inSpan } from '@unionfed/telemetry';
 import { createTestDatabase, recordSpans, type SpanRecorder } from '@unionfed/testing';
@@ -53,6 +53,28 @@ describe('UnitOfWork (real PostgreSQL)', () => {
       return opened;
     };
   };
+
+  it('gives bulk work the bulk statement timeout inside its transaction only: a statement a request may not run long runs', async () => {
+    const short = createDataSource({
+      url: database.url,
+      entities: [],
+      migrations: [],
+      applicationName: 'uow-bulk-test',
+      poolSize: 1, // one connection: what the bulk transaction set would still be on it afterwards
+      timeouts: { statement: 200, bulkStatement: 5_000 },
+    });
+    await short.initialize();
+    try {
+      const unit = new UnitOfWork(short);
+      const sleep = ({ manager }: { manager: EntityManager }) => manager.query('SELECT pg_sleep(0.5)');
+      await expect(unit.run(SYSTEM_ACTING, sleep)).rejects.toThrow(/statement timeout/);
+      await expect(unit.run(SYSTEM_ACTING, sleep, { statementTimeout: 'bulk' })).resolves.toBeDefined();
+      const [{ timeout }] = await short.query(`SELECT current_setting('statement_timeout') AS timeout`);
+      expect(timeout).toBe('200ms');
+    } finally {
+      await short.destroy();
+    }
+  });
 
   it('tries a transaction PostgreSQL aborted as a deadlock again, and both commit', async () => {
     const unit = new UnitOfWork(dataSource, { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });

@@ -294,7 +294,8 @@ class ImportRun {
             await this.jobs.addProgress(this.job.id, delta, manager);
             return { plan, delta };
           },
-          { attempts: 1 },
+          // a batch may meet the name-search indexes' deferred maintenance: bulk work, not a request
+          { attempts: 1, statementTimeout: 'bulk' },
         );
         this.auditRefusals(plan.problems);
         return delta;
@@ -320,7 +321,7 @@ class ImportRun {
             this.counts = plus(this.counts, countsOf(plan, 0));
             await this.jobs.recordProgress(this.job.id, { ...this.counts, storedErrors: this.stored });
           }),
-        { attempts: 1 },
+        { attempts: 1, statementTimeout: 'bulk' },
       );
       return 'SUCCEEDED';
     } catch (error) {

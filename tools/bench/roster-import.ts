@@ -40,7 +40,7 @@ import {
   OutboxRelay,
   RELIABLE_PRODUCER,
 } from '@unionfed/messaging';
-import { copyText, createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
+import { bulkStatementTimeoutOf, copyText, createDataSource, migrate, uuidv7 } from '@unionfed/persistence';
 import type { Member } from '../../apps/membership/src/domain/member';
 import { categoryCode, genderCode } from '../../apps/membership/src/domain/roster-import';
 import { MembershipCommands } from '../../apps/membership/src/application/membership.commands';
@@ -389,7 +389,11 @@ async function copyOnce(
     const rows = storedMembers(roster, branchIds).map(memberCopyRow);
     await writeFile(path, Buffer.concat([...copyText(rows, MEMBER_COPY_COLUMNS.length)]), { mode: 0o644 });
     const started = performance.now();
-    await dataSource.query(`COPY member (${MEMBER_COPY_COLUMNS.join(', ')}) FROM '${path}'`);
+    // one statement of bulk work, as the import's batches are: the bulk timeout, not a request's
+    await dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL statement_timeout = ${bulkStatementTimeoutOf(dataSource)}`);
+      await manager.query(`COPY member (${MEMBER_COPY_COLUMNS.join(', ')}) FROM '${path}'`);
+    });
     const ms = performance.now() - started;
     const stored = await count(dataSource, `SELECT count(*) AS n FROM member`);
     if (stored !== members) throw new Error(`COPY stored ${stored} rows, expected ${members}`);

@@ -30,7 +30,7 @@ describe('migrating to staff headcounts per year and the name search (real Postg
     database = await createTestDatabase('headcounts_migration');
     const before = open([
       ...MESSAGING_MIGRATIONS,
-      ...MEMBERSHIP_MIGRATIONS.slice(0, MEMBERSHIP_MIGRATIONS.indexOf(HeadcountsAndNameSearch1764800000000)),
+      ...MEMBERSHIP_MIGRATIONS.filter((m) => m !== HeadcountsAndNameSearch1764800000000),
     ]);
     await migrate(before);
     const campus = uuidv7();
@@ -74,7 +74,7 @@ describe('migrating to staff headcounts per year and the name search (real Postg
     const rows = await dataSource.query(
       `SELECT name, name_characters, name_initials FROM member ORDER BY id`,
     );
-    expect(rows[0]).toEqual({ name: '张三', name_characters: ['张', '三'], name_initials: ['zs'] });
+    expect(rows[0]).toEqual({ name: '张三', name_characters: ['张', '三'], name_initials: ['z', 'zs'] });
     expect(rows[1].name_initials).toEqual(expect.arrayContaining(['stf', 'dtf']));
     expect(rows[2]).toEqual({ name: 'Anna Li', name_characters: ['a', 'n', 'l', 'i'], name_initials: [] });
     await expect(
@@ -91,10 +91,7 @@ describe('migrating to staff headcounts per year and the name search (real Postg
       `INSERT INTO branch_staff_headcount (branch_id, year, staff_headcount) VALUES ($1, $2, 120)`,
       [counted, THIS_YEAR - 1],
     );
-    // undone back to before 1764800000000: the migrations after it first
-    const after =
-      MEMBERSHIP_MIGRATIONS.length - 1 - MEMBERSHIP_MIGRATIONS.indexOf(HeadcountsAndNameSearch1764800000000);
-    for (let i = 0; i <= after; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+    await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await dataSource.query(`SELECT id, staff_headcount FROM branch ORDER BY id`)).toEqual([
       { id: counted, staff_headcount: 136 },
       { id: unknown, staff_headcount: 0 },

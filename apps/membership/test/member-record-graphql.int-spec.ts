@@ -172,7 +172,7 @@ describe('correcting a profile and reinstating a member (real PostgreSQL, Kafka,
         status: 'ACTIVE',
       });
       expect(await row(member.id)).toMatchObject({ name: '张玮', title: null, phone: '13900000001' });
-      expect((await row(member.id)).name_initials).toEqual(['zw']);
+      expect((await row(member.id)).name_initials).toEqual(['z', 'zw']);
       const entries = await history(member.id);
       expect(entries.map((e: { change: string }) => e.change)).toEqual(['JOINED', 'PROFILE_UPDATED']);
       expect(entries[1]).toMatchObject({

@@ -7,8 +7,8 @@ import { pinyin } from 'pinyin-pro';
  *   (张 → 张三, 三丰 → 张三丰): the index finds the names holding all of the term's characters, `ILIKE` keeps those
  *   holding them in that order. One-character terms (a surname) are served as well as long ones — which a
  *   trigram index would not do — and no extension is needed.
- * - `name_initials`: every prefix of two letters or more of the name's pinyin initials (张三丰 → zs, zsf). A term of
- *   Latin letters also matches the start of the initials, in any case (zs, ZS → 张三 and 张三丰; z → both too).
+ * - `name_initials`: every prefix of the name's pinyin initials (张三丰 → z, zs, zsf). A term of Latin letters
+ *   also matches the start of the initials, in any case (zs, ZS → 张三 and 张三丰).
  * Characters with several readings: every reading pinyin-pro knows counts, so 单田芳 is found by stf (单 as a
  * surname), dtf and ctf; 曾 by z and c. At most MAX_VARIANTS spellings of initials are kept per name, the likeliest
  * first (the first character read as a surname, then each character's usual reading). Only Han characters have
@@ -82,25 +82,22 @@ export function initialsVariants(name: string): string[] {
   return counted === 0 ? [] : spellings;
 }
 
-/**
- * The shortest prefix of the initials that is stored (and GIN-indexed). A one-letter prefix is shared by a twentieth
- * of the roster or more (z, l, w…): its posting list is most of the index's upkeep — it made a 100,000-member COPY
- * about three times slower — and an index finds no fewer rows with it than a scan does. A one-letter term is
- * matched against the stored prefixes' first letter instead (nameSearchCondition).
- */
-export const SHORTEST_INDEXED_PREFIX = 2;
-
 /** The stored search keys of a name. */
 export function nameSearchKeys(name: string): NameSearchKeys {
   const characters = new Set<string>();
   for (const character of name.toLowerCase()) if (character.trim() !== '') characters.add(character);
   const variants = initialsVariants(name);
-  const prefixes = new Set<string>();
-  // from two letters on (one letter only when the initials are one letter long): see SHORTEST_INDEXED_PREFIX
-  for (const variant of variants)
-    for (let i = Math.min(SHORTEST_INDEXED_PREFIX, variant.length); i <= variant.length; i++)
-      prefixes.add(variant.slice(0, i));
-  return { characters: [...characters], initials: [...prefixes] };
+  let initials: string[];
+  if (variants.length === 1) {
+    const [only] = variants;
+    initials = Array.from({ length: only.length }, (_, i) => only.slice(0, i + 1));
+  } else {
+    const prefixes = new Set<string>();
+    for (const variant of variants)
+      for (let i = 1; i <= variant.length; i++) prefixes.add(variant.slice(0, i));
+    initials = [...prefixes];
+  }
+  return { characters: [...characters], initials };
 }
 
 /** `LIKE` pattern matching the term anywhere (its own % _ \ taken literally). */
@@ -118,8 +115,5 @@ export function nameSearchCondition(term: string, params: unknown[]): string {
   const characters = nameSearchKeys(term).characters;
   const byName = `(m.name_characters @> ${param(characters)}::text[] AND m.name ILIKE ${param(containing(term))})`;
   if (!LATIN_TERM.test(term)) return byName;
-  const lower = term.toLowerCase();
-  if (lower.length < SHORTEST_INDEXED_PREFIX)
-    return `(${byName} OR EXISTS (SELECT 1 FROM unnest(m.name_initials) i WHERE left(i, 1) = ${param(lower)}))`;
-  return `(${byName} OR m.name_initials @> ARRAY[${param(lower)}]::text[])`;
+  return `(${byName} OR m.name_initials @> ARRAY[${param(term.toLowerCase())}]::text[])`;
 }

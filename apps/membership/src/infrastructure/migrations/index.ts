@@ -6,7 +6,6 @@ import { RosterQueryIndexes1763800000410 } from './1763800000410-roster-query-in
 import { RosterCountIndexes1763800000420 } from './1763800000420-roster-count-indexes';
 import { MemberTransfers1763800000500 } from './1763800000500-member-transfers';
 import { HeadcountsAndNameSearch1764800000000 } from './1764800000000-headcounts-and-name-search';
-import { InitialsFromTwoLetters1764900000100 } from './1764900000100-initials-from-two-letters';
 
 export const MEMBERSHIP_MIGRATIONS = [
   MembershipSchema1763800000100,
@@ -18,5 +17,4 @@ export const MEMBERSHIP_MIGRATIONS = [
   // the audit trail (libs/audit): every command writes its rows in its own transaction
   ...AUDIT_MIGRATIONS,
   HeadcountsAndNameSearch1764800000000,
-  InitialsFromTwoLetters1764900000100,
 ];

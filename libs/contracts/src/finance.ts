@@ -7,9 +7,12 @@ import { defineEvent, defineTopic } from './registry';
 
 export const FINANCE_TOPICS = {
   /** requests to pay, published by the requesting services (welfare, activities) in finance's contract */
-  disbursementRequest: defineTopic('finance', 'disbursement-request'),
+  disbursementRequest: defineTopic('finance', 'disbursement-request', 1, {
+    producers: ['welfare', 'activities'],
+    key: 'request id',
+  }),
   /** finance's answers: paid or rejected, once per request */
-  disbursement: defineTopic('finance', 'disbursement'),
+  disbursement: defineTopic('finance', 'disbursement', 1, { key: 'request id' }),
 } as const;
 
 const { disbursementRequest, disbursement } = FINANCE_TOPICS;

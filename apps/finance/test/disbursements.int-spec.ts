@@ -10,7 +10,15 @@ import {
   type DisbursementRejected,
   type DisbursementRequested,
 } from '@unionfed/contracts';
-import { createKafka, ensureTopics, eventBatchOf, Outbox, RELIABLE_PRODUCER, ServiceConsumers, toKafkaHeaders } from '@unionfed/messaging';
+import {
+  createKafka,
+  ensureTopics,
+  eventBatchOf,
+  Outbox,
+  RELIABLE_PRODUCER,
+  ServiceConsumers,
+  toKafkaHeaders,
+} from '@unionfed/messaging';
 import { uuidv7 } from '@unionfed/persistence';
 import { SYSTEM } from '@unionfed/audit';
 import { eventually, testInfrastructure } from '@unionfed/testing';
@@ -36,9 +44,15 @@ describe('disbursements requested by other services (real PostgreSQL + Kafka)', 
   const yearless = uuidv7();
   const member = uuidv7();
   const otherMember = uuidv7();
-  const year = Number(new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()).slice(0, 4));
+  const year = Number(
+    new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()).slice(0, 4),
+  );
 
-  const request = (fields: Partial<Parameters<typeof encodeEvent<typeof FinanceEvents.DisbursementRequested.schema>>[1]> = {}) =>
+  const request = (
+    fields: Partial<
+      Parameters<typeof encodeEvent<typeof FinanceEvents.DisbursementRequested.schema>>[1]
+    > = {},
+  ) =>
     encodeEvent(FinanceEvents.DisbursementRequested, {
       requestId: uuidv7(),
       requestingService: 'welfare',
@@ -60,7 +74,13 @@ describe('disbursements requested by other services (real PostgreSQL + Kafka)', 
         {
           key: event.key,
           value: Buffer.from(event.payload),
-          headers: toKafkaHeaders({ id: eventId, type: event.type, source: '/unionfed/welfare', time: new Date().toISOString(), branchId: event.branchId }),
+          headers: toKafkaHeaders({
+            id: eventId,
+            type: event.type,
+            source: '/unionfed/welfare',
+            time: new Date().toISOString(),
+            branchId: event.branchId,
+          }),
         },
       ],
     });
@@ -99,31 +119,59 @@ describe('disbursements requested by other services (real PostgreSQL + Kafka)', 
        VALUES ($1, $2, '陈思', 'ACTIVE', now()), ($3, $4, '李明', 'ACTIVE', now())`,
       [member, branch, otherMember, otherBranch],
     );
-    for (const entity of [null, branch, otherBranch]) await db.commands.openFiscalYear({ branchId: entity, year }, SYSTEM);
+    for (const entity of [null, branch, otherBranch])
+      await db.commands.openFiscalYear({ branchId: entity, year }, SYSTEM);
     // HQ's hardship fund: ¥20,000 (the seeds' 困难补助基金); branch A's: ¥500
-    await db.post({ branchId: null, debit: '1002', credit: '3101', yuan: '20000.00', fund: 'HARDSHIP', date: `${year}-01-02` });
-    await db.post({ branchId: branch, debit: '1002', credit: '3101', yuan: '500.00', fund: 'HARDSHIP', date: `${year}-01-02` });
+    await db.post({
+      branchId: null,
+      debit: '1002',
+      credit: '3101',
+      yuan: '20000.00',
+      fund: 'HARDSHIP',
+      date: `${year}-01-02`,
+    });
+    await db.post({
+      branchId: branch,
+      debit: '1002',
+      credit: '3101',
+      yuan: '500.00',
+      fund: 'HARDSHIP',
+      date: `${year}-01-02`,
+    });
 
     kafka = createKafka(`finance-disbursements-${tag}`, testInfrastructure().kafkaBrokers);
     await ensureTopics(kafka, [...new Map(ALL_EVENTS.map((e) => [e.topic.name, e.topic])).values()]);
     producer = kafka.producer(RELIABLE_PRODUCER);
     await producer.connect();
-    consumers = new ServiceConsumers(db.dataSource, 'finance', EVENT_REGISTRY, [new DisbursementsConsumer(db.disbursements)], () => ({
-      outbox: new Outbox('/unionfed/finance'),
-    }));
+    consumers = new ServiceConsumers(
+      db.dataSource,
+      'finance',
+      EVENT_REGISTRY,
+      [new DisbursementsConsumer(db.disbursements)],
+      () => ({
+        outbox: new Outbox('/unionfed/finance'),
+      }),
+    );
     const groupId = `it-finance-${tag}`;
     const admin = kafka.admin();
     await admin.connect();
     for (const topic of consumers.topics) {
       // a topic just created may not have its leader yet
       const ends = await eventually(() => admin.fetchTopicOffsets(topic));
-      await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+      });
     }
     await admin.disconnect();
     consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
     await consumer.connect();
     await consumer.subscribe({ topics: consumers.topics });
-    await consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => consumers.dispatchBatch(eventBatchOf(payload)) });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => consumers.dispatchBatch(eventBatchOf(payload)),
+    });
   });
 
   afterAll(async () => {
@@ -144,8 +192,15 @@ describe('disbursements requested by other services (real PostgreSQL + Kafka)', 
     ]);
     expect(await db.fundFen(null, 'HARDSHIP')).toBe(2_000_000n - 150_000n);
     const [answer] = await outcomes(event.key);
-    expect(answer.paid).toMatchObject({ requestId: event.key, entryId: done.entryId, amountFen: 150_000n, requestingService: 'welfare' });
-    const audit = await db.dataSource.query(`SELECT action, actor_name FROM audit_log WHERE entity_id = $1`, [event.key]);
+    expect(answer.paid).toMatchObject({
+      requestId: event.key,
+      entryId: done.entryId,
+      amountFen: 150_000n,
+      requestingService: 'welfare',
+    });
+    const audit = await db.dataSource.query(`SELECT action, actor_name FROM audit_log WHERE entity_id = $1`, [
+      event.key,
+    ]);
     expect(audit).toEqual([{ action: 'DISBURSEMENT_PAID', actor_name: 'finance.disbursements' }]);
   });
 
@@ -170,21 +225,59 @@ describe('disbursements requested by other services (real PostgreSQL + Kafka)', 
     const answers = await outcomes(event.key);
     expect(new Set(answers.map((a) => a.paid?.entryId)).size).toBe(1);
     expect(await db.fundFen(null, 'HARDSHIP')).toBe(before - 2_500n);
-    const [row] = await db.dataSource.query(`SELECT count(*)::int AS n FROM journal_entry WHERE idempotency_key = $1`, [`disbursement:${event.key}`]);
+    const [row] = await db.dataSource.query(
+      `SELECT count(*)::int AS n FROM journal_entry WHERE idempotency_key = $1`,
+      [`disbursement:${event.key}`],
+    );
     expect(row.n).toBe(1);
   });
 
   it('rejects each kind of request it cannot pay, with its reason, and pays nothing', async () => {
     const cases: [string, ReturnType<typeof request>, DisbursementRejectionReason][] = [
-      ['more than the fund holds', request({ branchId: branch, amountFen: 50_001n }), DisbursementRejectionReason.INSUFFICIENT_FUNDS],
-      ['an unknown member', request({ beneficiary: { case: 'memberId', value: uuidv7() } }), DisbursementRejectionReason.UNKNOWN_MEMBER],
-      ['another branch’s member', request({ branchId: branch, beneficiary: { case: 'memberId', value: otherMember }, amountFen: 100n }), DisbursementRejectionReason.UNKNOWN_MEMBER],
-      ['an unknown fund', request({ source: { case: 'fundCode', value: 'NO_SUCH_FUND' } }), DisbursementRejectionReason.UNKNOWN_FUND],
-      ['a budget line (not yet known)', request({ source: { case: 'budgetLineId', value: uuidv7() } }), DisbursementRejectionReason.UNKNOWN_BUDGET_LINE],
-      ['an unknown category', request({ expenseAccountCode: '9999' }), DisbursementRejectionReason.UNKNOWN_ACCOUNT],
-      ['a category with sub-categories', request({ expenseAccountCode: '5101' }), DisbursementRejectionReason.UNKNOWN_ACCOUNT],
+      [
+        'more than the fund holds',
+        request({ branchId: branch, amountFen: 50_001n }),
+        DisbursementRejectionReason.INSUFFICIENT_FUNDS,
+      ],
+      [
+        'an unknown member',
+        request({ beneficiary: { case: 'memberId', value: uuidv7() } }),
+        DisbursementRejectionReason.UNKNOWN_MEMBER,
+      ],
+      [
+        'another branch’s member',
+        request({ branchId: branch, beneficiary: { case: 'memberId', value: otherMember }, amountFen: 100n }),
+        DisbursementRejectionReason.UNKNOWN_MEMBER,
+      ],
+      [
+        'an unknown fund',
+        request({ source: { case: 'fundCode', value: 'NO_SUCH_FUND' } }),
+        DisbursementRejectionReason.UNKNOWN_FUND,
+      ],
+      [
+        'a budget line (not yet known)',
+        request({ source: { case: 'budgetLineId', value: uuidv7() } }),
+        DisbursementRejectionReason.UNKNOWN_BUDGET_LINE,
+      ],
+      [
+        'an unknown category',
+        request({ expenseAccountCode: '9999' }),
+        DisbursementRejectionReason.UNKNOWN_ACCOUNT,
+      ],
+      [
+        'a category with sub-categories',
+        request({ expenseAccountCode: '5101' }),
+        DisbursementRejectionReason.UNKNOWN_ACCOUNT,
+      ],
       ['an unknown branch', request({ branchId: uuidv7() }), DisbursementRejectionReason.UNKNOWN_BRANCH],
-      ['a branch whose year is not open', request({ branchId: yearless, beneficiary: { case: 'nonMember', value: { name: '王同学', relation: '学生' } } }), DisbursementRejectionReason.FISCAL_YEAR_CLOSED],
+      [
+        'a branch whose year is not open',
+        request({
+          branchId: yearless,
+          beneficiary: { case: 'nonMember', value: { name: '王同学', relation: '学生' } },
+        }),
+        DisbursementRejectionReason.FISCAL_YEAR_CLOSED,
+      ],
       ['no amount', request({ amountFen: 0n }), DisbursementRejectionReason.INVALID_REQUEST],
     ];
     const before = [await db.fundFen(null, 'HARDSHIP'), await db.fundFen(branch, 'HARDSHIP')];
@@ -198,29 +291,53 @@ describe('disbursements requested by other services (real PostgreSQL + Kafka)', 
   });
 
   it('pays a non-member beneficiary named explicitly', async () => {
-    const event = request({ beneficiary: { case: 'nonMember', value: { name: '张同学', relation: '学生' } }, amountFen: 30_000n, expenseAccountCode: '510105' });
+    const event = request({
+      beneficiary: { case: 'nonMember', value: { name: '张同学', relation: '学生' } },
+      amountFen: 30_000n,
+      expenseAccountCode: '510105',
+    });
     await publish(event);
-    expect(await decided(event.key)).toMatchObject({ status: 'PAID', beneficiary: { kind: 'NON_MEMBER', name: '张同学', relation: '学生' } });
+    expect(await decided(event.key)).toMatchObject({
+      status: 'PAID',
+      beneficiary: { kind: 'NON_MEMBER', name: '张同学', relation: '学生' },
+    });
   });
 
   it('never overdraws a fund when many requests are decided at once, in concurrent inbox transactions', async () => {
     // branch B: ¥100.00; 40 requests of ¥3.00 decided at the same time → 33 paid, 7 rejected, ¥1.00 left
-    await db.post({ branchId: otherBranch, debit: '1002', credit: '3101', yuan: '100.00', fund: 'HARDSHIP', date: `${year}-01-02` });
+    await db.post({
+      branchId: otherBranch,
+      debit: '1002',
+      credit: '3101',
+      yuan: '100.00',
+      fund: 'HARDSHIP',
+      date: `${year}-01-02`,
+    });
     const events = Array.from({ length: 40 }, () =>
-      request({ branchId: otherBranch, beneficiary: { case: 'memberId', value: otherMember }, amountFen: 300n }),
+      request({
+        branchId: otherBranch,
+        beneficiary: { case: 'memberId', value: otherMember },
+        amountFen: 300n,
+      }),
     );
     const outbox = new Outbox('/unionfed/finance');
     const results = await Promise.all(
       events.map((e) =>
         db.dataSource.transaction((manager) =>
-          db.disbursements.handle(EVENT_REGISTRY.decode(e.type, e.payload)!.message as DisbursementRequested, manager, {
-            add: (ev) => outbox.add(manager, ev),
-          }),
+          db.disbursements.handle(
+            EVENT_REGISTRY.decode(e.type, e.payload)!.message as DisbursementRequested,
+            manager,
+            {
+              add: (ev) => outbox.add(manager, ev),
+            },
+          ),
         ),
       ),
     );
     expect(results.filter((r) => r.status === 'PAID')).toHaveLength(33);
-    expect(new Set(results.filter((r) => r.status === 'REJECTED').map((r) => r.rejectionReason))).toEqual(new Set(['INSUFFICIENT_FUNDS']));
+    expect(new Set(results.filter((r) => r.status === 'REJECTED').map((r) => r.rejectionReason))).toEqual(
+      new Set(['INSUFFICIENT_FUNDS']),
+    );
     expect(await db.fundFen(otherBranch, 'HARDSHIP')).toBe(100n);
   });
 

@@ -27,7 +27,9 @@ describe('the ledger under concurrency (real PostgreSQL)', () => {
       ),
     );
     const paid = outcomes.filter((o) => o.status === 'fulfilled').length;
-    const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason);
+    const refused = outcomes
+      .filter((o) => o.status === 'rejected')
+      .map((o) => (o as PromiseRejectedResult).reason);
     expect(paid).toBe(33);
     expect(new Set(refused.map((e) => e.reason))).toEqual(new Set(['INSUFFICIENT_FUNDS']));
     expect(await db.fundFen(branch, 'HARDSHIP')).toBe(100n);
@@ -42,9 +44,14 @@ describe('the ledger under concurrency (real PostgreSQL)', () => {
       idempotencyKey: key,
       lines: [line('1002', 'DEBIT', '8.00'), line('4103', 'CREDIT', '8.00')],
     };
-    const entries = await Promise.all(Array.from({ length: 12 }, () => db.commands.postEntry(request, SYSTEM)));
+    const entries = await Promise.all(
+      Array.from({ length: 12 }, () => db.commands.postEntry(request, SYSTEM)),
+    );
     expect(new Set(entries.map((e) => e.id)).size).toBe(1);
-    const [row] = await db.dataSource.query(`SELECT count(*)::int AS n FROM journal_entry WHERE idempotency_key = $1`, [key]);
+    const [row] = await db.dataSource.query(
+      `SELECT count(*)::int AS n FROM journal_entry WHERE idempotency_key = $1`,
+      [key],
+    );
     expect(row.n).toBe(1);
   });
 
@@ -52,7 +59,10 @@ describe('the ledger under concurrency (real PostgreSQL)', () => {
     const posted = await db.post({ branchId: branch, debit: '1002', credit: '410501', yuan: '6.00' });
     const outcomes = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) =>
-        db.commands.reverseEntry({ entryId: posted.id, idempotencyKey: `rev-${posted.id}-${i}`, entryDate: '2026-05-02' }, SYSTEM),
+        db.commands.reverseEntry(
+          { entryId: posted.id, idempotencyKey: `rev-${posted.id}-${i}`, entryDate: '2026-05-02' },
+          SYSTEM,
+        ),
       ),
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
@@ -84,7 +94,6 @@ describe('the ledger under concurrency (real PostgreSQL)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 12 }), async (actions) => {
         for (const a of actions) {
-          let expected: 'ok' | 'insufficient';
           let attempt: () => Promise<{ id: string }>;
           let fund: string;
           let move: bigint;
@@ -94,7 +103,10 @@ describe('the ledger under concurrency (real PostgreSQL)', () => {
             fund = target.fund;
             move = -target.move;
             attempt = () =>
-              db.commands.reverseEntry({ entryId: target.id, idempotencyKey: uuidv7(), entryDate: '2026-06-01' }, SYSTEM);
+              db.commands.reverseEntry(
+                { entryId: target.id, idempotencyKey: uuidv7(), entryDate: '2026-06-01' },
+                SYSTEM,
+              );
             target.move = 0n; // reversed at most once
           } else {
             fund = a.fund;
@@ -103,7 +115,7 @@ describe('the ledger under concurrency (real PostgreSQL)', () => {
             const yuan = Money.ofFen(a.fen).toString();
             attempt = () => db.post({ branchId: entity, debit: dr, credit: cr, yuan, fund: a.fund });
           }
-          expected = (model.get(fund) ?? 0n) + move < 0n ? 'insufficient' : 'ok';
+          const expected = (model.get(fund) ?? 0n) + move < 0n ? 'insufficient' : 'ok';
           const result = await attempt().then(
             (entry) => ({ ok: true as const, entry }),
             (error: { reason?: string }) => ({ ok: false as const, reason: error.reason }),

@@ -49,7 +49,8 @@ describe('the ledger through the finance subgraph (real PostgreSQL, HTTP)', () =
     db = await financeDatabase('finance-ledger-graphql');
     issuer = await createTestIssuer();
     served = await serveFinance(db, issuer);
-    for (const entity of [a, b, null]) await db.commands.openFiscalYear({ branchId: entity, year: 2026 }, SYSTEM);
+    for (const entity of [a, b, null])
+      await db.commands.openFiscalYear({ branchId: entity, year: 2026 }, SYSTEM);
   });
   afterAll(async () => {
     await served?.close();
@@ -69,13 +70,29 @@ describe('the ledger through the finance subgraph (real PostgreSQL, HTTP)', () =
       ],
     });
     const trial = await served.graphql([inBranch('FINANCE_AUDITOR', a)], TRIAL, { b: a, y: 2026 });
-    expect(trial.data!.trialBalance).toMatchObject({ totalDebit: '1200.50', totalCredit: '1200.50', balanced: true });
+    expect(trial.data!.trialBalance).toMatchObject({
+      totalDebit: '1200.50',
+      totalCredit: '1200.50',
+      balanced: true,
+    });
     expect(trial.data!.trialBalance.rows).toEqual([
-      { account: { code: '1002', name: '银行存款', kind: 'ASSET' }, debit: '1200.50', credit: '0.00', balance: '1200.50' },
-      { account: { code: '4101', name: '会费收入', kind: 'INCOME' }, debit: '0.00', credit: '1200.50', balance: '1200.50' },
+      {
+        account: { code: '1002', name: '银行存款', kind: 'ASSET' },
+        debit: '1200.50',
+        credit: '0.00',
+        balance: '1200.50',
+      },
+      {
+        account: { code: '4101', name: '会费收入', kind: 'INCOME' },
+        debit: '0.00',
+        credit: '1200.50',
+        balance: '1200.50',
+      },
     ]);
     const funds = await served.graphql([inBranch('FINANCE_CASHIER', a)], FUNDS, { b: a });
-    expect(funds.data!.fundBalances).toEqual([{ branchId: a, fund: { code: 'GENERAL', name: '工会资金' }, balance: '1200.50' }]);
+    expect(funds.data!.fundBalances).toEqual([
+      { branchId: a, fund: { code: 'GENERAL', name: '工会资金' }, balance: '1200.50' },
+    ]);
   });
 
   it('answers the same entry when the same posting is sent twice', async () => {
@@ -88,23 +105,100 @@ describe('the ledger through the finance subgraph (real PostgreSQL, HTTP)', () =
   it('reverses an entry once and refuses a second reversal', async () => {
     const posted = await served.graphql(accountantA, POST, { input: entry() });
     const id = posted.data!.postJournalEntry.id;
-    const reversed = await served.graphql(accountantA, REVERSE, { input: { entryId: id, idempotencyKey: uuidv7(), entryDate: '2026-03-20' } });
-    expect(reversed.data!.reverseJournalEntry).toMatchObject({ source: 'REVERSAL', reversesEntryId: id, lines: [{ side: 'CREDIT' }, { side: 'DEBIT' }] });
-    const twice = await served.graphql(accountantA, REVERSE, { input: { entryId: id, idempotencyKey: uuidv7(), entryDate: '2026-03-21' } });
+    const reversed = await served.graphql(accountantA, REVERSE, {
+      input: { entryId: id, idempotencyKey: uuidv7(), entryDate: '2026-03-20' },
+    });
+    expect(reversed.data!.reverseJournalEntry).toMatchObject({
+      source: 'REVERSAL',
+      reversesEntryId: id,
+      lines: [{ side: 'CREDIT' }, { side: 'DEBIT' }],
+    });
+    const twice = await served.graphql(accountantA, REVERSE, {
+      input: { entryId: id, idempotencyKey: uuidv7(), entryDate: '2026-03-21' },
+    });
     expect(codes(twice)).toEqual([['CONFLICT', 'ENTRY_ALREADY_REVERSED']]);
   });
 
   it.each([
-    ['a negative amount', entry({}, [{ accountCode: '1002', side: 'DEBIT', amount: '-5.00' }, { accountCode: '4101', side: 'CREDIT', amount: '-5.00' }]), 'BAD_USER_INPUT', 'INVALID_AMOUNT'],
-    ['a zero amount', entry({}, [{ accountCode: '1002', side: 'DEBIT', amount: '0' }, { accountCode: '4101', side: 'CREDIT', amount: '0' }]), 'BAD_USER_INPUT', 'INVALID_AMOUNT'],
-    ['a fraction of a fen', entry({}, [{ accountCode: '1002', side: 'DEBIT', amount: '1.005' }, { accountCode: '4101', side: 'CREDIT', amount: '1.00' }]), 'BAD_USER_INPUT', 'INVALID_MONEY'],
-    ['unbalanced lines', entry({}, [{ accountCode: '1002', side: 'DEBIT', amount: '5.00' }, { accountCode: '4101', side: 'CREDIT', amount: '4.99' }]), 'BAD_USER_INPUT', 'UNBALANCED_ENTRY'],
-    ['a single line', entry({}, [{ accountCode: '1002', side: 'DEBIT', amount: '5.00' }]), 'BAD_USER_INPUT', 'INVALID_LINE_COUNT'],
-    ['an unknown account', entry({}, [{ accountCode: '1999', side: 'DEBIT', amount: '5.00' }, { accountCode: '4101', side: 'CREDIT', amount: '5.00' }]), 'BAD_USER_INPUT', 'UNKNOWN_ACCOUNT'],
-    ['a category with sub-categories', entry({}, [{ accountCode: '5101', side: 'DEBIT', amount: '5.00' }, { accountCode: '1002', side: 'CREDIT', amount: '5.00' }]), 'BAD_USER_INPUT', 'ACCOUNT_NOT_POSTABLE'],
-    ['an unknown fund', entry({}, [{ accountCode: '1002', fundCode: 'NOPE', side: 'DEBIT', amount: '5.00' }, { accountCode: '4101', fundCode: 'NOPE', side: 'CREDIT', amount: '5.00' }]), 'BAD_USER_INPUT', 'UNKNOWN_FUND'],
+    [
+      'a negative amount',
+      entry({}, [
+        { accountCode: '1002', side: 'DEBIT', amount: '-5.00' },
+        { accountCode: '4101', side: 'CREDIT', amount: '-5.00' },
+      ]),
+      'BAD_USER_INPUT',
+      'INVALID_AMOUNT',
+    ],
+    [
+      'a zero amount',
+      entry({}, [
+        { accountCode: '1002', side: 'DEBIT', amount: '0' },
+        { accountCode: '4101', side: 'CREDIT', amount: '0' },
+      ]),
+      'BAD_USER_INPUT',
+      'INVALID_AMOUNT',
+    ],
+    [
+      'a fraction of a fen',
+      entry({}, [
+        { accountCode: '1002', side: 'DEBIT', amount: '1.005' },
+        { accountCode: '4101', side: 'CREDIT', amount: '1.00' },
+      ]),
+      'BAD_USER_INPUT',
+      'INVALID_MONEY',
+    ],
+    [
+      'unbalanced lines',
+      entry({}, [
+        { accountCode: '1002', side: 'DEBIT', amount: '5.00' },
+        { accountCode: '4101', side: 'CREDIT', amount: '4.99' },
+      ]),
+      'BAD_USER_INPUT',
+      'UNBALANCED_ENTRY',
+    ],
+    [
+      'a single line',
+      entry({}, [{ accountCode: '1002', side: 'DEBIT', amount: '5.00' }]),
+      'BAD_USER_INPUT',
+      'INVALID_LINE_COUNT',
+    ],
+    [
+      'an unknown account',
+      entry({}, [
+        { accountCode: '1999', side: 'DEBIT', amount: '5.00' },
+        { accountCode: '4101', side: 'CREDIT', amount: '5.00' },
+      ]),
+      'BAD_USER_INPUT',
+      'UNKNOWN_ACCOUNT',
+    ],
+    [
+      'a category with sub-categories',
+      entry({}, [
+        { accountCode: '5101', side: 'DEBIT', amount: '5.00' },
+        { accountCode: '1002', side: 'CREDIT', amount: '5.00' },
+      ]),
+      'BAD_USER_INPUT',
+      'ACCOUNT_NOT_POSTABLE',
+    ],
+    [
+      'an unknown fund',
+      entry({}, [
+        { accountCode: '1002', fundCode: 'NOPE', side: 'DEBIT', amount: '5.00' },
+        { accountCode: '4101', fundCode: 'NOPE', side: 'CREDIT', amount: '5.00' },
+      ]),
+      'BAD_USER_INPUT',
+      'UNKNOWN_FUND',
+    ],
     ['a year not opened', entry({ entryDate: '2025-06-01' }), 'BAD_USER_INPUT', 'FISCAL_YEAR_CLOSED'],
-    ['more than the fund holds', entry({}, [{ accountCode: '5102', fundCode: 'HARDSHIP', side: 'DEBIT', amount: '5.00' }, { accountCode: '1002', fundCode: 'HARDSHIP', side: 'CREDIT', amount: '5.00' }]), 'CONFLICT', 'INSUFFICIENT_FUNDS'],
+    [
+      'more than the fund holds',
+      entry({}, [
+        { accountCode: '5102', fundCode: 'HARDSHIP', side: 'DEBIT', amount: '5.00' },
+        { accountCode: '1002', fundCode: 'HARDSHIP', side: 'CREDIT', amount: '5.00' },
+      ]),
+      'CONFLICT',
+      'INSUFFICIENT_FUNDS',
+    ],
     ['an impossible date', entry({ entryDate: '2026-02-30' }), 'BAD_USER_INPUT', 'INVALID_DATE'],
   ])('refuses %s with a clear code, posting nothing', async (_what, input, code, reason) => {
     const [before] = await db.dataSource.query(`SELECT count(*)::int AS n FROM journal_entry`);
@@ -117,7 +211,10 @@ describe('the ledger through the finance subgraph (real PostgreSQL, HTTP)', () =
 
   it('refuses postings into a closed fiscal year', async () => {
     await db.commands.openFiscalYear({ branchId: a, year: 2024 }, SYSTEM);
-    const close = await served.graphql(accountantA, `mutation { closeFiscalYear(branchId: "${a}", year: 2024) { status closedAt } }`);
+    const close = await served.graphql(
+      accountantA,
+      `mutation { closeFiscalYear(branchId: "${a}", year: 2024) { status closedAt } }`,
+    );
     expect(close.data!.closeFiscalYear.status).toBe('CLOSED');
     const result = await served.graphql(accountantA, POST, { input: entry({ entryDate: '2024-12-30' }) });
     expect(codes(result)).toEqual([['BAD_USER_INPUT', 'FISCAL_YEAR_CLOSED']]);
@@ -126,17 +223,29 @@ describe('the ledger through the finance subgraph (real PostgreSQL, HTTP)', () =
   it('keeps a branch officer out of another branch’s books: refused to name it, its entries not there', async () => {
     const posted = await served.graphql(accountantA, POST, { input: entry({ memo: '甲分工会机密摘要' }) });
     const id = posted.data!.postJournalEntry.id;
-    expect(codes(await served.graphql(officerB, TRIAL, { b: a, y: 2026 }))).toEqual([['FORBIDDEN', 'OUT_OF_SCOPE']]);
+    expect(codes(await served.graphql(officerB, TRIAL, { b: a, y: 2026 }))).toEqual([
+      ['FORBIDDEN', 'OUT_OF_SCOPE'],
+    ]);
     expect(codes(await served.graphql(officerB, FUNDS, { b: a }))).toEqual([['FORBIDDEN', 'OUT_OF_SCOPE']]);
-    expect(codes(await served.graphql(officerB, POST, { input: entry() }))).toEqual([['FORBIDDEN', 'OUT_OF_SCOPE']]);
-    const read = await served.graphql(officerB, `query ($id: ID!) { journalEntry(id: $id) { id memo } }`, { id });
+    expect(codes(await served.graphql(officerB, POST, { input: entry() }))).toEqual([
+      ['FORBIDDEN', 'OUT_OF_SCOPE'],
+    ]);
+    const read = await served.graphql(officerB, `query ($id: ID!) { journalEntry(id: $id) { id memo } }`, {
+      id,
+    });
     expect(read).toEqual({ data: { journalEntry: null } });
-    const reverse = await served.graphql(officerB, REVERSE, { input: { entryId: id, idempotencyKey: uuidv7() } });
+    const reverse = await served.graphql(officerB, REVERSE, {
+      input: { entryId: id, idempotencyKey: uuidv7() },
+    });
     expect(codes(reverse)).toEqual([['NOT_FOUND', 'JOURNALENTRY_NOT_FOUND']]);
     expect(JSON.stringify(reverse)).not.toContain('甲分工会机密摘要');
     // nor HQ's own books, nor the consolidated ones
-    expect(codes(await served.graphql(officerB, TRIAL, { y: 2026 }))).toEqual([['FORBIDDEN', 'OUT_OF_SCOPE']]);
-    expect(codes(await served.graphql(officerB, `{ consolidatedFundBalances { balance } }`))?.[0][0]).toBe('FORBIDDEN');
+    expect(codes(await served.graphql(officerB, TRIAL, { y: 2026 }))).toEqual([
+      ['FORBIDDEN', 'OUT_OF_SCOPE'],
+    ]);
+    expect(codes(await served.graphql(officerB, `{ consolidatedFundBalances { balance } }`))?.[0][0]).toBe(
+      'FORBIDDEN',
+    );
     const branchFinance = await served.graphql(
       officerB,
       `{ _entities(representations: [{ __typename: "Branch", id: "${a}" }]) { ... on Branch { finance { totalFunds } } } }`,
@@ -146,7 +255,9 @@ describe('the ledger through the finance subgraph (real PostgreSQL, HTTP)', () =
 
   it('lets a cashier or auditor read but not post', async () => {
     for (const role of ['FINANCE_CASHIER', 'FINANCE_AUDITOR'] as const)
-      expect(codes(await served.graphql([inBranch(role, a)], POST, { input: entry() }))?.[0][0]).toBe('FORBIDDEN');
+      expect(codes(await served.graphql([inBranch(role, a)], POST, { input: entry() }))?.[0][0]).toBe(
+        'FORBIDDEN',
+      );
   });
 
   it('gives HQ the consolidated books of every entity and Branch.finance of each branch', async () => {
@@ -156,15 +267,24 @@ describe('the ledger through the finance subgraph (real PostgreSQL, HTTP)', () =
         { accountCode: '4104', fundCode: 'HARDSHIP', side: 'CREDIT', amount: '300.00' },
       ]),
     });
-    const consolidated = await served.graphql([hq('FINANCE_AUDITOR')], `{ consolidatedTrialBalance(year: 2026) { consolidated balanced totalDebit totalCredit } consolidatedFundBalances { fund { code } balance } }`);
+    const consolidated = await served.graphql(
+      [hq('FINANCE_AUDITOR')],
+      `{ consolidatedTrialBalance(year: 2026) { consolidated balanced totalDebit totalCredit } consolidatedFundBalances { fund { code } balance } }`,
+    );
     expect(consolidated.errors).toBeUndefined();
     expect(consolidated.data!.consolidatedTrialBalance).toMatchObject({ consolidated: true, balanced: true });
-    expect(consolidated.data!.consolidatedFundBalances).toContainEqual({ fund: { code: 'HARDSHIP' }, balance: '300.00' });
+    expect(consolidated.data!.consolidatedFundBalances).toContainEqual({
+      fund: { code: 'HARDSHIP' },
+      balance: '300.00',
+    });
     const entities = await served.graphql(
       [hq('FINANCE_AUDITOR')],
       `{ _entities(representations: [{ __typename: "Branch", id: "${a}" }, { __typename: "Branch", id: "${b}" }]) { ... on Branch { id finance { totalFunds fundBalances { fund { code } balance } } } } }`,
     );
-    expect(entities.data!._entities[1]).toEqual({ id: b, finance: { totalFunds: '300.00', fundBalances: [{ fund: { code: 'HARDSHIP' }, balance: '300.00' }] } });
+    expect(entities.data!._entities[1]).toEqual({
+      id: b,
+      finance: { totalFunds: '300.00', fundBalances: [{ fund: { code: 'HARDSHIP' }, balance: '300.00' }] },
+    });
   });
 
   it('reports income and expense per category for months of a year, and an account statement page by page', async () => {
@@ -175,9 +295,15 @@ describe('the ledger through the finance subgraph (real PostgreSQL, HTTP)', () =
       { accountCode: dr, side: 'DEBIT', amount },
       { accountCode: cr, side: 'CREDIT', amount },
     ];
-    await served.graphql(x1, POST, { input: entry({ branchId: x, entryDate: '2026-01-10' }, lines('1002', '4101', '100.00')) });
-    await served.graphql(x1, POST, { input: entry({ branchId: x, entryDate: '2026-02-10' }, lines('1002', '4102', '300.00')) });
-    await served.graphql(x1, POST, { input: entry({ branchId: x, entryDate: '2026-02-20' }, lines('510102', '1002', '80.00')) });
+    await served.graphql(x1, POST, {
+      input: entry({ branchId: x, entryDate: '2026-01-10' }, lines('1002', '4101', '100.00')),
+    });
+    await served.graphql(x1, POST, {
+      input: entry({ branchId: x, entryDate: '2026-02-10' }, lines('1002', '4102', '300.00')),
+    });
+    await served.graphql(x1, POST, {
+      input: entry({ branchId: x, entryDate: '2026-02-20' }, lines('510102', '1002', '80.00')),
+    });
     const report = await served.graphql(
       x1,
       `query ($b: ID) { incomeAndExpense(branchId: $b, year: 2026, fromMonth: 2, toMonth: 2) { totalIncome totalExpense income { account { code } amount } expense { account { name } amount } } }`,
@@ -193,27 +319,66 @@ describe('the ledger through the finance subgraph (real PostgreSQL, HTTP)', () =
       totalDebit totalCredit lines { edges { node { entryDate debit credit } } pageInfo { hasNextPage endCursor } } } }`;
     const page1 = await served.graphql(x1, STATEMENT, { b: x });
     expect(page1.data!.accountStatement).toMatchObject({ totalDebit: '400.00', totalCredit: '80.00' });
-    expect(page1.data!.accountStatement.lines.edges.map((e: { node: { entryDate: string } }) => e.node.entryDate)).toEqual(['2026-01-10', '2026-02-10']);
-    const page2 = await served.graphql(x1, STATEMENT, { b: x, after: page1.data!.accountStatement.lines.pageInfo.endCursor });
-    expect(page2.data!.accountStatement.lines).toEqual({ edges: [{ node: { entryDate: '2026-02-20', debit: '0.00', credit: '80.00' } }], pageInfo: { hasNextPage: false, endCursor: expect.any(String) } });
-    const unknown = await served.graphql(x1, `query ($b: ID) { accountStatement(branchId: $b, year: 2026, accountCode: "0000") { year } }`, { b: x });
+    expect(
+      page1.data!.accountStatement.lines.edges.map((e: { node: { entryDate: string } }) => e.node.entryDate),
+    ).toEqual(['2026-01-10', '2026-02-10']);
+    const page2 = await served.graphql(x1, STATEMENT, {
+      b: x,
+      after: page1.data!.accountStatement.lines.pageInfo.endCursor,
+    });
+    expect(page2.data!.accountStatement.lines).toEqual({
+      edges: [{ node: { entryDate: '2026-02-20', debit: '0.00', credit: '80.00' } }],
+      pageInfo: { hasNextPage: false, endCursor: expect.any(String) },
+    });
+    const unknown = await served.graphql(
+      x1,
+      `query ($b: ID) { accountStatement(branchId: $b, year: 2026, accountCode: "0000") { year } }`,
+      { b: x },
+    );
     expect(codes(unknown)).toEqual([['BAD_USER_INPUT', 'UNKNOWN_ACCOUNT']]);
   });
 
   it('lets HQ extend the chart of accounts and refuses a branch that tries', async () => {
     const add = `mutation ($i: AddLedgerAccountInput!) { addLedgerAccount(input: $i) { code name kind parentCode } }`;
-    const added = await served.graphql(hqAccountant, add, { i: { code: '510106', name: '劳动竞赛', kind: 'EXPENSE', parentCode: '5101' } });
-    expect(added.data!.addLedgerAccount).toEqual({ code: '510106', name: '劳动竞赛', kind: 'EXPENSE', parentCode: '5101' });
-    expect(codes(await served.graphql(hqAccountant, add, { i: { code: '510106', name: '重复', kind: 'EXPENSE', parentCode: '5101' } }))).toEqual([
-      ['CONFLICT', 'ACCOUNT_CODE_TAKEN'],
-    ]);
-    expect(codes(await served.graphql(hqAccountant, add, { i: { code: '6201', name: '错', kind: 'EXPENSE', parentCode: '5101' } }))).toEqual([
-      ['BAD_USER_INPUT', 'INVALID_ACCOUNT_CODE'],
-    ]);
-    expect(codes(await served.graphql(accountantA, add, { i: { code: '510107', name: '分会自设', kind: 'EXPENSE', parentCode: '5101' } }))?.[0][0]).toBe('FORBIDDEN');
-    const fund = await served.graphql(hqAccountant, `mutation { addLedgerFund(input: { code: "ONE_DAY_2026", name: "2026一日捐", kind: RESTRICTED_DONATION }) { code kind } }`);
+    const added = await served.graphql(hqAccountant, add, {
+      i: { code: '510106', name: '劳动竞赛', kind: 'EXPENSE', parentCode: '5101' },
+    });
+    expect(added.data!.addLedgerAccount).toEqual({
+      code: '510106',
+      name: '劳动竞赛',
+      kind: 'EXPENSE',
+      parentCode: '5101',
+    });
+    expect(
+      codes(
+        await served.graphql(hqAccountant, add, {
+          i: { code: '510106', name: '重复', kind: 'EXPENSE', parentCode: '5101' },
+        }),
+      ),
+    ).toEqual([['CONFLICT', 'ACCOUNT_CODE_TAKEN']]);
+    expect(
+      codes(
+        await served.graphql(hqAccountant, add, {
+          i: { code: '6201', name: '错', kind: 'EXPENSE', parentCode: '5101' },
+        }),
+      ),
+    ).toEqual([['BAD_USER_INPUT', 'INVALID_ACCOUNT_CODE']]);
+    expect(
+      codes(
+        await served.graphql(accountantA, add, {
+          i: { code: '510107', name: '分会自设', kind: 'EXPENSE', parentCode: '5101' },
+        }),
+      )?.[0][0],
+    ).toBe('FORBIDDEN');
+    const fund = await served.graphql(
+      hqAccountant,
+      `mutation { addLedgerFund(input: { code: "ONE_DAY_2026", name: "2026一日捐", kind: RESTRICTED_DONATION }) { code kind } }`,
+    );
     expect(fund.data!.addLedgerFund).toEqual({ code: 'ONE_DAY_2026', kind: 'RESTRICTED_DONATION' });
-    const chart = await served.graphql(accountantA, `{ chartOfAccounts { accounts { code postable } funds { code } } }`);
+    const chart = await served.graphql(
+      accountantA,
+      `{ chartOfAccounts { accounts { code postable } funds { code } } }`,
+    );
     expect(chart.data!.chartOfAccounts.accounts).toContainEqual({ code: '5101', postable: false });
     expect(chart.data!.chartOfAccounts.funds.map((f: { code: string }) => f.code)).toContain('ONE_DAY_2026');
   });

@@ -25,7 +25,9 @@ describe('the ledger’s rules in PostgreSQL (raw SQL)', () => {
   });
 
   /** Runs statements in one transaction; answers the error PostgreSQL ends it with (at COMMIT too). */
-  async function transaction(...statements: [string, unknown[]?][]): Promise<{ code?: string; constraint?: string } | undefined> {
+  async function transaction(
+    ...statements: [string, unknown[]?][]
+  ): Promise<{ code?: string; constraint?: string } | undefined> {
     await sql.query('BEGIN');
     try {
       for (const [text, values] of statements) await sql.query(text, values);
@@ -38,19 +40,33 @@ describe('the ledger’s rules in PostgreSQL (raw SQL)', () => {
     }
   }
 
-  const entry = (id: string, key = uuidv7(), branchId: string | null = branch, date = '2026-03-01'): [string, unknown[]] => [
+  const entry = (
+    id: string,
+    key = uuidv7(),
+    branchId: string | null = branch,
+    date = '2026-03-01',
+  ): [string, unknown[]] => [
     `INSERT INTO journal_entry (id, branch_id, fiscal_year, entry_date, memo, source, idempotency_key, request_hash, posted_by)
      VALUES ($1, $2, $3, $4, 'raw', 'MANUAL', $5, 'raw', 'psql')`,
     [id, branchId, Number(date.slice(0, 4)), date, key],
   ];
-  const lineSql = (id: string, no: number, account: string, debit: number, credit: number, fund = 'GENERAL'): [string, unknown[]] => [
+  const lineSql = (
+    id: string,
+    no: number,
+    account: string,
+    debit: number,
+    credit: number,
+    fund = 'GENERAL',
+  ): [string, unknown[]] => [
     `INSERT INTO journal_line (entry_id, line_no, account_code, fund_code, debit_fen, credit_fen) VALUES ($1, $2, $3, $4, $5, $6)`,
     [id, no, account, fund, debit, credit],
   ];
 
   it('refuses at COMMIT an entry whose debits and credits differ, inserted straight into the tables', async () => {
     const id = uuidv7();
-    expect(await transaction(entry(id), lineSql(id, 1, '1002', 10_000, 0), lineSql(id, 2, '4101', 0, 9_999))).toEqual({
+    expect(
+      await transaction(entry(id), lineSql(id, 1, '1002', 10_000, 0), lineSql(id, 2, '4101', 0, 9_999)),
+    ).toEqual({
       code: '23514',
       constraint: 'journal_entry_balanced',
     });
@@ -60,7 +76,11 @@ describe('the ledger’s rules in PostgreSQL (raw SQL)', () => {
   it('refuses an entry that balances in total but not within each fund', async () => {
     const id = uuidv7();
     expect(
-      await transaction(entry(id), lineSql(id, 1, '1002', 500, 0, 'HARDSHIP'), lineSql(id, 2, '4101', 0, 500, 'GENERAL')),
+      await transaction(
+        entry(id),
+        lineSql(id, 1, '1002', 500, 0, 'HARDSHIP'),
+        lineSql(id, 2, '4101', 0, 500, 'GENERAL'),
+      ),
     ).toEqual({ code: '23514', constraint: 'journal_entry_balanced' });
   });
 
@@ -73,7 +93,9 @@ describe('the ledger’s rules in PostgreSQL (raw SQL)', () => {
 
   it('commits a balanced entry inserted with raw SQL and moves the maintained balances', async () => {
     const id = uuidv7();
-    expect(await transaction(entry(id), lineSql(id, 1, '1002', 12_345, 0), lineSql(id, 2, '4101', 0, 12_345))).toBeUndefined();
+    expect(
+      await transaction(entry(id), lineSql(id, 1, '1002', 12_345, 0), lineSql(id, 2, '4101', 0, 12_345)),
+    ).toBeUndefined();
     expect(await db.fundFen(branch, 'GENERAL')).toBe(12_345n);
     const { rows } = await sql.query(
       `SELECT account_code, debit_fen, credit_fen FROM account_balance WHERE branch_id = $1 ORDER BY account_code`,
@@ -95,13 +117,18 @@ describe('the ledger’s rules in PostgreSQL (raw SQL)', () => {
       `TRUNCATE journal_line`,
       `TRUNCATE journal_entry CASCADE`,
     ])
-      expect(await transaction([statement])).toEqual({ code: '23514', constraint: 'journal_entry_immutable' });
+      expect(await transaction([statement])).toEqual({
+        code: '23514',
+        constraint: 'journal_entry_immutable',
+      });
     expect((await db.ledger.entry(posted.id))?.lines).toHaveLength(2);
   });
 
   it('refuses a balanced pair of lines appended to an entry posted earlier', async () => {
     const posted = await db.post({ branchId: branch, debit: '1002', credit: '4101', yuan: '2.00' });
-    expect(await transaction(lineSql(posted.id, 3, '1002', 100, 0), lineSql(posted.id, 4, '4101', 0, 100))).toEqual({
+    expect(
+      await transaction(lineSql(posted.id, 3, '1002', 100, 0), lineSql(posted.id, 4, '4101', 0, 100)),
+    ).toEqual({
       code: '23514',
       constraint: 'journal_entry_immutable',
     });
@@ -124,7 +151,11 @@ describe('the ledger’s rules in PostgreSQL (raw SQL)', () => {
     const id = uuidv7();
     // HARDSHIP holds nothing at this branch: paying from it fails the maintained balance's CHECK
     expect(
-      await transaction(entry(id), lineSql(id, 1, '5102', 100, 0, 'HARDSHIP'), lineSql(id, 2, '1002', 0, 100, 'HARDSHIP')),
+      await transaction(
+        entry(id),
+        lineSql(id, 1, '5102', 100, 0, 'HARDSHIP'),
+        lineSql(id, 2, '1002', 0, 100, 'HARDSHIP'),
+      ),
     ).toEqual({ code: '23514', constraint: 'fund_balance_not_negative' });
   });
 
@@ -141,7 +172,12 @@ describe('the ledger’s rules in PostgreSQL (raw SQL)', () => {
       code: '23514',
       constraint: 'journal_entry_open_year',
     });
-    expect(await transaction([`UPDATE fiscal_year SET status = 'OPEN' WHERE branch_id = $1 AND year = 2027`, [branch]])).toEqual({
+    expect(
+      await transaction([
+        `UPDATE fiscal_year SET status = 'OPEN' WHERE branch_id = $1 AND year = 2027`,
+        [branch],
+      ]),
+    ).toEqual({
       code: '23514',
       constraint: 'fiscal_year_stays_closed',
     });
@@ -177,12 +213,18 @@ describe('the ledger’s rules in PostgreSQL (raw SQL)', () => {
     const first = await db.commands.postEntry(request, SYSTEM);
     const again = await db.commands.postEntry(request, SYSTEM);
     expect(again.id).toBe(first.id);
-    const { rows } = await sql.query(`SELECT count(*)::int AS n FROM journal_entry WHERE idempotency_key = $1`, [key]);
+    const { rows } = await sql.query(
+      `SELECT count(*)::int AS n FROM journal_entry WHERE idempotency_key = $1`,
+      [key],
+    );
     expect(rows[0].n).toBe(1);
     const audit = await sql.query(`SELECT action FROM audit_log WHERE entity_id = $1`, [first.id]);
     expect(audit.rows).toEqual([{ action: 'JOURNAL_ENTRY_POSTED' }]);
     await expect(
-      db.commands.postEntry({ ...request, lines: [line('1002', 'DEBIT', '51.00'), line('4101', 'CREDIT', '51.00')] }, SYSTEM),
+      db.commands.postEntry(
+        { ...request, lines: [line('1002', 'DEBIT', '51.00'), line('4101', 'CREDIT', '51.00')] },
+        SYSTEM,
+      ),
     ).rejects.toMatchObject({ reason: 'IDEMPOTENCY_KEY_REUSED' });
   });
 });

@@ -5,11 +5,7 @@ import { isUuid, type Acting } from '@unionfed/persistence';
 import type { DisbursementRequested } from '@unionfed/contracts';
 import type { HandlerOutbox } from '@unionfed/messaging';
 import type { AuditTrail } from '@unionfed/audit';
-import {
-  decideDisbursement,
-  type DisbursementRequest,
-  type RejectionReason,
-} from '../domain/disbursement';
+import { decideDisbursement, type DisbursementRequest, type RejectionReason } from '../domain/disbursement';
 import { fiscalYearOf } from '../domain/journal-entry';
 import { DisbursementRepository, type DecidedDisbursement } from '../infrastructure/disbursement.repository';
 import { financeAuditTrail } from '../infrastructure/finance.unit-of-work';
@@ -73,7 +69,11 @@ export class Disbursements {
     private readonly posting: LedgerPosting,
   ) {}
 
-  async handle(event: DisbursementRequested, manager: EntityManager, outbox: HandlerOutbox): Promise<DecidedDisbursement> {
+  async handle(
+    event: DisbursementRequested,
+    manager: EntityManager,
+    outbox: HandlerOutbox,
+  ): Promise<DecidedDisbursement> {
     if (!isUuid(event.requestId)) throw new Error('a DisbursementRequested without a request id (UUID)');
     const known = await this.repository.lockRequest(manager, event.requestId);
     if (known) {
@@ -113,9 +113,11 @@ export class Disbursements {
         validBranch &&
         isUuid(request.beneficiary.memberId) &&
         (await this.repository.memberPayable(manager, request.beneficiary.memberId, request.branchId)),
-      fundKnown: Boolean(request.fundCode) && (await this.repository.fundKnown(manager, request.fundCode ?? '')),
+      fundKnown:
+        Boolean(request.fundCode) && (await this.repository.fundKnown(manager, request.fundCode ?? '')),
       expenseAccount: await this.repository.expenseAccount(manager, request.expenseAccountCode),
-      yearOpen: validBranch && (await this.repository.yearOpen(manager, request.branchId, fiscalYearOf(paidOn))),
+      yearOpen:
+        validBranch && (await this.repository.yearOpen(manager, request.branchId, fiscalYearOf(paidOn))),
       fundBalance:
         validBranch && request.fundCode
           ? await this.repository.lockFundBalance(manager, request.branchId, request.fundCode)

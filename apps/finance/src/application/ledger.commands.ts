@@ -122,7 +122,10 @@ export class LedgerCommands {
   }
 
   /** Opens a fiscal year (会计年度) of an entity for postings. */
-  openFiscalYear(input: { branchId: string | null; year: number }, acting: RequestActing = SYSTEM): Promise<FiscalYear> {
+  openFiscalYear(
+    input: { branchId: string | null; year: number },
+    acting: RequestActing = SYSTEM,
+  ): Promise<FiscalYear> {
     return this.unitOfWork.run(
       acting,
       async (work) => {
@@ -144,15 +147,22 @@ export class LedgerCommands {
   }
 
   /** Closes (结账) a fiscal year: no posting goes into it any more; it is never reopened. */
-  closeFiscalYear(input: { branchId: string | null; year: number }, acting: RequestActing = SYSTEM): Promise<FiscalYear> {
+  closeFiscalYear(
+    input: { branchId: string | null; year: number },
+    acting: RequestActing = SYSTEM,
+  ): Promise<FiscalYear> {
     return this.unitOfWork.run(
       acting,
       async (work) => {
         acting.reach.assertBranch(input.branchId);
+        checkYear(input.year);
         const year = await this.ledger.lockFiscalYear(work.manager, input.branchId, input.year);
         if (!year) throw new NotFoundError('FiscalYear', String(input.year));
         if (year.status === 'CLOSED')
-          throw new ConflictError('该会计年度已结账 (the fiscal year is already closed)', 'FISCAL_YEAR_CLOSED');
+          throw new ConflictError(
+            '该会计年度已结账 (the fiscal year is already closed)',
+            'FISCAL_YEAR_CLOSED',
+          );
         const closed = await this.ledger.closeFiscalYear(work.manager, input.branchId, input.year);
         work.audit({
           action: 'FISCAL_YEAR_CLOSED',
@@ -177,7 +187,9 @@ export class LedgerCommands {
       acting,
       async (work) => {
         acting.reach.assertFederation();
-        const parent = input.parentCode ? await this.ledger.account(input.parentCode, work.manager) : undefined;
+        const parent = input.parentCode
+          ? await this.ledger.account(input.parentCode, work.manager)
+          : undefined;
         const account = newAccount(input, parent);
         await this.ledger.insertAccount(work.manager, account);
         work.audit({
@@ -195,7 +207,10 @@ export class LedgerCommands {
   }
 
   /** HQ adds a fund (a restricted donation fund, say). */
-  addFund(input: { code: string; name: string; kind: FundKind }, acting: RequestActing = SYSTEM): Promise<LedgerFund> {
+  addFund(
+    input: { code: string; name: string; kind: FundKind },
+    acting: RequestActing = SYSTEM,
+  ): Promise<LedgerFund> {
     return this.unitOfWork.run(
       acting,
       async (work) => {

@@ -100,9 +100,13 @@ export function newAccount(
   parent: LedgerAccount | undefined,
 ): LedgerAccount {
   if (!ACCOUNT_CODE.test(input.code))
-    throw new InvalidInputError('科目代码须为4至10位数字 (an account code is 4–10 digits)', 'INVALID_ACCOUNT_CODE', {
-      field: 'code',
-    });
+    throw new InvalidInputError(
+      '科目代码须为4至10位数字 (an account code is 4–10 digits)',
+      'INVALID_ACCOUNT_CODE',
+      {
+        field: 'code',
+      },
+    );
   if (!ACCOUNT_KINDS.includes(input.kind))
     throw new InvalidInputError('unknown account kind', 'INVALID_ACCOUNT_KIND', { field: 'kind' });
   if (input.parentCode) {
@@ -117,11 +121,20 @@ export function newAccount(
         { field: 'code' },
       );
     if (parent.kind !== input.kind)
-      throw new InvalidInputError('明细科目须与上级科目同类 (a sub-account has its parent’s kind)', 'INVALID_ACCOUNT_KIND', {
-        field: 'kind',
-      });
+      throw new InvalidInputError(
+        '明细科目须与上级科目同类 (a sub-account has its parent’s kind)',
+        'INVALID_ACCOUNT_KIND',
+        {
+          field: 'kind',
+        },
+      );
   }
-  return { code: input.code, name: checkName(input.name), kind: input.kind, parentCode: input.parentCode ?? null };
+  return {
+    code: input.code,
+    name: checkName(input.name),
+    kind: input.kind,
+    parentCode: input.parentCode ?? null,
+  };
 }
 
 /** A new fund, as HQ adds it (a donation drive's restricted fund, say). */

@@ -8,8 +8,7 @@ import type { PostingRequest } from './journal-entry';
  * state. Each request id is decided once; a repeated request answers that decision.
  */
 export type Beneficiary =
-  | { kind: 'MEMBER'; memberId: string }
-  | { kind: 'NON_MEMBER'; name: string; relation: string };
+  { kind: 'MEMBER'; memberId: string } | { kind: 'NON_MEMBER'; name: string; relation: string };
 
 export interface DisbursementRequest {
   requestId: string;
@@ -96,7 +95,12 @@ export function decideDisbursement(
       idempotencyKey: `disbursement:${request.requestId}`,
       source: 'DISBURSEMENT',
       lines: [
-        { accountCode: request.expenseAccountCode, fundCode: request.fundCode, side: 'DEBIT', amount: request.amount },
+        {
+          accountCode: request.expenseAccountCode,
+          fundCode: request.fundCode,
+          side: 'DEBIT',
+          amount: request.amount,
+        },
         { accountCode: BANK_ACCOUNT, fundCode: request.fundCode, side: 'CREDIT', amount: request.amount },
       ],
     },

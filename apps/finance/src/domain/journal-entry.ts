@@ -73,11 +73,9 @@ export function checkPosting(request: PostingRequest): PostingRequest {
     );
   const entryDate = parseIsoDate(request.entryDate, 'entryDate');
   if (request.lines.length < 2 || request.lines.length > MAX_LINES)
-    throw new InvalidInputError(
-      '凭证须有2至200条分录 (an entry has 2–200 lines)',
-      'INVALID_LINE_COUNT',
-      { field: 'lines' },
-    );
+    throw new InvalidInputError('凭证须有2至200条分录 (an entry has 2–200 lines)', 'INVALID_LINE_COUNT', {
+      field: 'lines',
+    });
   const totals = new Map<string, bigint>();
   request.lines.forEach((line, index) => {
     if (line.amount.fen <= 0n)

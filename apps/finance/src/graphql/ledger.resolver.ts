@@ -1,13 +1,32 @@
-import { Args, Context, Mutation, Parent, Query, ResolveField, ResolveReference, Resolver } from '@nestjs/graphql';
+import {
+  Args,
+  Context,
+  Mutation,
+  Parent,
+  Query,
+  ResolveField,
+  ResolveReference,
+  Resolver,
+} from '@nestjs/graphql';
 import { InvalidInputError, Money } from '@unionfed/domain-kit';
 import { decodeCursor, pageSize, requestLoader, toConnection } from '@unionfed/graphql-kit';
 import { isUuid } from '@unionfed/persistence';
 import { CurrentActing, type RequestActing } from '@unionfed/audit';
 import { LedgerCommands } from '../application/ledger.commands';
-import { GENERAL_FUND, type AccountKind, type FundKind, type LedgerAccount } from '../domain/chart-of-accounts';
+import {
+  GENERAL_FUND,
+  type AccountKind,
+  type FundKind,
+  type LedgerAccount,
+} from '../domain/chart-of-accounts';
 import type { JournalEntry, Side } from '../domain/journal-entry';
 import { DisbursementRepository } from '../infrastructure/disbursement.repository';
-import { LedgerRepository, type AccountTotals, type Books, type FiscalYear } from '../infrastructure/ledger.repository';
+import {
+  LedgerRepository,
+  type AccountTotals,
+  type Books,
+  type FiscalYear,
+} from '../infrastructure/ledger.repository';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const yearOut = (y: FiscalYear) => ({ ...y, openedAt: iso(y.openedAt), closedAt: iso(y.closedAt) });
@@ -67,7 +86,10 @@ export class LedgerRootResolver {
 
   private async trial(books: Books, year: number) {
     checkYear(year);
-    const [accounts, totals] = await Promise.all([this.ledger.accounts(), this.ledger.trialBalance(books, year)]);
+    const [accounts, totals] = await Promise.all([
+      this.ledger.accounts(),
+      this.ledger.trialBalance(books, year),
+    ]);
     const postable = new Map(withPostable(accounts).map((a) => [a.code, a]));
     const rows = totals.map((t) => ({
       account: postable.get(t.account.code),
@@ -123,16 +145,37 @@ export class LedgerRootResolver {
   ) {
     checkYear(year);
     const books = booksOf(acting, branchId, consolidated);
-    if (!Number.isInteger(fromMonth) || !Number.isInteger(toMonth) || fromMonth < 1 || toMonth > 12 || fromMonth > toMonth)
-      throw new InvalidInputError('月份须在1至12之间且起不晚于止 (months 1–12, from ≤ to)', 'INVALID_PERIOD', {
-        field: 'fromMonth',
-      });
+    if (
+      !Number.isInteger(fromMonth) ||
+      !Number.isInteger(toMonth) ||
+      fromMonth < 1 ||
+      toMonth > 12 ||
+      fromMonth > toMonth
+    )
+      throw new InvalidInputError(
+        '月份须在1至12之间且起不晚于止 (months 1–12, from ≤ to)',
+        'INVALID_PERIOD',
+        {
+          field: 'fromMonth',
+        },
+      );
     const totals = await this.ledger.incomeAndExpense(books, year, fromMonth, toMonth);
-    const category = (t: AccountTotals) => ({ account: { ...t.account, postable: true }, amount: balanceOf(t.account.kind, t.debit, t.credit) });
+    const category = (t: AccountTotals) => ({
+      account: { ...t.account, postable: true },
+      amount: balanceOf(t.account.kind, t.debit, t.credit),
+    });
     const income = totals.filter((t) => t.account.kind === 'INCOME').map(category);
     const expense = totals.filter((t) => t.account.kind === 'EXPENSE').map(category);
     const sum = (list: { amount: Money }[]) => list.reduce((s, c) => s.plus(c.amount), Money.ZERO);
-    return { year, fromMonth, toMonth, income, expense, totalIncome: sum(income), totalExpense: sum(expense) };
+    return {
+      year,
+      fromMonth,
+      toMonth,
+      income,
+      expense,
+      totalIncome: sum(income),
+      totalExpense: sum(expense),
+    };
   }
 
   @Query('accountStatement')
@@ -148,13 +191,17 @@ export class LedgerRootResolver {
     const books = booksOf(acting, branchId) as { branchId: string | null };
     const account = await this.ledger.account(accountCode);
     if (!account)
-      throw new InvalidInputError('会计科目不存在 (no such account)', 'UNKNOWN_ACCOUNT', { field: 'accountCode' });
+      throw new InvalidInputError('会计科目不存在 (no such account)', 'UNKNOWN_ACCOUNT', {
+        field: 'accountCode',
+      });
     const size = pageSize(first);
     let cursor: { entryDate: string; entryId: string; lineNo: number } | undefined;
     if (after) {
       const [entryDate, entryId, lineNo] = decodeCursor(after).split('|');
       if (!isUuid(entryId ?? '') || !/^\d{4}-\d{2}-\d{2}$/.test(entryDate) || !/^\d+$/.test(lineNo ?? ''))
-        throw new InvalidInputError('after is not a cursor this API gave out', 'INVALID_CURSOR', { field: 'after' });
+        throw new InvalidInputError('after is not a cursor this API gave out', 'INVALID_CURSOR', {
+          field: 'after',
+        });
       cursor = { entryDate, entryId, lineNo: Number(lineNo) };
     }
     const [lines, totals, accounts] = await Promise.all([
@@ -180,7 +227,9 @@ export class LedgerRootResolver {
 
   @Query('disbursement')
   async disbursement(@Args('requestId') requestId: string, @CurrentActing() acting: RequestActing) {
-    const found = isUuid(requestId) ? acting.reach.visibleInBranch(await this.disbursements.find(requestId)) : undefined;
+    const found = isUuid(requestId)
+      ? acting.reach.visibleInBranch(await this.disbursements.find(requestId))
+      : undefined;
     return found ? { ...found, decidedAt: iso(found.decidedAt) } : null;
   }
 
@@ -219,7 +268,8 @@ export class LedgerRootResolver {
 
   @Mutation('reverseJournalEntry')
   async reverseJournalEntry(
-    @Args('input') input: { entryId: string; entryDate?: string | null; memo?: string | null; idempotencyKey: string },
+    @Args('input')
+    input: { entryId: string; entryDate?: string | null; memo?: string | null; idempotencyKey: string },
     @CurrentActing() acting: RequestActing,
   ) {
     return entryOut(await this.commands.reverseEntry(input, acting));
@@ -273,7 +323,11 @@ export class BranchFinanceResolver {
   }
 
   @ResolveField('finance')
-  async finance(@Parent() branch: { id: string }, @Context() ctx: object, @CurrentActing() acting: RequestActing) {
+  async finance(
+    @Parent() branch: { id: string },
+    @Context() ctx: object,
+    @CurrentActing() acting: RequestActing,
+  ) {
     if (!isUuid(branch.id) || !acting.reach.includesBranch(branch.id)) return null;
     const loader = requestLoader(ctx, 'finance.branchFunds', (ids: string[]) =>
       this.ledger.fundBalancesOfBranches(ids),
@@ -282,4 +336,3 @@ export class BranchFinanceResolver {
     return { fundBalances, totalFunds: fundBalances.reduce((sum, f) => sum.plus(f.balance), Money.ZERO) };
   }
 }
-

@@ -50,8 +50,12 @@ export class DisbursementRepository {
 
   /** Serializes the decisions of one request id (two deliveries at once decide once), then reads it. */
   async lockRequest(manager: EntityManager, requestId: string): Promise<DecidedDisbursement | undefined> {
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('disbursement:' || $1, 0))`, [requestId]);
-    const [row] = await manager.query(`SELECT ${COLUMNS} FROM disbursement WHERE request_id = $1`, [requestId]);
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('disbursement:' || $1, 0))`, [
+      requestId,
+    ]);
+    const [row] = await manager.query(`SELECT ${COLUMNS} FROM disbursement WHERE request_id = $1`, [
+      requestId,
+    ]);
     return row ? decidedOf(row) : undefined;
   }
 
@@ -65,7 +69,8 @@ export class DisbursementRepository {
   async record(
     manager: EntityManager,
     request: DisbursementRequest,
-    decision: { status: 'PAID'; entryId: string } | { status: 'REJECTED'; reason: RejectionReason; detail: string },
+    decision:
+      { status: 'PAID'; entryId: string } | { status: 'REJECTED'; reason: RejectionReason; detail: string },
   ): Promise<DecidedDisbursement> {
     const [row] = await manager.query(
       `INSERT INTO disbursement (request_id, requesting_service, branch_id, fund_code, budget_line_id, expense_account,

@@ -17,7 +17,11 @@ export const FINANCE_CONFLICTS: ConflictMap = {
     message: 'the entry has already been reversed',
     field: 'entryId',
   },
-  fiscal_year_key: { reason: 'FISCAL_YEAR_EXISTS', message: 'the fiscal year is already open', field: 'year' },
+  fiscal_year_key: {
+    reason: 'FISCAL_YEAR_EXISTS',
+    message: 'the fiscal year is already open',
+    field: 'year',
+  },
   ledger_account_pkey: { reason: 'ACCOUNT_CODE_TAKEN', message: 'the account code is taken', field: 'code' },
   ledger_fund_pkey: { reason: 'FUND_CODE_TAKEN', message: 'the fund code is taken', field: 'code' },
 };

@@ -30,9 +30,13 @@ function ruleError(error: unknown): unknown {
   if (isCheckViolation(error, 'fund_balance_not_negative'))
     return new ConflictError('资金余额不足 (the fund does not hold the amount)', 'INSUFFICIENT_FUNDS');
   if (isCheckViolation(error, 'journal_entry_open_year'))
-    return new InvalidInputError('会计年度未开启或已结账 (the fiscal year is not open)', 'FISCAL_YEAR_CLOSED', {
-      field: 'entryDate',
-    });
+    return new InvalidInputError(
+      '会计年度未开启或已结账 (the fiscal year is not open)',
+      'FISCAL_YEAR_CLOSED',
+      {
+        field: 'entryDate',
+      },
+    );
   return error;
 }
 
@@ -64,8 +68,7 @@ export class LedgerPosting {
     requests.forEach((r, i) => {
       const key = `${entityKey(r.branchId)}|${r.idempotencyKey}`;
       const first = seen.get(key);
-      if (first !== undefined && hashes[first] !== hashes[i])
-        throw reused();
+      if (first !== undefined && hashes[first] !== hashes[i]) throw reused();
       if (first === undefined) seen.set(key, i);
     });
 
@@ -75,8 +78,7 @@ export class LedgerPosting {
     requests.forEach((request, index) => {
       const key = `${entityKey(request.branchId)}|${request.idempotencyKey}`;
       const found = existing.get(key);
-      if (found && found.hash !== hashes[index])
-        throw reused();
+      if (found && found.hash !== hashes[index]) throw reused();
       if (!found && seen.get(key) === index) fresh.push({ request, hash: hashes[index], index });
     });
     if (fresh.length === 0) return this.answer(manager, requests, existing);
@@ -114,9 +116,11 @@ export class LedgerPosting {
     const kinds = new Map(accounts.filter((a) => a.leaf).map((a) => [a.code, a.kind]));
     const known = new Set(accounts.map((a) => a.code));
     const funds = new Set(
-      ((await manager.query(`SELECT code FROM ledger_fund WHERE code = ANY($1::text[])`, [fundCodes])) as {
-        code: string;
-      }[]).map((f) => f.code),
+      (
+        (await manager.query(`SELECT code FROM ledger_fund WHERE code = ANY($1::text[])`, [fundCodes])) as {
+          code: string;
+        }[]
+      ).map((f) => f.code),
     );
     for (const { request } of fresh)
       request.lines.forEach((line, i) => {
@@ -147,14 +151,17 @@ export class LedgerPosting {
       }
     const negative = [...draws.values()].filter((d) => d.fen < 0n);
     if (negative.length > 0) {
-      const rows: { branch_id: string | null; fund_code: string; balance_fen: string }[] = await manager.query(
-        `SELECT b.branch_id, b.fund_code, b.balance_fen FROM fund_balance b
+      const rows: { branch_id: string | null; fund_code: string; balance_fen: string }[] =
+        await manager.query(
+          `SELECT b.branch_id, b.fund_code, b.balance_fen FROM fund_balance b
            JOIN unnest($1::uuid[], $2::text[]) AS k(branch_id, fund_code)
              ON b.branch_id IS NOT DISTINCT FROM k.branch_id AND b.fund_code = k.fund_code
           ORDER BY b.branch_id NULLS FIRST, b.fund_code FOR UPDATE OF b`,
-        [negative.map((d) => d.branchId), negative.map((d) => d.fund)],
+          [negative.map((d) => d.branchId), negative.map((d) => d.fund)],
+        );
+      const balances = new Map(
+        rows.map((r) => [`${entityKey(r.branch_id)}|${r.fund_code}`, BigInt(r.balance_fen)]),
       );
-      const balances = new Map(rows.map((r) => [`${entityKey(r.branch_id)}|${r.fund_code}`, BigInt(r.balance_fen)]));
       for (const draw of negative)
         if ((balances.get(`${entityKey(draw.branchId)}|${draw.fund}`) ?? 0n) + draw.fen < 0n)
           throw new ConflictError('资金余额不足 (the fund does not hold the amount)', 'INSUFFICIENT_FUNDS', {
@@ -273,4 +280,3 @@ export class LedgerPosting {
     return ids.map((id) => byId.get(id as string) as JournalEntry);
   }
 }
-

@@ -54,7 +54,11 @@ const accountOf = (r: { code: string; name: string; kind: AccountKind; parent_co
   kind: r.kind,
   parentCode: r.parent_code,
 });
-const fundOf = (r: { code: string; name: string; kind: FundKind }) => ({ code: r.code, name: r.name, kind: r.kind });
+const fundOf = (r: { code: string; name: string; kind: FundKind }) => ({
+  code: r.code,
+  name: r.name,
+  kind: r.kind,
+});
 const yearOf = (r: {
   branch_id: string | null;
   year: number;
@@ -99,12 +103,10 @@ export class LedgerRepository {
   }
 
   async insertAccount(manager: EntityManager, account: LedgerAccount): Promise<void> {
-    await manager.query(`INSERT INTO ledger_account (code, name, kind, parent_code) VALUES ($1, $2, $3, $4)`, [
-      account.code,
-      account.name,
-      account.kind,
-      account.parentCode,
-    ]);
+    await manager.query(
+      `INSERT INTO ledger_account (code, name, kind, parent_code) VALUES ($1, $2, $3, $4)`,
+      [account.code, account.name, account.kind, account.parentCode],
+    );
   }
 
   async insertFund(manager: EntityManager, fund: LedgerFund): Promise<void> {
@@ -174,7 +176,11 @@ export class LedgerRepository {
         GROUP BY a.code ORDER BY a.code`,
       params,
     );
-    return rows.map((r) => ({ account: accountOf(r), debit: Money.ofFen(r.debit), credit: Money.ofFen(r.credit) }));
+    return rows.map((r) => ({
+      account: accountOf(r),
+      debit: Money.ofFen(r.debit),
+      credit: Money.ofFen(r.credit),
+    }));
   }
 
   /** Each fund's balance (the assets held for it) per entity, or added up over all entities. */
@@ -226,7 +232,11 @@ export class LedgerRepository {
         GROUP BY a.code ORDER BY a.code`,
       params,
     );
-    return rows.map((r) => ({ account: accountOf(r), debit: Money.ofFen(r.debit), credit: Money.ofFen(r.credit) }));
+    return rows.map((r) => ({
+      account: accountOf(r),
+      debit: Money.ofFen(r.debit),
+      credit: Money.ofFen(r.credit),
+    }));
   }
 
   /** 明细账: an account's lines in a year of one entity's books, by date, after the cursor `(date, entry, line)`. */
@@ -271,7 +281,11 @@ export class LedgerRepository {
   }
 
   /** The year's totals of one account in one entity's books (maintained). */
-  async accountTotals(branchId: string | null, year: number, accountCode: string): Promise<{ debit: Money; credit: Money }> {
+  async accountTotals(
+    branchId: string | null,
+    year: number,
+    accountCode: string,
+  ): Promise<{ debit: Money; credit: Money }> {
     const [row] = await this.dataSource.query(
       `SELECT coalesce(sum(debit_fen), 0)::text AS debit, coalesce(sum(credit_fen), 0)::text AS credit
          FROM account_balance WHERE branch_id IS NOT DISTINCT FROM $1::uuid AND fiscal_year = $2 AND account_code = $3`,
@@ -285,7 +299,9 @@ export class LedgerRepository {
   }
 
   async entryIdReversing(id: string, manager?: EntityManager): Promise<string | undefined> {
-    const [row] = await this.m(manager).query(`SELECT id FROM journal_entry WHERE reverses_entry_id = $1`, [id]);
+    const [row] = await this.m(manager).query(`SELECT id FROM journal_entry WHERE reverses_entry_id = $1`, [
+      id,
+    ]);
     return row?.id;
   }
 
@@ -297,7 +313,10 @@ export class LedgerRepository {
         ORDER BY e.entry_date DESC, e.id DESC LIMIT $3`,
       [branchId, year, size],
     );
-    const byId = await entriesById(this.dataSource.manager, rows.map((r) => r.id));
+    const byId = await entriesById(
+      this.dataSource.manager,
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => byId.get(r.id) as JournalEntry);
   }
 }

@@ -62,7 +62,9 @@ export class Ledger1765000000000 implements MigrationInterface {
         CONSTRAINT journal_entry_idempotency_key UNIQUE NULLS NOT DISTINCT (idempotency_key, branch_id),
         CONSTRAINT journal_entry_reversed_once UNIQUE (reverses_entry_id)
       )`);
-    await q.query(`CREATE INDEX journal_entry_books ON journal_entry (branch_id, fiscal_year, entry_date, id)`);
+    await q.query(
+      `CREATE INDEX journal_entry_books ON journal_entry (branch_id, fiscal_year, entry_date, id)`,
+    );
     await q.query(`
       CREATE TABLE journal_line (
         entry_id      UUID NOT NULL REFERENCES journal_entry(id),

@@ -131,7 +131,7 @@ export class Disbursements {
         detail: decision.detail,
       });
     try {
-      const [entry] = await this.posting.post(manager, [decision.posting], DISBURSEMENT_ACTING.actorName);
+      const [{ entry }] = await this.posting.post(manager, [decision.posting], DISBURSEMENT_ACTING.actorName);
       return await this.repository.record(manager, request, { status: 'PAID', entryId: entry.id });
     } catch (error) {
       // a rule the posting path found (checked before any write): the request is rejected for it

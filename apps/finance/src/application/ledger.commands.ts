@@ -47,30 +47,18 @@ export class LedgerCommands {
    */
   async post(work: FinanceWork, requests: PostingRequest[]): Promise<JournalEntry[]> {
     for (const request of requests) work.acting.reach.assertBranch(request.branchId);
-    const before = await this.existingKeys(work, requests);
-    const entries = await this.posting.post(work.manager, requests, work.acting.actorName);
-    entries.forEach((entry) => {
-      if (before.has(entry.id)) return;
-      before.add(entry.id);
-      work.audit({
-        action: entry.source === 'REVERSAL' ? 'JOURNAL_ENTRY_REVERSED' : 'JOURNAL_ENTRY_POSTED',
-        entityType: 'JournalEntry',
-        entityId: entry.id,
-        branchId: entry.branchId,
-        before: null,
-        after: auditedEntry(entry),
-      });
-    });
-    return entries;
-  }
-
-  private async existingKeys(work: FinanceWork, requests: PostingRequest[]): Promise<Set<string>> {
-    const rows: { id: string }[] = await work.manager.query(
-      `SELECT e.id FROM journal_entry e JOIN unnest($1::text[], $2::uuid[]) AS k(idempotency_key, branch_id)
-         ON e.idempotency_key = k.idempotency_key AND e.branch_id IS NOT DISTINCT FROM k.branch_id`,
-      [requests.map((r) => r.idempotencyKey), requests.map((r) => r.branchId)],
-    );
-    return new Set(rows.map((r) => r.id));
+    const answered = await this.posting.post(work.manager, requests, work.acting.actorName);
+    for (const { entry, posted } of answered)
+      if (posted)
+        work.audit({
+          action: entry.source === 'REVERSAL' ? 'JOURNAL_ENTRY_REVERSED' : 'JOURNAL_ENTRY_POSTED',
+          entityType: 'JournalEntry',
+          entityId: entry.id,
+          branchId: entry.branchId,
+          before: null,
+          after: auditedEntry(entry),
+        });
+    return answered.map((a) => a.entry);
   }
 
   /** Posts one manual entry (记账): FINANCE_ACCOUNTANT of its entity. */
@@ -105,7 +93,7 @@ export class LedgerCommands {
         });
         const reversedBy = await this.ledger.entryIdReversing(entry.id, work.manager);
         if (reversedBy) {
-          const [repeat] = await this.posting
+          const [{ entry: repeat }] = await this.posting
             .post(work.manager, [request], acting.actorName)
             .catch((error: unknown) => {
               // the same key answers its reversal; any other request for a reversed entry is refused

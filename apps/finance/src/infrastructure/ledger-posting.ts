@@ -40,6 +40,12 @@ function ruleError(error: unknown): unknown {
   return error;
 }
 
+/** An entry as a posting answers it: `posted` when this posting wrote it, not when an earlier one under its key did. */
+export interface Posted {
+  entry: JournalEntry;
+  posted: boolean;
+}
+
 /**
  * The one posting path of the ledger: manual entries, reversals, disbursements — and dues, expenses and donations
  * as they come — post through `post`, in the caller's transaction (a unit of work, or a consumer's inbox
@@ -49,7 +55,7 @@ function ruleError(error: unknown): unknown {
  */
 @Injectable()
 export class LedgerPosting {
-  async post(manager: EntityManager, requests: PostingRequest[], postedBy: string): Promise<JournalEntry[]> {
+  async post(manager: EntityManager, requests: PostingRequest[], postedBy: string): Promise<Posted[]> {
     const checked = requests.map(checkPosting);
     try {
       return await this.postChecked(manager, checked, postedBy);
@@ -62,7 +68,7 @@ export class LedgerPosting {
     manager: EntityManager,
     requests: PostingRequest[],
     postedBy: string,
-  ): Promise<JournalEntry[]> {
+  ): Promise<Posted[]> {
     const hashes = requests.map(requestHash);
     const seen = new Map<string, number>();
     requests.forEach((r, i) => {
@@ -81,7 +87,7 @@ export class LedgerPosting {
       if (found && found.hash !== hashes[index]) throw reused();
       if (!found && seen.get(key) === index) fresh.push({ request, hash: hashes[index], index });
     });
-    if (fresh.length === 0) return this.answer(manager, requests, existing);
+    if (fresh.length === 0) return this.answer(manager, requests, existing, new Set());
 
     // 2. the year of each entry is open (locked FOR SHARE: a closing waits for this posting)
     const years = new Map<string, { branchId: string | null; year: number }>();
@@ -249,7 +255,7 @@ export class LedgerPosting {
       const found = posted.get(`${entityKey(request.branchId)}|${request.idempotencyKey}`);
       if (found && found.hash !== hashes[index]) throw reused();
     });
-    return this.answer(manager, requests, posted);
+    return this.answer(manager, requests, posted, new Set(inserted.map((e) => e.id)));
   }
 
   /** The entries posted under the requests' keys, by `<entity>|<key>`. */
@@ -273,10 +279,17 @@ export class LedgerPosting {
     manager: EntityManager,
     requests: PostingRequest[],
     posted: Map<string, { id: string }>,
-  ): Promise<JournalEntry[]> {
+    written: ReadonlySet<string>,
+  ): Promise<Posted[]> {
     const ids = requests.map((r) => posted.get(`${entityKey(r.branchId)}|${r.idempotencyKey}`)?.id);
     if (ids.some((id) => !id)) throw new Error('a posted entry was not found under its idempotency key');
     const byId = await entriesById(manager, [...new Set(ids as string[])]);
-    return ids.map((id) => byId.get(id as string) as JournalEntry);
+    const answered = new Set<string>();
+    return ids.map((id) => {
+      // a request repeated within the batch: the entry is written (and reported posted) once
+      const first = written.has(id as string) && !answered.has(id as string);
+      answered.add(id as string);
+      return { entry: byId.get(id as string) as JournalEntry, posted: first };
+    });
   }
 }

@@ -265,13 +265,16 @@ export class LedgerPosting {
   ): Promise<Map<string, { id: string; hash: string }>> {
     const rows: { id: string; branch_id: string | null; idempotency_key: string; request_hash: string }[] =
       await manager.query(
+        // by key alone (the unique index's leading column); the entity is matched below
         `SELECT e.id, e.branch_id, e.idempotency_key, e.request_hash FROM journal_entry e
-           JOIN unnest($1::text[], $2::uuid[]) AS k(idempotency_key, branch_id)
-             ON e.idempotency_key = k.idempotency_key AND e.branch_id IS NOT DISTINCT FROM k.branch_id`,
-        [requests.map((r) => r.idempotencyKey), requests.map((r) => r.branchId)],
+          WHERE e.idempotency_key = ANY($1::text[])`,
+        [[...new Set(requests.map((r) => r.idempotencyKey))]],
       );
+    const asked = new Set(requests.map((r) => `${entityKey(r.branchId)}|${r.idempotencyKey}`));
     return new Map(
-      rows.map((r) => [`${entityKey(r.branch_id)}|${r.idempotency_key}`, { id: r.id, hash: r.request_hash }]),
+      rows
+        .map((r) => [`${entityKey(r.branch_id)}|${r.idempotency_key}`, { id: r.id, hash: r.request_hash }] as const)
+        .filter(([key]) => asked.has(key)),
     );
   }
 

@@ -5,8 +5,8 @@ import { SEEDED_ACCOUNTS, SEEDED_FUNDS } from '../../domain/chart-of-accounts';
  * The ledger (总账), its rules kept by PostgreSQL itself so that no path — the service, a script, a direct SQL
  * session — can break them:
  * - an entry's lines balance, per fund (debits = credits; hence the entry as a whole): a DEFERRED constraint
- *   trigger checks each entry at COMMIT, so an entry's lines go in with any number of statements and the
- *   transaction commits only if every entry it touched balances and has two lines or more;
+ *   trigger checks each new entry at COMMIT, so an entry's lines go in with any number of statements and the
+ *   transaction commits only if every entry it posted balances and has two lines or more;
  * - lines are added only in the transaction that created their entry (no line appended to a posted entry);
  * - posted entries and lines are immutable (UPDATE, DELETE and TRUNCATE refused): a correction is a reversing
  *   entry, and an entry is reversed at most once (unique `reverses_entry_id`);
@@ -142,38 +142,24 @@ export class Ledger1765000000000 implements MigrationInterface {
     await q.query(`CREATE TRIGGER fiscal_year_stays_closed BEFORE UPDATE OR DELETE ON fiscal_year
       FOR EACH ROW EXECUTE FUNCTION fiscal_year_never_reopened()`);
 
-    // checked at COMMIT, once per inserted line (so also for an entry whose lines were all inserted at once)
+    // checked at COMMIT, once per entry: its lines all went in with it (journal_lines_posted refuses any later
+    // line), so the entry's deferred check sees every line it will ever have
     await q.query(`
       CREATE FUNCTION journal_entry_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-      DECLARE
-        entry UUID := NEW.entry_id;
-        lines INT;
-        unbalanced INT;
       BEGIN
-        SELECT count(*) INTO lines FROM journal_line WHERE entry_id = entry;
-        SELECT count(*) INTO unbalanced FROM (
-          SELECT fund_code FROM journal_line WHERE entry_id = entry
-           GROUP BY fund_code HAVING sum(debit_fen) <> sum(credit_fen)) f;
-        IF lines < 2 OR unbalanced > 0 THEN
-          RAISE EXCEPTION 'journal entry % does not balance (debits must equal credits in every fund)', entry
+        IF NOT EXISTS (
+          SELECT 1 FROM journal_line WHERE entry_id = NEW.id HAVING count(*) >= 2
+        ) OR EXISTS (
+          SELECT 1 FROM journal_line WHERE entry_id = NEW.id
+           GROUP BY fund_code HAVING sum(debit_fen) <> sum(credit_fen)
+        ) THEN
+          RAISE EXCEPTION 'journal entry % does not balance (two lines or more, debits = credits in every fund)', NEW.id
             USING ERRCODE = 'check_violation', CONSTRAINT = 'journal_entry_balanced';
         END IF;
         RETURN NULL;
       END $$`);
-    await q.query(`CREATE CONSTRAINT TRIGGER journal_entry_balanced AFTER INSERT ON journal_line
+    await q.query(`CREATE CONSTRAINT TRIGGER journal_entry_balanced AFTER INSERT ON journal_entry
       DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION journal_entry_check_balanced()`);
-    // an entry without any line is caught at COMMIT as well
-    await q.query(`
-      CREATE FUNCTION journal_entry_check_has_lines() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NOT EXISTS (SELECT 1 FROM journal_line WHERE entry_id = NEW.id) THEN
-          RAISE EXCEPTION 'journal entry % has no lines', NEW.id
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'journal_entry_balanced';
-        END IF;
-        RETURN NULL;
-      END $$`);
-    await q.query(`CREATE CONSTRAINT TRIGGER journal_entry_has_lines AFTER INSERT ON journal_entry
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION journal_entry_check_has_lines()`);
 
     // one statement of lines → balances moved once per (entity, year, account, fund), in key order (no deadlock)
     await q.query(`
@@ -270,7 +256,6 @@ export class Ledger1765000000000 implements MigrationInterface {
       'journal_entry_into_open_year',
       'fiscal_year_never_reopened',
       'journal_entry_check_balanced',
-      'journal_entry_check_has_lines',
       'journal_lines_posted',
       'ledger_balance_maintained',
     ])

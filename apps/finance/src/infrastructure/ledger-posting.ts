@@ -273,7 +273,10 @@ export class LedgerPosting {
     const asked = new Set(requests.map((r) => `${entityKey(r.branchId)}|${r.idempotencyKey}`));
     return new Map(
       rows
-        .map((r) => [`${entityKey(r.branch_id)}|${r.idempotency_key}`, { id: r.id, hash: r.request_hash }] as const)
+        .map(
+          (r) =>
+            [`${entityKey(r.branch_id)}|${r.idempotency_key}`, { id: r.id, hash: r.request_hash }] as const,
+        )
         .filter(([key]) => asked.has(key)),
     );
   }

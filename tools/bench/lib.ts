@@ -25,6 +25,7 @@ import {
   databaseUrlFor,
   infraProfile,
   kafkaVersion,
+  portOffset,
   runningKafka,
   startInfra,
   unionfedHome,
@@ -63,9 +64,10 @@ export function benchProfile(): InfraProfile {
     ...infraProfile('test'),
     name: 'test', // the type only knows dev|test; the state folder and ports below are what isolate it
     stateDir: join(unionfedHome(), 'bench'),
-    postgresPort: 55435,
-    kafkaPort: 59392,
-    kafkaControllerPort: 59393,
+    // shifted by UNIONFED_PORT_OFFSET as every profile is, so that two worktrees can benchmark side by side
+    postgresPort: 55435 + portOffset(),
+    kafkaPort: 59392 + portOffset(),
+    kafkaControllerPort: 59393 + portOffset(),
   };
 }
 

@@ -92,7 +92,7 @@ describe('the event catalogue (AsyncAPI)', () => {
     const operations = Object.values(doc.operations as Doc) as Doc[];
     for (const topic of EVENT_REGISTRY.topics()) {
       const channel = channels.find((c) => c.address === topic.name)!;
-      expect(channel['x-producer']).toBe(topic.service);
+      expect(channel['x-producer']).toBe(topic.producers.join(', '));
       const expected = START_ORDER.flatMap((service) =>
         EVENT_CONSUMERS[service]
           .map((entry) => ({
@@ -111,7 +111,7 @@ describe('the event catalogue (AsyncAPI)', () => {
         return doc.components.messages[messageKey].name as string;
       };
       expect(onChannel.filter((o) => o.action === 'send').map((o) => o['x-service'])).toEqual([
-        topic.service,
+        ...topic.producers,
       ]);
       expect(
         onChannel

@@ -224,25 +224,26 @@ export function buildCatalogue(descriptors: FileRegistry = protoDescriptors()): 
       title: topic.name,
       description:
         `Events of ${topic.service}'s ${topic.aggregate} aggregate. Message key: the ${topic.key}, so one ` +
-        `${topic.aggregate}'s events stay in order. Produced by ${topic.service}; consumed by ` +
+        `${topic.aggregate}'s events stay in order. Produced by ${topic.producers.join(', ')}; consumed by ` +
         `${readers.length ? readers.map((r) => r.consumer).join(', ') : 'no service yet'}. Messages a consumer ` +
         `cannot process go to ${dlqTopicOf(topic.name)}.`,
       messages: Object.fromEntries(
         onTopic.map((c) => [messageId(c), { $ref: `#/components/messages/${messageId(c)}` }]),
       ),
-      'x-producer': topic.service,
+      'x-producer': topic.producers.join(', '),
       'x-consumers': readers.map((r) => r.consumer),
       'x-key': topic.key,
       'x-dead-letter-topic': dlqTopicOf(topic.name),
     };
-    operations[`${topic.service}.publish.${channelId(topic)}`] = {
-      action: 'send',
-      channel: { $ref: `#/channels/${channelId(topic)}` },
-      title: `${topic.service} publishes ${topic.name}`,
-      summary: `Written to ${topic.service}'s outbox in the transaction of the change; published by its relay.`,
-      messages: refs(onTopic.map((c) => c.type)),
-      'x-service': topic.service,
-    };
+    for (const producer of topic.producers)
+      operations[`${producer}.publish.${channelId(topic)}`] = {
+        action: 'send',
+        channel: { $ref: `#/channels/${channelId(topic)}` },
+        title: `${producer} publishes ${topic.name}`,
+        summary: `Written to ${producer}'s outbox in the transaction of the change; published by its relay.`,
+        messages: refs(onTopic.map((c) => c.type)),
+        'x-service': producer,
+      };
     for (const reader of readers) {
       operations[`${reader.consumer}.receive.${channelId(topic)}`] = {
         action: 'receive',

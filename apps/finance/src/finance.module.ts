@@ -1,28 +1,26 @@
 import { Module } from '@nestjs/common';
 import { serviceConsumers, ServiceCoreModule } from '@unionfed/service-kit';
 import { subgraphModule } from '@unionfed/graphql-kit';
-import { AUDIT_MIGRATIONS, auditLogResolver } from '@unionfed/audit';
-import {
-  DIRECTORY_ENTITIES,
-  DIRECTORY_MIGRATIONS,
-  DirectoryConsumer,
-  DirectoryModule,
-} from '@unionfed/directory';
-import { SUBGRAPH_TYPE_PATHS } from './graphql/subgraph';
+import { DIRECTORY_ENTITIES, DirectoryConsumer, DirectoryModule } from '@unionfed/directory';
+import { FINANCE_MIGRATIONS } from './infrastructure/migrations';
+import { DisbursementsConsumer } from './application/disbursements.consumer';
+import { FINANCE_SUBGRAPH, LEDGER_PROVIDERS } from './finance.providers';
+
+@Module({ providers: LEDGER_PROVIDERS, exports: LEDGER_PROVIDERS })
+class LedgerModule {}
 
 @Module({
   imports: [
     ServiceCoreModule.forRoot({
       service: 'finance',
       entities: [...DIRECTORY_ENTITIES],
-      // the audit trail (libs/audit) every service keeps, read through its audit field
-      migrations: [...DIRECTORY_MIGRATIONS, ...AUDIT_MIGRATIONS],
+      migrations: FINANCE_MIGRATIONS,
     }),
     // the service's event consumers: one consumer group, inbox and dead-letter policy for all of them
-    serviceConsumers('finance', [DirectoryConsumer]),
+    serviceConsumers('finance', [DirectoryConsumer, DisbursementsConsumer], [LedgerModule]),
     DirectoryModule.forService('finance'),
-    subgraphModule({ typePaths: SUBGRAPH_TYPE_PATHS }),
+    LedgerModule,
+    subgraphModule(FINANCE_SUBGRAPH),
   ],
-  providers: [auditLogResolver('finance')],
 })
 export class FinanceModule {}

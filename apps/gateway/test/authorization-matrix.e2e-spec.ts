@@ -145,6 +145,9 @@ interface Fixture {
   accountA: string;
   memberB: string;
   accountId: string;
+  /** branch A's journal entry and disbursement (finance): their memo and purpose are canaries */
+  entryA: string;
+  requestA: string;
 }
 
 /**
@@ -162,6 +165,10 @@ const CANARY = {
   groupName: `金丝雀小组${TAG}`,
   username: `cnry_${TAG.toLowerCase()}`,
   displayName: `金丝雀干事${TAG}`,
+  entryMemo: `金丝雀凭证${TAG}`,
+  purpose: `金丝雀救助${TAG}`,
+  /** branch A's hardship fund: ¥12,345.67 — a balance is data too */
+  amount: '12345.67',
 } as const;
 /** filled in once A's member is admitted (membership numbers it) */
 const canaries: string[] = Object.values(CANARY);
@@ -192,12 +199,15 @@ function valueFor(type: GraphQLInputType, name: string, fx: Fixture, depth = 0):
       if (/campus/i.test(name)) return fx.campusId;
       if (/account/i.test(name)) return fx.accountA;
       if (/group/i.test(name)) return fx.groupA;
+      if (/entry/i.test(name)) return fx.entryA;
+      if (/request/i.test(name)) return fx.requestA;
       if (/appointment/i.test(name)) return fx.appointmentA;
       return fx.memberA; // id / memberId / leaderMemberId
     }
     if (type.name === 'Int') return 1;
     if (type.name === 'Float') return 1;
     if (type.name === 'Boolean') return false;
+    if (type.name === 'Money') return '1.00';
     if (type.name === 'Date' || /date|On$|From$|To$|At$|asOf/i.test(name)) return '2020-01-01';
     if (/staffNumber/i.test(name)) return CANARY.staffNumber;
     return 'matrix';
@@ -224,7 +234,9 @@ function argumentsFor(
           ? 'branchId'
           : arg.name === 'id' && /group/i.test(target.field.name)
             ? 'groupId'
-            : arg.name;
+            : arg.name === 'id' && /entry/i.test(target.field.name)
+              ? 'entryId'
+              : arg.name;
       out[arg.name] = valueFor(arg.type, name, fx);
     }
   }
@@ -237,19 +249,22 @@ function argumentsFor(
  * first level are left out. `nested: false` asks for the leaves only (a refused object below would null the
  * whole record and hide its leaves).
  */
-function selection(type: GraphQLOutputType, depth = 0, nested = true): string {
+function selection(type: GraphQLOutputType, depth = 0, nested = true, graph?: string): string {
   const named = getNamedType(type);
   if (!isObjectType(named)) return '';
   const parts: string[] = [];
   for (const field of Object.values(named.getFields())) {
     if (field.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined)) continue;
+    // asked of one subgraph: only the fields it resolves (Branch.finance is finance's, not membership's)
+    const graphs = directiveArg(field.astNode, 'join__field', 'graph');
+    if (graph && graphs.length > 0 && !graphs.includes(graph)) continue;
     const inner = getNamedType(field.type);
     const list = isListType(isNonNullType(field.type) ? field.type.ofType : field.type);
     if (!isObjectType(inner)) parts.push(field.name);
     else if (['edges', 'node'].includes(field.name))
-      parts.push(`${field.name} ${selection(field.type, depth)}`);
+      parts.push(`${field.name} ${selection(field.type, depth, true, graph)}`);
     else if (nested && depth < 1 && !list && !inner.getFields().edges)
-      parts.push(`${field.name} ${selection(field.type, depth + 1)}`);
+      parts.push(`${field.name} ${selection(field.type, depth + 1, true, graph)}`);
   }
   return `{ ${parts.length ? parts.join(' ') : '__typename'} }`;
 }
@@ -288,18 +303,19 @@ function referenceOf(type: GraphQLObjectType, fx: Fixture): string {
   return type.name === 'Branch' ? fx.branchA : fx.memberA;
 }
 
-function operationFor(target: Target, fx: Fixture): string {
+/** The operation calling a target: through the gateway, or (`direct`) straight to the subgraph that resolves it. */
+function operationFor(target: Target, fx: Fixture, direct = !target.root): string {
   const args = renderArgs(target.field.args, argumentsFor(target.field.args, fx, target));
-  const body = `${target.field.name}${args} ${selection(target.field.type)}`;
+  const body = `${target.field.name}${args} ${selection(target.field.type, 0, true, direct ? target.graph : undefined)}`;
   if (target.root) return `${target.type.name === 'Mutation' ? 'mutation' : 'query'} { ${body} }`;
   const ref = referenceOf(target.type, fx);
   return `{ _entities(representations: [{ __typename: "${target.type.name}", id: "${ref}" }]) { ... on ${target.type.name} { ${body} } } }`;
 }
 
 /** Every field of an entity type (its leaves, or also the single objects below them), asked by reference. */
-function entitiesOperation(type: GraphQLObjectType, ids: string[], nested = false): string {
+function entitiesOperation(type: GraphQLObjectType, ids: string[], nested = false, graph?: string): string {
   const representations = ids.map((id) => `{ __typename: "${type.name}", id: "${id}" }`).join(', ');
-  return `{ _entities(representations: [${representations}]) { ... on ${type.name} ${selection(type, 0, nested)} } }`;
+  return `{ _entities(representations: [${representations}]) { ... on ${type.name} ${selection(type, 0, nested, graph)} } }`;
 }
 
 /** The entity types each subgraph resolves by reference. */
@@ -377,6 +393,15 @@ describe('the authorization matrix of the supergraph', () => {
       'SELECT * FROM committee_appointment WHERE branch_id = $1 ORDER BY id',
       [fx.branchA],
     ),
+    books: await queryDatabase(
+      t.databaseUrl('finance'),
+      `SELECT e.id, e.memo, l.line_no, l.account_code, l.debit_fen, l.credit_fen FROM journal_entry e
+         JOIN journal_line l ON l.entry_id = e.id WHERE e.branch_id = $1 ORDER BY e.id, l.line_no`,
+      [fx.branchA],
+    ),
+    funds: await queryDatabase(t.databaseUrl('finance'), 'SELECT * FROM fund_balance WHERE branch_id = $1', [
+      fx.branchA,
+    ]),
     account: await queryDatabase(
       t.databaseUrl('gateway'),
       'SELECT a.username, a.status, g.role, g.branch_id FROM account a LEFT JOIN role_grant g ON g.account_id = a.id WHERE a.id = $1 ORDER BY g.role',
@@ -450,7 +475,35 @@ describe('the authorization matrix of the supergraph', () => {
       accountA: account.createAccount.account.id,
       memberB: ordinary.id,
       accountId: t.admin.accountId,
+      entryA: randomUUID(),
+      requestA: randomUUID(),
     };
+    // branch A's books (finance): a fiscal year, an entry whose memo is a canary (straight into the tables: the
+    // ledger's triggers check and balance it as they do the service's postings) and a disbursement paid by it
+    const finance = t.databaseUrl('finance');
+    const year = new Date().getUTCFullYear();
+    await queryDatabase(
+      finance,
+      `INSERT INTO fiscal_year (branch_id, year, status) VALUES ($1, $2, 'OPEN')`,
+      [fx.branchA, year],
+    );
+    await queryDatabase(
+      finance,
+      `WITH entry AS (
+         INSERT INTO journal_entry (id, branch_id, fiscal_year, entry_date, memo, source, idempotency_key, request_hash, posted_by)
+         VALUES ($1, $2, $3::smallint, make_date($3::int, 1, 2), $4, 'MANUAL', $5, 'matrix', 'matrix') RETURNING id)
+       INSERT INTO journal_line (entry_id, line_no, account_code, fund_code, debit_fen, credit_fen)
+       SELECT id, n, a, 'HARDSHIP', d, c FROM entry,
+         (VALUES (1, '1002', 1234567, 0), (2, '3101', 0, 1234567)) AS v(n, a, d, c)`,
+      [fx.entryA, fx.branchA, year, CANARY.entryMemo, `cnry-key-${TAG}`],
+    );
+    await queryDatabase(
+      finance,
+      `INSERT INTO disbursement (request_id, requesting_service, branch_id, fund_code, amount_fen, beneficiary, purpose,
+                                 status, rejection_reason)
+       VALUES ($1, 'welfare', $2, 'HARDSHIP', 100, '{"kind": "MEMBER"}', $3, 'REJECTED', 'UNKNOWN_MEMBER')`,
+      [fx.requestA, fx.branchA, CANARY.purpose],
+    );
     // every service's audit trail holds a row of branch A carrying canaries and one of branch B: membership's
     // from the changes above; the other four have no audited change yet, so theirs are written as their unit of
     // work writes them
@@ -530,11 +583,27 @@ describe('the authorization matrix of the supergraph', () => {
       );
       const byReference = await graphqlRequest(
         subgraphUrl('MEMBERSHIP'),
-        entitiesOperation(supergraph.getType('Member') as GraphQLObjectType, [fx.memberA]),
+        entitiesOperation(
+          supergraph.getType('Member') as GraphQLObjectType,
+          [fx.memberA],
+          false,
+          'MEMBERSHIP',
+        ),
         {},
         await insider(),
       );
       expect(leakedCanaries(byReference)).toEqual(expect.arrayContaining([CANARY.name, CANARY.phone]));
+      const books = await graphqlRequest(
+        t.gatewayUrl,
+        `query($e: ID!, $r: ID!, $b: ID) {
+          journalEntry(id: $e) { memo lines { amount } }
+          disbursement(requestId: $r) { purpose }
+          fundBalances(branchId: $b) { balance }
+        }`,
+        { e: fx.entryA, r: fx.requestA, b: fx.branchA },
+        await insider(),
+      );
+      expect(leakedCanaries(books).sort()).toEqual([CANARY.entryMemo, CANARY.purpose, CANARY.amount].sort());
     });
 
     it.each(ALL.filter((x) => x.policy?.scope !== 'PUBLIC').map((x) => [x.name, x] as const))(
@@ -569,7 +638,7 @@ describe('the authorization matrix of the supergraph', () => {
           type.name === 'Branch'
             ? [fx.branchA, fx.branchB, '0190a000-0000-7000-8000-00000000dead']
             : [fx.memberA, fx.memberB, '0190a000-0000-7000-8000-00000000dead'];
-        const operation = entitiesOperation(type, ids);
+        const operation = entitiesOperation(type, ids, false, graph);
         const direct = await graphqlRequest(subgraphUrl(graph), operation, {}, await outsider());
         expect({ graph, type: type.name, leaked: leakedCanaries(direct) }).toEqual({
           graph,
@@ -581,14 +650,14 @@ describe('the authorization matrix of the supergraph', () => {
           expect(JSON.stringify(direct.data)).toContain('乙会员');
         const batched = await graphqlRequest(
           subgraphUrl(graph),
-          entitiesOperation(type, [...ids, ...ids]),
+          entitiesOperation(type, [...ids, ...ids], false, graph),
           {},
           await outsider(),
         );
         expect(leakedCanaries(batched)).toEqual([]);
         const nested = await graphqlRequest(
           subgraphUrl(graph),
-          entitiesOperation(type, ids, true),
+          entitiesOperation(type, ids, true, graph),
           {},
           await outsider(),
         );
@@ -648,7 +717,7 @@ describe('the authorization matrix of the supergraph', () => {
         for (const nested of [false, true]) {
           const direct = await graphqlRequest(
             subgraphUrl(graph),
-            entitiesOperation(type, ids, nested),
+            entitiesOperation(type, ids, nested, graph),
             {},
             await member(),
           );
@@ -811,7 +880,7 @@ describe('the authorization matrix of the supergraph', () => {
     const integrationToken = await token([{ role: 'INTEGRATION', branchId: null }], 'integration');
     const integration = await graphqlRequest(
       subgraphUrl(target.graph),
-      operationFor(target, fx),
+      operationFor(target, fx, true),
       {},
       { authorization: `Bearer ${integrationToken}` },
     );

@@ -1,6 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
   EVENT_REGISTRY,
+  FinanceEvents,
   MembershipEvents,
   MEMBERSHIP_TOPICS,
   encodeEvent,
@@ -20,7 +21,9 @@ describe('event registry', () => {
 
   it('gives each event a CloudEvents type with service, name and version', () => {
     expect(MembershipEvents.MemberJoined.type).toBe('unionfed.membership.MemberJoined.v1');
-    expect(new Set(EVENT_REGISTRY.types()).size).toBe(Object.keys(MembershipEvents).length);
+    expect(new Set(EVENT_REGISTRY.types()).size).toBe(
+      Object.keys(MembershipEvents).length + Object.keys(FinanceEvents).length,
+    );
   });
 
   it('keys member events by member id and tags them with their branch', () => {

@@ -19,6 +19,11 @@ export interface TopicContract {
   version: number;
   /** what the message key is, in words (always the aggregate id) */
   key: string;
+  /**
+   * the services that publish on it: the topic's own service, unless its contract is one that others speak to
+   * it (finance's disbursement requests, published by the services that request them)
+   */
+  producers: readonly string[];
 }
 
 export interface EventContract<Desc extends DescMessage = DescMessage> {
@@ -32,13 +37,19 @@ export interface EventContract<Desc extends DescMessage = DescMessage> {
   branchOf(event: MessageShape<Desc>): string | undefined;
 }
 
-export function defineTopic(service: string, aggregate: string, version = 1): TopicContract {
+export function defineTopic(
+  service: string,
+  aggregate: string,
+  version = 1,
+  { producers = [service], key = `${aggregate} id` }: { producers?: readonly string[]; key?: string } = {},
+): TopicContract {
   return {
     name: `unionfed.${service}.${aggregate}.v${version}`,
     service,
     aggregate,
     version,
-    key: `${aggregate} id`,
+    key,
+    producers,
   };
 }
 

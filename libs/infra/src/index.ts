@@ -6,6 +6,7 @@ export {
   type InfraProfile,
   type ProfileName,
   infraProfile,
+  portOffset,
   profilePaths,
   repoRoot,
   unionfedHome,

@@ -7,6 +7,7 @@ import { QueryFailedError } from 'typeorm';
 export const PG_ERROR = Object.freeze({
   UNIQUE_VIOLATION: '23505',
   FOREIGN_KEY_VIOLATION: '23503',
+  CHECK_VIOLATION: '23514',
   EXCLUSION_VIOLATION: '23P01',
   SERIALIZATION_FAILURE: '40001',
   DEADLOCK_DETECTED: '40P01',
@@ -39,4 +40,13 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 export function isRetryableTransactionFailure(error: unknown): boolean {
   const code = pgError(error)?.code;
   return code === PG_ERROR.SERIALIZATION_FAILURE || code === PG_ERROR.DEADLOCK_DETECTED;
+}
+
+/**
+ * A check violation, optionally of one named constraint — a CHECK, or a rule a trigger raises under that name
+ * (finance's ledger: `journal_entry_balanced`, `fund_balance_not_negative`…).
+ */
+export function isCheckViolation(error: unknown, constraint?: string): boolean {
+  const info = pgError(error);
+  return info?.code === PG_ERROR.CHECK_VIOLATION && (!constraint || info.constraint === constraint);
 }

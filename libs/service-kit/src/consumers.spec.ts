@@ -26,7 +26,7 @@ class AccountsHandlingMore {
 
 describe('serviceConsumers: a service runs the consumers the event catalogue lists', () => {
   it('installs the consumers of a service whose classes are the listed ones', () => {
-    expect(serviceConsumers('finance', [DirectoryConsumer]).providers).toBeDefined();
+    expect(serviceConsumers('congress', [DirectoryConsumer]).providers).toBeDefined();
     expect(serviceConsumers('gateway', [DirectoryConsumer, ListedAccounts]).providers).toBeDefined();
   });
 
@@ -46,5 +46,6 @@ describe('serviceConsumers: a service runs the consumers the event catalogue lis
     const directory = EVENT_CONSUMERS.finance.find((e) => e.name === 'directory')!;
     expect(directory.handles.map((c) => c.type)).toContain(MembershipEvents.MemberJoined.type);
     expect(EVENT_CONSUMERS.gateway.map((e) => e.name)).toEqual(['directory', 'member-accounts']);
+    expect(EVENT_CONSUMERS.finance.map((e) => e.name)).toEqual(['directory', 'disbursements']);
   });
 });

@@ -1,5 +1,5 @@
 import type { DynamicModule, ModuleMetadata, Type } from '@nestjs/common';
-import { MembershipEvents, type EventContract } from '@unionfed/contracts';
+import { FinanceEvents, MembershipEvents, type EventContract } from '@unionfed/contracts';
 import { DirectoryConsumer } from '@unionfed/directory';
 import { ConsumersModule, consumerNameOf, handledEventsOf } from '@unionfed/messaging';
 import type { ServiceName } from './topology';
@@ -28,7 +28,11 @@ function entryOf(consumerClass: Type<object>): ConsumerEntry {
  */
 export const EVENT_CONSUMERS: Record<ServiceName, readonly ConsumerEntry[]> = {
   membership: [],
-  finance: [entryOf(DirectoryConsumer)],
+  finance: [
+    entryOf(DirectoryConsumer),
+    // apps/finance application/disbursements.consumer.ts: pays (or rejects) what other services ask for, once
+    { name: 'disbursements', handles: [FinanceEvents.DisbursementRequested] },
+  ],
   congress: [entryOf(DirectoryConsumer)],
   activities: [entryOf(DirectoryConsumer)],
   welfare: [entryOf(DirectoryConsumer)],

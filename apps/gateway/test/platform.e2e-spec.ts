@@ -109,6 +109,20 @@ describe('the platform end to end, through the gateway (separate processes, real
     expect(JSON.stringify(result)).not.toMatch(/stack|at .*\.ts/);
   });
 
+  it('answers BAD_USER_INPUT naming the field for a date written as a number in the document, not an internal error', async () => {
+    const result = await graphqlRequest(
+      t.gatewayUrl,
+      '{ members(filter: { joinedFrom: 20200901 }) { totalCount } }',
+      {},
+      t.admin.headers,
+    );
+    expect(result.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'INVALID_DATE',
+      field: 'joinedFrom',
+    });
+  });
+
   it('refuses a query the schema does not know with a validation error, not a server error', async () => {
     const result = await graphqlRequest(t.gatewayUrl, '{ noSuchField }', {}, t.admin.headers);
     expect(result.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');

@@ -99,6 +99,13 @@ describe('argument checks every subgraph applies before its resolvers', () => {
       reason: 'INVALID_DATE',
       details: { field: 'on', argument: 'input.on' },
     });
+    // a number in the document: refused with the arguments, not as a validation error (an HTTP 400 at a subgraph)
+    const number = await run('{ hello(on: 20240229) }');
+    expect(number.errors?.[0].originalError).toMatchObject({
+      kind: 'BAD_USER_INPUT',
+      reason: 'INVALID_DATE',
+      details: { field: 'on' },
+    });
     seen.length = 0;
     expect((await run('{ hello(on: "2024-02-29") }')).data).toEqual({ hello: 'ok' });
     expect(seen).toEqual([{ on: '2024-02-29' }]);

@@ -23,7 +23,8 @@ import { InvalidInputError, parseIsoDate } from '@unionfed/domain-kit';
  *   refuses it, and the others have no business in a name or a title;
  * - an `ID` is a UUID or, for the few records numbered by the database (dead letters), a positive integer;
  *   never empty, never padded;
- * - a `Date` (the scalar below) is a real calendar day, exactly `YYYY-MM-DD`.
+ * - a `Date` (the scalar below) is a real calendar day, exactly `YYYY-MM-DD`;
+ * - a literal its scalar refused (`RefusedLiteral`: a Date or a Money written as a number, a bad Money) is refused.
  * Each refusal is BAD_USER_INPUT with `field` (the input field's own name, as the domain's errors have it) and
  * `argument` (its path, `input.name`), never the value.
  */
@@ -32,6 +33,20 @@ const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SERIAL = /^[1-9][0-9]{0,18}$/;
+
+/**
+ * A literal in the document that its scalar refuses (a Date or Money written as a number, a Money with three
+ * decimals). Its scalar's `parseLiteral` answers this instead of throwing: a throw there is a validation error,
+ * which Apollo answers as GRAPHQL_VALIDATION_FAILED with HTTP 400 — what the gateway can only relay as an internal
+ * error. The argument checks below refuse it as BAD_USER_INPUT naming the field, as they refuse variables.
+ */
+export class RefusedLiteral {
+  constructor(
+    readonly reason: string,
+    /** what the value must be, after the argument's path: "must be a date YYYY-MM-DD" */
+    readonly message: string,
+  ) {}
+}
 
 function invalid(path: string, reason: string, message: string): never {
   const field =
@@ -45,7 +60,7 @@ function invalid(path: string, reason: string, message: string): never {
 /** Whether an input type can hold a string or an id anywhere below it (else its arguments need no walk). */
 function holdsText(type: GraphQLInputType, seen = new Set<string>()): boolean {
   const named = getNamedType(type);
-  if (isScalarType(named)) return ['String', 'ID', 'Date'].includes(named.name);
+  if (isScalarType(named)) return ['String', 'ID', 'Date', 'Money'].includes(named.name);
   if (!isInputObjectType(named) || seen.has(named.name)) return false;
   seen.add(named.name);
   return Object.values(named.getFields()).some((field) => holdsText(field.type, seen));
@@ -53,6 +68,7 @@ function holdsText(type: GraphQLInputType, seen = new Set<string>()): boolean {
 
 function checkValue(type: GraphQLInputType, value: unknown, path: string): void {
   if (value === null || value === undefined) return;
+  if (value instanceof RefusedLiteral) invalid(path, value.reason, value.message);
   if (isNonNullType(type)) return checkValue(type.ofType, value, path);
   if (isListType(type)) {
     if (Array.isArray(value)) value.forEach((item, i) => checkValue(type.ofType, item, `${path}[${i}]`));
@@ -122,10 +138,6 @@ export const DateScalar = new GraphQLScalarType({
   description: 'A calendar day, YYYY-MM-DD',
   serialize: (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value)),
   parseValue: dateString,
-  parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING) {
-      throw new GraphQLError('A Date is a string YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
-    }
-    return ast.value;
-  },
+  parseLiteral: (ast) =>
+    ast.kind === Kind.STRING ? ast.value : new RefusedLiteral('INVALID_DATE', 'must be a date YYYY-MM-DD'),
 });

@@ -1,5 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { InvalidInputError, Money } from '@unionfed/domain-kit';
+import { RefusedLiteral } from './inputs';
 
 /**
  * `scalar Money`: an amount in yuan as a decimal string with exactly 2 decimals ("1500.00"), the domain's
@@ -34,5 +35,16 @@ export const MoneyScalar = new GraphQLScalarType<Money, string>({
     throw new TypeError('a Money field must resolve to a Money (from @unionfed/domain-kit)');
   },
   parseValue: moneyOf,
-  parseLiteral: (ast) => (ast.kind === Kind.STRING ? moneyOf(ast.value) : refused()),
+  // a refused literal is refused with the arguments (inputs.ts RefusedLiteral): BAD_USER_INPUT naming the field
+  parseLiteral: (ast) => {
+    try {
+      return ast.kind === Kind.STRING ? moneyOf(ast.value) : refused();
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      return new RefusedLiteral(
+        'INVALID_MONEY',
+        'must be an amount in yuan with at most 2 decimals, as a string such as "12.50"',
+      ) as unknown as Money;
+    }
+  },
 });

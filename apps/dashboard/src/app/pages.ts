@@ -19,4 +19,22 @@ const MEMBERSHIP_READERS: readonly Role[] = ['ADMIN', 'MEMBERSHIP_OFFICER', 'VIE
 export const PAGES: readonly PageEntry[] = [
   { path: '/', label: 'menu.overview', roles: MEMBERSHIP_READERS },
   { path: '/roster', label: 'menu.roster', roles: MEMBERSHIP_READERS, group: 'menu.membership' },
+  { path: '/structure', label: 'menu.structure', roles: MEMBERSHIP_READERS },
+  { path: '/admin/accounts', label: 'menu.accounts', roles: ['ADMIN'], group: 'menu.administration' },
+  {
+    path: '/admin/api-keys',
+    label: 'menu.apiKeys',
+    roles: ['ADMIN'],
+    hq: true,
+    group: 'menu.administration',
+  },
+  { path: '/admin/audit', label: 'menu.auditLog', roles: ['ADMIN'], hq: true, group: 'menu.administration' },
+  {
+    path: '/admin/dead-letters',
+    label: 'menu.deadLetters',
+    roles: ['ADMIN'],
+    hq: true,
+    group: 'menu.administration',
+  },
+  { path: '/import', label: 'menu.import', roles: ['ADMIN', 'MEMBERSHIP_OFFICER'], group: 'menu.membership' },
 ];

@@ -5,6 +5,7 @@ import { useAuth } from '../auth/AuthProvider';
 import { ErrorResult } from '../shared/ErrorResult';
 import { RequireRoles } from './RequireRoles';
 import { NotFoundPage } from './NotFoundPage';
+import type { Role } from '../auth/access';
 
 // every page is its own chunk, and so is the signed-in shell: the first load carries the router, the GraphQL
 // client and antd's core; the sign-in page, the shell and each page come when they are opened
@@ -14,6 +15,12 @@ const Shell = lazy(() => import('./Shell'));
 const OverviewPage = lazy(() => import('../membership/overview/OverviewPage'));
 const RosterPage = lazy(() => import('../membership/roster/RosterPage'));
 const MemberPage = lazy(() => import('../membership/member/MemberPage'));
+const ImportPage = lazy(() => import('../membership/import/ImportPage'));
+const AccountsPage = lazy(() => import('../administration/AccountsPage'));
+const ApiKeysPage = lazy(() => import('../administration/ApiKeysPage'));
+const AuditLogPage = lazy(() => import('../administration/AuditLogPage'));
+const DeadLettersPage = lazy(() => import('../administration/DeadLettersPage'));
+const StructurePage = lazy(() => import('../membership/structure/StructurePage'));
 
 const MEMBERSHIP_READERS = ['ADMIN', 'MEMBERSHIP_OFFICER', 'VIEWER'] as const;
 
@@ -30,8 +37,10 @@ function SignedIn() {
   return <Outlet />;
 }
 
-const page = (roles: readonly (typeof MEMBERSHIP_READERS)[number][], element: ReactNode) => (
-  <RequireRoles roles={roles}>{element}</RequireRoles>
+const page = (roles: readonly Role[], element: ReactNode, hq?: boolean) => (
+  <RequireRoles roles={roles} hq={hq}>
+    {element}
+  </RequireRoles>
 );
 
 const loading = <Spin fullscreen />;
@@ -49,6 +58,12 @@ export const router = createBrowserRouter([
           { index: true, element: page(MEMBERSHIP_READERS, <OverviewPage />) },
           { path: 'roster', element: page(MEMBERSHIP_READERS, <RosterPage />) },
           { path: 'members/:memberId', element: page(MEMBERSHIP_READERS, <MemberPage />) },
+          { path: 'structure', element: page(MEMBERSHIP_READERS, <StructurePage />) },
+          { path: 'admin/accounts', element: page(['ADMIN'], <AccountsPage />) },
+          { path: 'admin/api-keys', element: page(['ADMIN'], <ApiKeysPage />, true) },
+          { path: 'admin/audit', element: page(['ADMIN'], <AuditLogPage />, true) },
+          { path: 'admin/dead-letters', element: page(['ADMIN'], <DeadLettersPage />, true) },
+          { path: 'import', element: page(['ADMIN', 'MEMBERSHIP_OFFICER'], <ImportPage />) },
           { path: '*', element: <NotFoundPage /> },
         ],
       },

@@ -5,14 +5,25 @@ import * as app from '../app/messages';
 import * as auth from '../auth/messages';
 import * as shared from '../shared/messages';
 import * as membership from '../membership/messages';
+import * as structure from '../membership/structure/messages';
+import * as administration from '../administration/messages';
 
-export const zhCN = { ...app.zhCN, ...auth.zhCN, ...shared.zhCN, ...membership.zhCN };
+export const zhCN = {
+  ...app.zhCN,
+  ...auth.zhCN,
+  ...shared.zhCN,
+  ...membership.zhCN,
+  ...structure.zhCN,
+  ...administration.zhCN,
+};
 export type MessageKey = keyof typeof zhCN;
 export const enUS: Record<MessageKey, string> = {
   ...app.enUS,
   ...auth.enUS,
   ...shared.enUS,
   ...membership.enUS,
+  ...structure.enUS,
+  ...administration.enUS,
 };
 
 export const LOCALES = ['zh-CN', 'en-US'] as const;

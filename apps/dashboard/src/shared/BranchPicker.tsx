@@ -27,7 +27,8 @@ export function BranchPicker({
   return (
     <Select
       id={id}
-      aria-label={t('branchPicker.label')}
+      // inside a form its label names it (through the id); on its own it names itself
+      aria-label={id ? undefined : t('branchPicker.label')}
       data-testid="branch-picker"
       style={{ minWidth: 200 }}
       showSearch={{ optionFilterProp: 'label' }}

@@ -56,7 +56,6 @@ export function FormModal<Values extends object>({
       cancelText={t('common.cancel')}
       okButtonProps={{ loading: busy, danger }}
       destroyOnHidden
-      forceRender
       data-testid={testId}
     >
       {error && <Alert type="error" showIcon title={error} role="alert" style={{ marginBottom: 16 }} />}

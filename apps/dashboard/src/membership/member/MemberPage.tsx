@@ -3,16 +3,21 @@ import { Card, Descriptions, Skeleton, Timeline, Typography } from 'antd';
 import { useQuery } from '@apollo/client/react';
 import { useI18n, shanghaiTime } from '../../i18n/I18nProvider';
 import type { MessageKey } from '../../i18n/catalogue';
-import { useAuth } from '../../auth/AuthProvider';
+import { useAuth, useViewer } from '../../auth/AuthProvider';
+import { reaches } from '../../auth/access';
+import { MemberActions } from './MemberForms';
 import { ErrorResult } from '../../shared/ErrorResult';
 import { StatusTag } from '../../shared/StatusTag';
 import { MemberDocument } from './documents';
+
+const WRITERS = ['ADMIN', 'MEMBERSHIP_OFFICER'] as const;
 
 /** 会员档案: a member's profile and the full history as a timeline. Out of reach reads as not found. */
 export default function MemberPage() {
   const { memberId = '' } = useParams();
   const { t } = useI18n();
   const { branches } = useAuth();
+  const viewer = useViewer();
   const { data, error, loading, refetch } = useQuery(MemberDocument, { variables: { id: memberId } });
   if (error) return <ErrorResult error={error} onRetry={() => void refetch()} />;
   if (loading && !data) return <Skeleton active />;
@@ -25,7 +30,12 @@ export default function MemberPage() {
       <Typography.Title level={3}>
         {t('member.title')} · {member.name} <StatusTag status={member.status} />
       </Typography.Title>
-      <Card title={t('member.profile')} size="small" style={{ marginBottom: 16 }}>
+      <Card
+        title={t('member.profile')}
+        size="small"
+        style={{ marginBottom: 16 }}
+        extra={reaches(viewer, member.branch.id, WRITERS) ? <MemberActions member={member} /> : undefined}
+      >
         <Descriptions
           size="small"
           column={{ xs: 1, md: 2, lg: 3 }}

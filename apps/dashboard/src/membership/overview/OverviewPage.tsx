@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { Card, Col, List, Row, Skeleton, Statistic, Tooltip, Typography } from 'antd';
+import { Card, Col, Row, Skeleton, Statistic, Tooltip, Typography } from 'antd';
 import { useQuery } from '@apollo/client/react';
 import dayjs from 'dayjs';
 import { useI18n, TIME_ZONE } from '../../i18n/I18nProvider';
@@ -165,18 +165,27 @@ export default function OverviewPage() {
           )}
           <Col span={24}>
             <Card title={t('overview.upcomingBirthdays')} size="small">
-              <List
-                dataSource={data.upcomingBirthdays}
-                locale={{ emptyText: t('overview.noBirthdays') }}
-                renderItem={(birthday) => (
-                  <List.Item key={birthday.member.id}>
-                    <List.Item.Meta
-                      title={birthday.member.name}
-                      description={`${birthday.date} · ${t('overview.turning', { age: birthday.turning })} · ${birthday.member.branch.name}`}
-                    />
-                  </List.Item>
-                )}
-              />
+              {data.upcomingBirthdays.length === 0 ? (
+                <Typography.Text type="secondary">{t('overview.noBirthdays')}</Typography.Text>
+              ) : (
+                <NumbersTable
+                  headers={[
+                    t('roster.col.name'),
+                    t('roster.col.birthDate'),
+                    t('overview.age'),
+                    t('roster.col.branch'),
+                  ]}
+                  rows={data.upcomingBirthdays.map((birthday) => ({
+                    key: birthday.member.id,
+                    cells: [
+                      birthday.member.name,
+                      birthday.date,
+                      t('overview.turning', { age: birthday.turning }),
+                      birthday.member.branch.name,
+                    ],
+                  }))}
+                />
+              )}
             </Card>
           </Col>
         </Row>

@@ -1,30 +1,20 @@
 import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import {
-  Button,
-  Card,
-  Checkbox,
-  DatePicker,
-  Flex,
-  Form,
-  Input,
-  Popover,
-  Select,
-  Space,
-  Table,
-  Typography,
-} from 'antd';
+import { Button, Card, Checkbox, Flex, Form, Input, Popover, Select, Space, Table, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useQuery } from '@apollo/client/react';
-import dayjs from 'dayjs';
 import { useI18n } from '../../i18n/I18nProvider';
 import type { MessageKey } from '../../i18n/catalogue';
 import { useBranchScope } from '../../app/branch-scope';
 import { ErrorResult } from '../../shared/ErrorResult';
 import { StatusTag } from '../../shared/StatusTag';
 import { ExportButton } from '../../shared/ExportButton';
+import { DateRangeField } from '../../shared/DateRangeField';
 import type { RosterFilter, RosterQuery } from '../../gql/graphql';
 import { RosterDocument, UnionGroupsDocument } from './documents';
+import { AdmitMemberButton } from '../member/MemberForms';
+import { useViewer } from '../../auth/AuthProvider';
+import { hasRole, reaches } from '../../auth/access';
 
 const READERS = ['ADMIN', 'MEMBERSHIP_OFFICER', 'VIEWER'] as const;
 type Row = RosterQuery['members']['edges'][number]['node'];
@@ -94,6 +84,10 @@ function storedColumns(): ColumnKey[] {
 export default function RosterPage() {
   const { t } = useI18n();
   const { branchId } = useBranchScope(READERS);
+  const viewer = useViewer();
+  const canAdmit = branchId
+    ? reaches(viewer, branchId, ['ADMIN', 'MEMBERSHIP_OFFICER'])
+    : hasRole(viewer, ['ADMIN', 'MEMBERSHIP_OFFICER']);
   const [params, setParams] = useSearchParams();
   const filter = useMemo(() => filterFromParams(params, branchId), [params, branchId]);
   const [pageSize, setPageSize] = useState(20);
@@ -124,7 +118,6 @@ export default function RosterPage() {
     });
 
   const shown = data ?? previousData;
-  if (error && !shown) return <ErrorResult error={error} onRetry={() => void refetch()} />;
   if (error) return <ErrorResult error={error} onRetry={() => void refetch()} />;
   const connection = shown?.members;
 
@@ -150,13 +143,11 @@ export default function RosterPage() {
   }));
   const options = (values: readonly string[], prefix: string) =>
     values.map((value) => ({ value, label: t(`${prefix}.${value}` as MessageKey) }));
-  const joinedFrom = params.get('joinedFrom');
-  const joinedTo = params.get('joinedTo');
 
   return (
     <div data-testid="roster">
       <Typography.Title level={3}>{t('roster.title')}</Typography.Title>
-      <Card size="small" style={{ marginBottom: 16 }}>
+      <Card size="small" style={{ marginBottom: 16 }} data-testid="roster-filters">
         <Form layout="inline" style={{ rowGap: 8 }}>
           <Form.Item label={t('common.search')}>
             <Input.Search
@@ -217,16 +208,15 @@ export default function RosterPage() {
             </Form.Item>
           )}
           <Form.Item label={t('roster.filter.joinedOn')}>
-            <DatePicker.RangePicker
-              aria-label={t('roster.filter.joinedOn')}
-              value={[joinedFrom ? dayjs(joinedFrom) : null, joinedTo ? dayjs(joinedTo) : null]}
-              onChange={(range) =>
+            <DateRangeField
+              ariaLabel={t('roster.filter.joinedOn')}
+              value={[params.get('joinedFrom'), params.get('joinedTo')]}
+              onChange={([from, to]) =>
                 setParams((current) => {
                   const next = new URLSearchParams(current);
-                  const [from, to] = range ?? [];
-                  if (from) next.set('joinedFrom', from.format('YYYY-MM-DD'));
+                  if (from) next.set('joinedFrom', from);
                   else next.delete('joinedFrom');
-                  if (to) next.set('joinedTo', to.format('YYYY-MM-DD'));
+                  if (to) next.set('joinedTo', to);
                   else next.delete('joinedTo');
                   return next;
                 })
@@ -258,6 +248,7 @@ export default function RosterPage() {
             <Button data-testid="roster-columns">{t('common.columns')}</Button>
           </Popover>
           <ExportButton path="/downloads/roster" params={filter} fileName="roster" />
+          {canAdmit && <AdmitMemberButton branchId={branchId} />}
         </Space>
       </Flex>
       <Table<Row>

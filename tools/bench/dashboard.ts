@@ -133,8 +133,19 @@ runBench('Dashboard: initial JavaScript, sign-in to overview, roster page change
   const { jobId } = (await upload.json()) as { jobId?: string };
   if (upload.status !== 202 || !jobId) throw new Error(`the upload was refused: ${upload.status}`);
   const job = await waitForImport(`${membershipBase}/graphql`, admin.headers, jobId);
-  if (job.status !== 'SUCCEEDED' || job.created !== members)
-    throw new Error(`the seed import ended ${job.status} with ${job.created} members`);
+  if (job.status !== 'SUCCEEDED') {
+    const { rosterImport } = await graphqlData<{
+      rosterImport: { failure: { code: string; messageEn: string } | null };
+    }>(
+      `${membershipBase}/graphql`,
+      'query($id: ID!) { rosterImport(id: $id) { failure { code messageEn } } }',
+      { id: jobId },
+      admin.headers,
+    );
+    console.log(`the seed import ended ${job.status}: ${JSON.stringify(rosterImport.failure)}`);
+  }
+  if (job.created !== members)
+    throw new Error(`the seed import admitted ${job.created} of ${members} members`);
   await settle(databaseUrlFor(ctx.infra.databaseUrl, databaseNameOf('membership', suffix)!));
   console.log(`seeded ${fmtNumber(members)} members; dashboard at ${origin}/`);
 
@@ -189,6 +200,12 @@ runBench('Dashboard: initial JavaScript, sign-in to overview, roster page change
     await context.close();
   }
 
+  const p = (values: number[], q: number) => percentile(sorted(values), q);
+  console.log(
+    `initial JS: sign-in ${kb(signInBytes)}, overview ${kb(overviewBytes)}, charts ${kb(sum(chartJs))}; ` +
+      `sign-in → overview p50 ${ms(p(signInMs, 50))}, p95 ${ms(p(signInMs, 95))}`,
+  );
+
   // ---- roster page changes over the whole federation
   const { context, page } = await newPage();
   await page.goto('/signin');
@@ -197,7 +214,12 @@ runBench('Dashboard: initial JavaScript, sign-in to overview, roster page change
   await page.getByTestId('active-members').waitFor();
   await page.goto('/roster');
   const firstRow = page.getByTestId('roster-table').locator('tbody tr.ant-table-row').first();
-  await firstRow.waitFor();
+  const refusal = page.getByTestId('error-result');
+  await Promise.race([firstRow.waitFor({ timeout: 120_000 }), refusal.waitFor({ timeout: 120_000 })]);
+  if (await refusal.isVisible())
+    throw new Error(
+      `the roster answered ${await refusal.getAttribute('data-code')}: ${await refusal.innerText()}`,
+    );
   const pageMs: number[] = [];
   for (let i = 0; i < pages; i++) {
     const before = await firstRow.getAttribute('data-row-key');
@@ -213,7 +235,6 @@ runBench('Dashboard: initial JavaScript, sign-in to overview, roster page change
   }
   await context.close();
 
-  const p = (values: number[], q: number) => percentile(sorted(values), q);
   printTable(
     ['what', 'figure', 'goal', ''],
     [

@@ -45,6 +45,8 @@ export async function openContext(
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
   });
+  // a shared 2-core machine answers slowly at times: waits are bounded, but generously
+  context.setDefaultTimeout(60_000);
   const page = await context.newPage();
   const watched: Watched = { context, page, cspViolations: [], pageErrors: [] };
   page.on('console', (message) => {

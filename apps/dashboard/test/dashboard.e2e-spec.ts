@@ -65,14 +65,27 @@ describe('the dashboard in Chromium against the running platform', () => {
   const check = async (page: Page, name: string) => violations.push(...(await review(page, name)));
   /** The open dialog's OK button (保存 / 确定), whatever its state. */
   const okButton = (page: Page) => page.getByRole('dialog').locator('.ant-modal-footer .ant-btn-primary');
-  /** Picks an option of an antd Select by its label (within a form or dialog, when given). */
+  /**
+   * Picks an option of an antd Select by its label (within a form or dialog, when given), and sees it chosen: a
+   * click during the dropdown's opening animation can miss, so the pick is retried until the field shows it.
+   */
   const chooseOption = async (page: Page, label: string, option: string, within?: Locator) => {
-    await (within ?? page).getByLabel(label, { exact: true }).click();
-    await page
-      .locator('.ant-select-dropdown:visible .ant-select-item-option')
-      .filter({ hasText: option })
-      .first()
-      .click();
+    const field = (within ?? page).getByLabel(label, { exact: true });
+    const select = field.locator('xpath=ancestor::*[contains(concat(" ", @class, " "), " ant-select ")][1]');
+    await eventually(
+      async () => {
+        if (!(await select.innerText()).includes(option)) {
+          await field.click();
+          await page
+            .locator('.ant-select-dropdown:visible .ant-select-item-option')
+            .filter({ hasText: option })
+            .first()
+            .click({ timeout: 5_000 });
+        }
+        expect(await select.innerText()).toContain(option);
+      },
+      { timeoutMs: 45_000, intervalMs: 500 },
+    );
   };
 
   beforeAll(async () => {
@@ -176,6 +189,10 @@ describe('the dashboard in Chromium against the running platform', () => {
     page.on('request', (request) => urls.push(request.url()));
     await signInThroughPage(page, officer.username, 'not-the-password-1');
     await page.getByRole('alert').getByText('用户名或密码错误').waitFor();
+    // campus SSO is not configured on this platform: the gateway says so, and the page offers no SSO button
+    const sso = await page.request.get('/auth/oidc/status');
+    expect(await sso.json()).toEqual({ enabled: false });
+    await expect(page.getByText('使用统一身份认证登录').count()).resolves.toBe(0);
     await signInThroughPage(page, officer.username, officer.newPassword);
     await page.getByTestId('overview').waitFor();
     expect(urls.filter((url) => /token|eyJ/i.test(url))).toEqual([]);
@@ -315,6 +332,34 @@ describe('the dashboard in Chromium against the running platform', () => {
     ).resolves.toEqual(['JOINED', 'TRANSFER_REQUESTED', 'TRANSFERRED']);
     await page.getByTestId('member').getByText('数学学院分工会').first().waitFor();
     await check(page, 'member-transferred');
+  });
+
+  it("a branch officer's transfer waits for the receiving branch, which accepts it on the transfers page", async () => {
+    const officerTab = await context();
+    await signInThroughPage(officerTab.page, officer.username, officer.newPassword);
+    await officerTab.page.getByTestId('overview').waitFor();
+    await officerTab.page.goto('/roster?q=计算2号');
+    await officerTab.page.getByRole('link', { name: '计算2号', exact: true }).click();
+    await officerTab.page.getByTestId('action-transfer').click();
+    await chooseOption(officerTab.page, '转入分工会', '数学学院分工会', officerTab.page.getByRole('dialog'));
+    await officerTab.page.getByRole('dialog').getByLabel('原因').fill('工作调动');
+    await okButton(officerTab.page).click();
+    await officerTab.page.getByText('已提交转移申请，等待转入分工会确认').waitFor();
+    await officerTab.page.getByTestId('member-history').getByText('申请转出').waitFor();
+    // still a member of the officer's branch until the receiving branch consents
+    await officerTab.page.getByTestId('member').getByText('计算机学院分工会').first().waitFor();
+
+    const hqTab = await context();
+    await signInThroughPage(hqTab.page, TEST_ADMIN.username, TEST_ADMIN.password);
+    await hqTab.page.getByTestId('overview').waitFor();
+    await hqTab.page.goto(`/transfers?branch=${branchB}`);
+    const row = hqTab.page.getByTestId('transfers').getByRole('row', { name: /计算2号/ });
+    await row.getByText('工作调动').waitFor();
+    await check(hqTab.page, 'transfers');
+    await row.getByRole('button', { name: /^接\s*收$/ }).click();
+    await hqTab.page.getByText('已接收，会员已转入').waitFor();
+    await hqTab.page.goto(`/roster?branch=${branchB}&q=计算2号`);
+    await hqTab.page.getByTestId('roster-total').getByText('共 1 条').waitFor();
   });
 
   it('HQ sees the structure and administers accounts, API keys (each secret shown once), the audit log and dead letters', async () => {

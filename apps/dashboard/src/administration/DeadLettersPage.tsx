@@ -42,7 +42,7 @@ export default function DeadLettersPage() {
         size="small"
         loading={loading && !data}
         dataSource={letters}
-        locale={{ emptyText: t('deadLetters.none') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('deadLetters.none')}</Typography.Text> }}
         pagination={false}
         scroll={{ x: 'max-content' }}
         columns={[

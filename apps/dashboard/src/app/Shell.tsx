@@ -108,6 +108,7 @@ export default function Shell() {
             <span style={{ flex: 1 }} />
             <LanguageSwitch />
             <Dropdown
+              trigger={['click']}
               menu={{
                 items: [
                   { key: 'roles', label: roles || t('common.none'), disabled: true },

@@ -36,5 +36,11 @@ export const PAGES: readonly PageEntry[] = [
     hq: true,
     group: 'menu.administration',
   },
+  {
+    path: '/transfers',
+    label: 'menu.transfers',
+    roles: ['ADMIN', 'MEMBERSHIP_OFFICER'],
+    group: 'menu.membership',
+  },
   { path: '/import', label: 'menu.import', roles: ['ADMIN', 'MEMBERSHIP_OFFICER'], group: 'menu.membership' },
 ];

@@ -20,6 +20,7 @@ const AccountsPage = lazy(() => import('../administration/AccountsPage'));
 const ApiKeysPage = lazy(() => import('../administration/ApiKeysPage'));
 const AuditLogPage = lazy(() => import('../administration/AuditLogPage'));
 const DeadLettersPage = lazy(() => import('../administration/DeadLettersPage'));
+const TransfersPage = lazy(() => import('../membership/transfers/TransfersPage'));
 const StructurePage = lazy(() => import('../membership/structure/StructurePage'));
 
 const MEMBERSHIP_READERS = ['ADMIN', 'MEMBERSHIP_OFFICER', 'VIEWER'] as const;
@@ -63,6 +64,7 @@ export const router = createBrowserRouter([
           { path: 'admin/api-keys', element: page(['ADMIN'], <ApiKeysPage />, true) },
           { path: 'admin/audit', element: page(['ADMIN'], <AuditLogPage />, true) },
           { path: 'admin/dead-letters', element: page(['ADMIN'], <DeadLettersPage />, true) },
+          { path: 'transfers', element: page(['ADMIN', 'MEMBERSHIP_OFFICER'], <TransfersPage />) },
           { path: 'import', element: page(['ADMIN', 'MEMBERSHIP_OFFICER'], <ImportPage />) },
           { path: '*', element: <NotFoundPage /> },
         ],

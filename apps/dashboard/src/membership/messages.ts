@@ -119,6 +119,17 @@ export const zhCN = {
   'import.phase.CHECKING': '逐行检查',
   'import.phase.APPLYING': '写入',
   'import.phase.DONE': '完成',
+  'transfers.title': '会籍转移',
+  'transfers.INCOMING': '待接收',
+  'transfers.OUTGOING': '已转出申请',
+  'transfers.from': '转出分工会',
+  'transfers.to': '转入分工会',
+  'transfers.requestedAt': '申请时间',
+  'transfers.accept': '接收',
+  'transfers.decline': '不予接收',
+  'transfers.cancel': '撤回',
+  'transfers.accepted': '已接收，会员已转入',
+  'transfers.none': '没有待处理的转移',
 };
 
 export const enUS: Record<keyof typeof zhCN, string> = {
@@ -242,4 +253,15 @@ export const enUS: Record<keyof typeof zhCN, string> = {
   'import.phase.CHECKING': 'Checking the rows',
   'import.phase.APPLYING': 'Writing',
   'import.phase.DONE': 'Done',
+  'transfers.title': 'Transfers',
+  'transfers.INCOMING': 'To accept',
+  'transfers.OUTGOING': 'Requested',
+  'transfers.from': 'From',
+  'transfers.to': 'To',
+  'transfers.requestedAt': 'Requested',
+  'transfers.accept': 'Accept',
+  'transfers.decline': 'Decline',
+  'transfers.cancel': 'Cancel',
+  'transfers.accepted': 'Accepted: the member moved in',
+  'transfers.none': 'No pending transfers',
 };

@@ -63,7 +63,9 @@ if (isMain) {
       execFileSync(bin('vite'), ['build', '--config', join(app, 'vite.config.mts'), '--logLevel', 'warn'], {
         cwd: root,
         stdio: 'inherit',
-        env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
+        // always a production bundle, whoever calls: jest sets NODE_ENV=test, which Vite would otherwise take for
+        // process.env.NODE_ENV, shipping React's and antd's development builds
+        env: { ...process.env, NODE_ENV: 'production', VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
       });
       writeFileSync(stamp, hash);
       console.log(

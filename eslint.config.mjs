@@ -7,7 +7,9 @@ import prettier from 'eslint-config-prettier';
 const services = ['membership', 'finance', 'congress', 'activities', 'welfare', 'gateway'];
 
 /**
- * Which project may import which. Production code: a service only its own scope and shared libs (type:lib);
+ * Which project may import which. Production code: a service only its own scope and shared libs (type:lib); the
+ * dashboard (scope:dashboard, a browser app) nothing but itself — no service code, no lib: its GraphQL types are
+ * generated from the supergraph — while its browser tests use the platform harness like the other e2e tests;
  * shared libs only other shared libs; the local-infrastructure tooling (type:tooling) and the test harness
  * (type:testing) never reach production code. Tests may also use the harness and the tooling.
  */
@@ -26,6 +28,10 @@ function boundaries({ forTests }) {
         lib,
       ]),
       depConstraints: [
+        {
+          sourceTag: 'scope:dashboard',
+          onlyDependOnLibsWithTags: ['scope:dashboard', ...(forTests ? ['scope:shared'] : [])],
+        },
         ...services.map((s) => ({
           sourceTag: `scope:${s}`,
           onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'],
@@ -49,13 +55,14 @@ export default [
       '.unionfed/**',
       '.nx/**',
       'libs/contracts/src/gen/**',
+      'apps/dashboard/src/gql/**',
       'coverage/**',
     ],
   },
   ...tseslint.configs.recommended,
   prettier,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.mts'],
     plugins: { '@nx': nx },
     rules: {
       '@nx/enforce-module-boundaries': boundaries({ forTests: false }),
@@ -72,7 +79,7 @@ export default [
   },
   {
     // CommonJS config files (jest.config.js)
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' },

@@ -1,6 +1,8 @@
 // Compiles every app, lib and tool from TypeScript to CommonJS in dist/ with swc (about a second), so that
 // services start fast and small: no compiler in the running process. Type checking is `npm run typecheck`.
 // The swc options are the workspace's .swcrc; the path aliases come from tsconfig.base.json (one source).
+// The dashboard (a browser app, built by Vite: tools/build/dashboard.mjs) is not compiled here; its output,
+// dist/dashboard, is carried over into each new dist/.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,12 +27,14 @@ const swcArgs = ['apps', 'libs', 'tools', '-d', next, '--copy-files', '--config-
 try {
   execFileSync(
     join(root, 'node_modules', '.bin', 'swc'),
-    [...swcArgs, '--ignore', '**/*.spec.ts,**/test/**', '-q'],
+    [...swcArgs, '--ignore', '**/*.spec.ts,**/test/**,apps/dashboard/**', '-q'],
     {
       cwd: root,
       stdio: 'inherit',
     },
   );
+  const dashboard = join(root, 'dist', 'dashboard');
+  if (existsSync(dashboard)) renameSync(dashboard, join(next, 'dashboard'));
   if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
   renameSync(next, join(root, 'dist'));
 } finally {

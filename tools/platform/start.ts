@@ -5,6 +5,7 @@ import { databaseUrlFor, infraProfile, startInfra, type RunningInfra } from '@un
 import {
   databaseNameOf,
   Platform,
+  seedDemoAccounts,
   seedDemoFederation,
   ServiceStartError,
   signIn,
@@ -73,14 +74,19 @@ async function main(): Promise<void> {
     env: password ? { UNIONFED_ADMIN_USERNAME: username, UNIONFED_ADMIN_PASSWORD: password } : {},
   });
   running.platform = platform;
+  let demoLogins: { username: string; displayName: string; oneTimePassword: string }[] = [];
   if (password) {
     const admin = await signIn(platform.gatewayUrl, username, password);
-    if (await seedDemoFederation(platform.gatewayUrl, admin.headers, say))
+    if (await seedDemoFederation(platform.gatewayUrl, admin.headers, say)) {
+      demoLogins = await seedDemoAccounts(platform.gatewayUrl, admin.headers);
       say('(the services are catching up with the demo events)');
+    }
   }
+  const dashboardUrl = new URL('/', platform.gatewayUrl).href;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   say(`ready in ${seconds}s`);
   console.log(`
+  Dashboard           ${dashboardUrl}
   GraphQL gateway     ${platform.gatewayUrl}
 ${DOMAIN_SERVICES.map((name) => `  ${name.padEnd(19)} ${platform.service(name).baseUrl}/graphql`).join('\n')}
   PostgreSQL          ${infra.databaseUrl}
@@ -91,7 +97,14 @@ ${
   firstStart && !process.env.UNIONFED_ADMIN_PASSWORD
     ? `  HQ admin            username "${username}", password "${password}"  (shown only now: keep it)\n`
     : ''
-}
+}${
+    demoLogins.length
+      ? `  Demo logins (one-time passwords, shown only now; each is changed at the first sign-in):\n${demoLogins
+          .map((login) => `    ${login.username.padEnd(12)} ${login.oneTimePassword}  ${login.displayName}`)
+          .join('\n')}\n`
+      : ''
+  }
+  Open the dashboard at ${dashboardUrl} and sign in (HQ admin "${username}"), or through the API:
   Sign in:  curl -s ${platform.gatewayUrl} -H 'content-type: application/json' \\
               -d '{"query":"mutation { login(username: \\"${username}\\", password: \\"…\\") { accessToken } }"}'
   then:     curl -s ${platform.gatewayUrl} -H 'content-type: application/json' -H 'authorization: Bearer <accessToken>' \\

@@ -1,7 +1,9 @@
 import {
   graphqlData,
   queryDatabase,
+  seedDemoAccounts,
   seedDemoFederation,
+  signIn,
   startTestPlatform,
   type TestPlatform,
 } from '@unionfed/platform';
@@ -145,5 +147,37 @@ describe('the demo federation `npm start` seeds (through the gateway, separate p
 
     // a second start finds the federation there and seeds nothing
     expect(await seedDemoFederation(t.gatewayUrl, t.admin.headers)).toBe(false);
+  });
+
+  it("makes the demo's staff accounts once, each with a one-time password and the roles of its branch", async () => {
+    const made = await seedDemoAccounts(t.gatewayUrl, t.admin.headers);
+    expect(made.map((account) => account.username)).toEqual(['cs-officer', 'cs-admin', 'hq-viewer']);
+    expect(await seedDemoAccounts(t.gatewayUrl, t.admin.headers)).toEqual([]);
+    const { accounts, branches } = await graphqlData<{
+      accounts: {
+        username: string;
+        mustChangePassword: boolean;
+        grants: { role: string; branchId: string | null }[];
+      }[];
+      branches: { id: string; code: string }[];
+    }>(
+      t.gatewayUrl,
+      '{ accounts { username mustChangePassword grants { role branchId } } branches { id code } }',
+      {},
+      t.admin.headers,
+    );
+    const cs = branches.find((branch) => branch.code === 'CS')!.id;
+    const grantsOf = (username: string) => accounts.find((account) => account.username === username);
+    expect(grantsOf('cs-officer')).toEqual({
+      username: 'cs-officer',
+      mustChangePassword: true,
+      grants: [{ role: 'MEMBERSHIP_OFFICER', branchId: cs }],
+    });
+    expect(grantsOf('cs-admin')?.grants).toEqual([{ role: 'ADMIN', branchId: cs }]);
+    expect(grantsOf('hq-viewer')?.grants).toEqual([{ role: 'VIEWER', branchId: null }]);
+    const officer = made.find((account) => account.username === 'cs-officer')!;
+    await expect(signIn(t.gatewayUrl, 'cs-officer', officer.oneTimePassword)).resolves.toMatchObject({
+      accountId: expect.any(String),
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { CommitteeRole } from '@unionfed/contracts';
-import { graphqlData } from './graphql-client';
+import { graphqlData, graphqlRequest } from './graphql-client';
 
 /** A tiny deterministic PRNG (mulberry32): the demo federation is the same on every machine. */
 function random(seed: number): () => number {
@@ -256,4 +256,60 @@ export async function seedDemoFederation(
       `${structure.groups} union groups, ${structure.appointments} committee appointments (group leaders included)`,
   );
   return true;
+}
+
+/** The demo's staff accounts besides the HQ admin: a branch's officers and an HQ viewer, to try the dashboard. */
+export const DEMO_ACCOUNTS: readonly {
+  username: string;
+  displayName: string;
+  /** the branch of its grants (BRANCHES' code), or null for HQ */
+  branch: string | null;
+  roles: readonly string[];
+}[] = [
+  { username: 'cs-officer', displayName: '计算机学院会员干事', branch: 'CS', roles: ['MEMBERSHIP_OFFICER'] },
+  { username: 'cs-admin', displayName: '计算机学院分工会管理员', branch: 'CS', roles: ['ADMIN'] },
+  { username: 'hq-viewer', displayName: '校工会查询员', branch: null, roles: ['VIEWER'] },
+];
+
+/**
+ * Makes the demo's staff accounts (DEMO_ACCOUNTS) through the gateway, each with a one-time password to change at
+ * first sign-in; answers those made (an account whose username is taken is left as it is).
+ */
+export async function seedDemoAccounts(
+  gatewayUrl: string,
+  /** an HQ admin's headers */
+  headers: Record<string, string>,
+): Promise<{ username: string; displayName: string; oneTimePassword: string }[]> {
+  const { branches } = await graphqlData<{ branches: { id: string; code: string }[] }>(
+    gatewayUrl,
+    '{ branches { id code } }',
+    {},
+    headers,
+  );
+  const made: { username: string; displayName: string; oneTimePassword: string }[] = [];
+  for (const account of DEMO_ACCOUNTS) {
+    const branchId = account.branch ? branches.find((b) => b.code === account.branch)?.id : undefined;
+    if (account.branch && !branchId) continue;
+    const result = await graphqlRequest<{ createAccount: { oneTimePassword: string } }>(
+      gatewayUrl,
+      'mutation($input: CreateAccountInput!) { createAccount(input: $input) { oneTimePassword } }',
+      {
+        input: {
+          username: account.username,
+          displayName: account.displayName,
+          grants: account.roles.map((role) => ({ role, ...(branchId ? { branchId } : {}) })),
+        },
+      },
+      headers,
+    );
+    if (result.data?.createAccount)
+      made.push({
+        username: account.username,
+        displayName: account.displayName,
+        oneTimePassword: result.data.createAccount.oneTimePassword,
+      });
+    else if (result.errors?.[0]?.extensions?.code !== 'CONFLICT')
+      throw new Error(`demo account ${account.username}: ${JSON.stringify(result.errors)}`);
+  }
+  return made;
 }

@@ -170,6 +170,11 @@ export class OidcLogin {
       this.logger.log(`campus SSO (OpenID Connect) enabled, issuer ${this.settings.issuer.href}`);
   }
 
+  /** Whether campus SSO is configured on this gateway. */
+  get enabled(): boolean {
+    return this.settings !== undefined;
+  }
+
   /** Starts a sign-in: a new state, nonce and PKCE verifier, and the provider's URL to send the browser to. */
   async begin(request: {
     /** the gateway's origin as the browser reached it, for the default redirect URI */

@@ -81,6 +81,13 @@ export class OidcController {
 
   constructor(private readonly oidc: OidcLogin) {}
 
+  /** Whether campus SSO is configured (the dashboard shows its button then); anyone may ask. */
+  @Get('status')
+  status(@Res() res: ServerResponse): void {
+    res.setHeader('cache-control', 'no-store');
+    send(res, 200, { enabled: this.oidc.enabled });
+  }
+
   @Get('login')
   async login(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
     await this.answer(res, async () => {

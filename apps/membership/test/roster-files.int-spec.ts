@@ -7,6 +7,7 @@ import {
   type ServedSubgraph,
   type TestIssuer,
 } from '@unionfed/testing';
+import { uuidv7 } from '@unionfed/persistence';
 import { membershipDatabase, type MembershipDatabase } from './membership-database';
 import { serveMembership } from './membership-subgraph';
 import { RosterImports } from '../src/application/roster-import';
@@ -247,6 +248,23 @@ describe('roster files over HTTP and import jobs over GraphQL (real PostgreSQL)'
       },
     ) as string[][];
     expect(searched.slice(1).map((r) => r[0])).toEqual(['G001']);
+    // and so does the union group (小组) the page is filtered by; a group of another branch gives nothing
+    const group = uuidv7();
+    await database.dataSource.query(
+      `INSERT INTO union_group (id, branch_id, name, status, formed_on) VALUES ($1, $2, '一组', 'ACTIVE', '2026-01-01')`,
+      [group, math],
+    );
+    await database.dataSource.query(`UPDATE member SET group_id = $1 WHERE staff_number = 'G001'`, [group]);
+    const rowsOf = async (caller: string, query: string) =>
+      (parse(Buffer.from(await (await download(caller, query)).arrayBuffer()), { bom: true }) as string[][])
+        .slice(1)
+        .map((r) => r[0]);
+    expect(await rowsOf(hqAdmin, `?format=csv&groupId=${group}`)).toEqual(['G001']);
+    expect(await rowsOf(hqAdmin, `?format=csv&groupId=${uuidv7()}`)).toEqual([]);
+    expect(await rowsOf(csOfficer, `?format=csv&groupId=${group}`)).toEqual([]);
+    const badGroup = await download(hqAdmin, '?format=csv&groupId=x');
+    expect(badGroup.status).toBe(400);
+    expect((await json(badGroup)).error).toMatchObject({ reason: 'INVALID_ID', field: 'groupId' });
     const other = await download(csOfficer, `?format=csv&branchId=${math}`);
     expect(other.status).toBe(403);
     expect((await json(other)).error).toMatchObject({ code: 'FORBIDDEN', reason: 'OUT_OF_SCOPE' });

@@ -36,7 +36,7 @@ const FORM_TYPES = ['application/x-www-form-urlencoded', 'application/json', 'mu
  *   POST /roster/imports?mode=dry-run|apply&onInvalid=skip|abort[&mapping=<json>][&fileName=…]
  *        the raw CSV or XLSX as the body (any content type but form encodings); streamed to a temporary file
  *        with a size cap, then a job is queued: 202 {jobId}. Progress: GraphQL `rosterImport(id)`.
- *   GET  /roster/export?format=xlsx|csv[&branchId&status&category&gender&ageBand&joinedFrom&joinedTo&birthMonth]
+ *   GET  /roster/export?format=xlsx|csv[&branchId&groupId&status&category&gender&ageBand&joinedFrom&joinedTo&birthMonth&search]
  *        the roster with the GraphQL roster's filters, within the caller's reach, streamed (Chinese headers).
  *
  * Both are the gateway's /uploads/roster and /downloads/roster (libs/service-kit HTTP_ROUTES). `@HttpAccess`
@@ -129,6 +129,7 @@ export class RosterFilesController {
     const criteria = rosterCriteria(
       {
         branchId: param('branchId'),
+        groupId: param('groupId'),
         status: param('status'),
         category: param('category'),
         gender: param('gender'),
@@ -145,6 +146,10 @@ export class RosterFilesController {
         throw new InvalidInputError('branchId is not a branch id', 'INVALID_ID', { field: 'branchId' });
       }
       reach.assertBranch(criteria.branchId);
+    }
+    // another branch's group needs no refusal of its own: the export's SQL is narrowed to the reach
+    if (criteria.groupId && !isUuid(criteria.groupId)) {
+      throw new InvalidInputError('groupId is not a union group id', 'INVALID_ID', { field: 'groupId' });
     }
     const date = todayInShanghai().replace(/-/g, '');
     res.statusCode = 200;

@@ -583,6 +583,19 @@ describe('member accounts (real PostgreSQL + Kafka)', () => {
     await eventually(async () => expect((await accountOf(member)).status).toBe('DISABLED'));
   });
 
+  it('keeps why an account is disabled in the database: no disabled account without a reason, no active one with one', async () => {
+    const [member] = await admit(joined(branchA, `AF${tag}`, '秦十五'));
+    expect((await ask(officerOf(branchA), CREATE, { m: member })).errors).toBeUndefined();
+    const { id } = await accountOf(member);
+    await expect(
+      gateway.dataSource.query(`UPDATE account SET status = 'DISABLED' WHERE id = $1`, [id]),
+    ).rejects.toThrow(/account_disabled_reason/);
+    await expect(
+      gateway.dataSource.query(`UPDATE account SET disabled_reason = 'ADMIN' WHERE id = $1`, [id]),
+    ).rejects.toThrow(/account_disabled_reason/);
+    expect((await accountOf(member)).status).toBe('ACTIVE');
+  });
+
   it('moves a member’s account with them: the new branch’s officers administer it, the old one’s no longer', async () => {
     const [member] = await admit(joined(branchA, `AC${tag}`, '韩十二'));
     const created = await ask(officerOf(branchA), CREATE, { m: member });
